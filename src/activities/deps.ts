@@ -1,0 +1,47 @@
+import type { Clock } from '../clock';
+import { systemClock } from '../clock';
+import type { ViralflowConfig } from '../config';
+import { createHttpPool, type HttpPool } from '../http/pool';
+import { createUpstream, type Upstream } from '../http/upstream';
+import type { ViralflowMetrics } from '../metrics/registry';
+import { createCircuitBreakers, DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions, type CircuitBreakers } from '../resilience/circuit-breakers';
+
+/** Everything activities are built from: one of each per worker process, shared by every execution. */
+export interface ActivityDeps {
+  config: ViralflowConfig;
+  metrics: ViralflowMetrics;
+  pool: HttpPool;
+  clock: Clock;
+  social: Upstream;
+  engine: Upstream;
+  experiments: Upstream;
+  services: Readonly<Record<string, Upstream>>;
+  breakers: CircuitBreakers;
+}
+
+export interface DepsOverrides {
+  clock?: Clock;
+  breakerOptions?: CircuitBreakerOptions;
+}
+
+export function createActivityDeps(
+  config: ViralflowConfig,
+  metrics: ViralflowMetrics,
+  overrides: DepsOverrides = {},
+): ActivityDeps & { close(): Promise<void> } {
+  const clock = overrides.clock ?? systemClock;
+  const pool: HttpPool = createHttpPool(config.http, metrics);
+  const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock);
+  return {
+    config,
+    metrics,
+    pool,
+    clock,
+    social: upstream(config.social),
+    engine: upstream(config.engine),
+    experiments: upstream(config.experiments),
+    services: Object.fromEntries(Object.entries(config.services).map(([name, c]) => [name, upstream(c)])),
+    breakers: createCircuitBreakers(overrides.breakerOptions ?? DEFAULT_BREAKER_OPTIONS, metrics),
+    close: () => pool.close(),
+  };
+}

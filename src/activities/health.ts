@@ -1,0 +1,94 @@
+import { Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import type { Upstream } from '../http/upstream';
+import { CircuitOpenError, type CircuitBreakers, type CircuitStateName } from '../resilience/circuit-breakers';
+import { parseInput } from './validate';
+
+/** The input schema, built from the configured service names: workflow input names services, config locates them. */
+function healthInput(configured: string[]) {
+  return z
+  .object({
+    /** Names of configured services; all of them when absent. */
+    services: z.array(z.enum(configured)).min(1).max(500).optional(),
+    /** Per-service deadline. */
+    timeoutMs: z.number().int().min(10).max(60_000).default(2_000),
+    /** An answer slower than this counts as degraded (default: half the timeout). */
+    degradedAfterMs: z.number().int().min(1).max(60_000).optional(),
+  })
+  .strict();
+}
+
+export interface HealthCheckInput {
+  services?: string[];
+  timeoutMs?: number;
+  degradedAfterMs?: number;
+}
+
+export type ServiceStatus = 'up' | 'degraded' | 'down' | 'skipped';
+
+export interface ServiceHealthResult {
+  service: string;
+  status: ServiceStatus;
+  latencyMs: number;
+  circuit: CircuitStateName;
+  reason?: string;
+}
+
+export interface HealthReport {
+  services: ServiceHealthResult[];
+  /** Services that can take work now (up or degraded). */
+  available: string[];
+  /** Services that failed their check or were skipped because their circuit is open. */
+  unavailable: string[];
+  openCircuits: string[];
+}
+
+const healthBody = z.looseObject({ status: z.string() });
+
+export interface HealthCheckDeps {
+  services: Readonly<Record<string, Upstream>>;
+  breakers: CircuitBreakers;
+  /** Checks in flight at once. */
+  concurrency: number;
+}
+
+/** HealthCheckOperator, rebuilt: every service at once over the shared pool, each behind its own circuit breaker. */
+export function createCheckHealth(deps: HealthCheckDeps) {
+  const limit = pLimit(deps.concurrency);
+  const schema = healthInput(Object.keys(deps.services));
+
+  return async function checkHealth(rawInput: HealthCheckInput = {}): Promise<HealthReport> {
+    const input = parseInput(schema, rawInput, 'checkHealth');
+    const names = [...new Set(input.services ?? Object.keys(deps.services))];
+    const degradedAfterMs = input.degradedAfterMs ?? input.timeoutMs / 2;
+    const { cancellationSignal } = Context.current();
+
+    const check = async (service: string): Promise<ServiceHealthResult> => {
+      const upstream = deps.services[service]!;
+      const started = performance.now();
+      const latency = () => Math.round(performance.now() - started);
+      try {
+        const body = await deps.breakers.run(service, () =>
+          upstream.json({ path: '/health', timeoutMs: input.timeoutMs, signal: cancellationSignal }, healthBody),
+        );
+        const slow = latency() > degradedAfterMs;
+        const status: ServiceStatus = body.status === 'ok' && !slow ? 'up' : 'degraded';
+        const reason = body.status !== 'ok' ? `reports status "${body.status}"` : slow ? `answered in ${latency()} ms` : undefined;
+        return { service, status, latencyMs: latency(), circuit: deps.breakers.state(service), ...(reason && { reason }) };
+      } catch (err) {
+        if (cancellationSignal.aborted) throw err;
+        const status: ServiceStatus = err instanceof CircuitOpenError ? 'skipped' : 'down';
+        return { service, status, latencyMs: latency(), circuit: deps.breakers.state(service), reason: (err as Error).message };
+      }
+    };
+
+    const services = await Promise.all(names.map((name) => limit(() => check(name))));
+    return {
+      services,
+      available: services.filter((s) => s.status === 'up' || s.status === 'degraded').map((s) => s.service),
+      unavailable: services.filter((s) => s.status === 'down' || s.status === 'skipped').map((s) => s.service),
+      openCircuits: services.filter((s) => s.circuit === 'open').map((s) => s.service),
+    };
+  };
+}

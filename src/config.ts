@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DEFAULT_POOL_OPTIONS, type HttpPoolOptions } from './http/pool';
+import type { UpstreamConfig } from './http/upstream';
+
+/** Where the standalone simulator listens, and so where every upstream points by default. */
+export const DEFAULT_SIM_URL = 'http://127.0.0.1:8787';
+export const DEFAULT_SERVICES = ['api', 'auth', 'billing', 'search', 'feed'];
+
+export interface ViralflowConfig {
+  temporal: { address: string; namespace: string; taskQueue: string };
+  /** Our prom-client registry: activity histograms, HTTP pool, caches, circuits, process. */
+  metrics: { host: string; port: number };
+  /** The Temporal SDK core's own Prometheus exporter (poller, slot, latency metrics); 0 turns it off. */
+  temporalMetricsPort: number;
+  maxConcurrentActivities: number;
+  http: HttpPoolOptions;
+  social: UpstreamConfig;
+  engine: UpstreamConfig;
+  experiments: UpstreamConfig;
+  /** Named services for health checks and metrics collection: workflow input names them, config locates them. */
+  services: Record<string, UpstreamConfig>;
+  dataDir: string;
+  redisUrl?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  VIRALFLOW_TASK_QUEUE: z.string().min(1).default('viralflow'),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: port.default(9464),
+  TEMPORAL_METRICS_PORT: port.default(9465),
+  VIRALFLOW_MAX_CONCURRENT_ACTIVITIES: positive.default(100),
+  VIRALFLOW_HTTP_CONNECTIONS: positive.default(DEFAULT_POOL_OPTIONS.connectionsPerOrigin),
+  VIRALFLOW_HTTP_TIMEOUT_MS: positive.default(DEFAULT_POOL_OPTIONS.headersTimeoutMs),
+  VIRALFLOW_HTTP_MAX_BODY_BYTES: positive.default(DEFAULT_POOL_OPTIONS.maxResponseBytes),
+  VIRALFLOW_UPSTREAM_URL: url.default(DEFAULT_SIM_URL),
+  VIRALFLOW_SOCIAL_URL: url.optional(),
+  VIRALFLOW_ENGINE_URL: url.optional(),
+  VIRALFLOW_EXPERIMENTS_URL: url.optional(),
+  VIRALFLOW_SERVICES: z.string().default(DEFAULT_SERVICES.join(',')),
+  VIRALFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  REDIS_URL: z.string().min(1).optional(),
+});
+
+type Env = Record<string, string | undefined>;
+
+/** Reads the whole configuration from the environment; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): ViralflowConfig {
+  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  }
+  const e = parsed.data;
+  const root = e.VIRALFLOW_UPSTREAM_URL.replace(/\/+$/, '');
+  const upstream = (name: string, explicit: string | undefined, prefix: string): UpstreamConfig => ({
+    name,
+    baseUrl: explicit ?? `${root}${prefix}`,
+    token: secret(env, `VIRALFLOW_${name.toUpperCase()}_TOKEN`),
+  });
+
+  return {
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.VIRALFLOW_TASK_QUEUE },
+    metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
+    temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
+    maxConcurrentActivities: e.VIRALFLOW_MAX_CONCURRENT_ACTIVITIES,
+    http: {
+      ...DEFAULT_POOL_OPTIONS,
+      connectionsPerOrigin: e.VIRALFLOW_HTTP_CONNECTIONS,
+      headersTimeoutMs: e.VIRALFLOW_HTTP_TIMEOUT_MS,
+      bodyTimeoutMs: e.VIRALFLOW_HTTP_TIMEOUT_MS,
+      maxResponseBytes: e.VIRALFLOW_HTTP_MAX_BODY_BYTES,
+    },
+    social: upstream('social', e.VIRALFLOW_SOCIAL_URL, '/social'),
+    engine: upstream('engine', e.VIRALFLOW_ENGINE_URL, '/engine'),
+    experiments: upstream('experiments', e.VIRALFLOW_EXPERIMENTS_URL, '/experiments'),
+    services: parseServices(e.VIRALFLOW_SERVICES, root),
+    dataDir: e.VIRALFLOW_DATA_DIR,
+    redisUrl: e.REDIS_URL,
+  };
+}
+
+/** `name` (a simulator service) or `name=http://host:port/prefix`, comma-separated. */
+function parseServices(spec: string, root: string): Record<string, UpstreamConfig> {
+  const services: Record<string, UpstreamConfig> = {};
+  for (const entry of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name = '', explicit] = entry.split(/=(.*)/s, 2);
+    if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/i.test(name)) {
+      throw new ConfigError(`VIRALFLOW_SERVICES: "${name}" is not a valid service name`);
+    }
+    const baseUrl = explicit ?? `${root}/services/${name}`;
+    if (!url.safeParse(baseUrl).success) throw new ConfigError(`VIRALFLOW_SERVICES: ${name} has an invalid URL`);
+    services[name] = { name, baseUrl };
+  }
+  return services;
+}
+
+/** A secret from `NAME` or from the file named by `NAME_FILE` (Docker/Kubernetes secrets). */
+function secret(env: Env, name: string): string | undefined {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}

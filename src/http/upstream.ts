@@ -1,0 +1,136 @@
+import { request } from 'undici';
+import type { z } from 'zod';
+import type { Clock } from '../clock';
+import {
+  ForbiddenOriginError,
+  MalformedResponseError,
+  RateLimitedError,
+  ResponseTooLargeError,
+  UpstreamHttpError,
+  UpstreamTimeoutError,
+  UpstreamUnreachableError,
+} from './errors';
+import type { HttpPool } from './pool';
+import { parseRetryAfter } from './retry-after';
+
+/** One configured third-party API. Its base URL comes from config, never from workflow input. */
+export interface UpstreamConfig {
+  name: string;
+  baseUrl: string;
+  /** Sent as a bearer token; kept out of errors, logs and metrics. */
+  token?: string;
+}
+
+export interface UpstreamRequest {
+  method?: 'GET' | 'POST' | 'PUT';
+  /** Path below the base URL, starting with '/'; build it with `path` so segments are encoded. */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  json?: unknown;
+  /** Deadline for the whole exchange, body included (default: the pool's headers timeout). */
+  timeoutMs?: number;
+  /** Cancellation from the caller (e.g. the activity's), passed through untouched. */
+  signal?: AbortSignal;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  body: string;
+  /** Time from sending to the last body byte. */
+  elapsedMs: number;
+}
+
+export interface Upstream {
+  readonly name: string;
+  readonly origin: string;
+  /** Resolves with 2xx answers; rejects with a typed UpstreamError for anything else. */
+  send(req: UpstreamRequest): Promise<UpstreamResponse>;
+  /** `send` plus JSON parsing and schema validation; a mismatch is a MalformedResponseError. */
+  json<S extends z.ZodType>(req: UpstreamRequest, schema: S): Promise<z.output<S>>;
+}
+
+/** Template tag that percent-encodes each interpolated value as one path segment. */
+export function path(strings: TemplateStringsArray, ...segments: Array<string | number>): string {
+  return strings.reduce((out, s, i) => out + s + (i < segments.length ? encodeURIComponent(String(segments[i])) : ''), '');
+}
+
+const SNIPPET_CHARS = 200;
+
+export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Clock): Upstream {
+  const base = new URL(config.baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, '');
+  const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9' };
+  if (config.token) headers.authorization = `Bearer ${config.token}`;
+
+  const send = async (req: UpstreamRequest): Promise<UpstreamResponse> => {
+    const url = new URL(basePath + req.path, base.origin);
+    // A path like '//other.host/x' or '/..%2f' must not move the request to another origin.
+    if (!req.path.startsWith('/') || url.origin !== base.origin) throw new ForbiddenOriginError(url.origin);
+    for (const [key, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const where = url.pathname;
+    const timeoutMs = req.timeoutMs ?? pool.options.headersTimeoutMs;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+    const started = performance.now();
+
+    let status: number;
+    let body: string;
+    let retryAfter: string | string[] | undefined;
+    try {
+      const res = await request(url, {
+        dispatcher: pool.dispatcher,
+        method: req.method ?? 'GET',
+        headers: req.json === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        body: req.json === undefined ? undefined : JSON.stringify(req.json),
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: Math.min(timeoutMs, pool.options.bodyTimeoutMs),
+      });
+      status = res.statusCode;
+      retryAfter = res.headers['retry-after'];
+      body = await res.body.text();
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason ?? err;
+      const code = (err as { code?: unknown }).code;
+      if (deadline.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+        throw new UpstreamTimeoutError(timeoutMs, base.origin, where, { cause: err });
+      }
+      if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+        throw new ResponseTooLargeError(pool.options.maxResponseBytes, base.origin, where);
+      }
+      throw new UpstreamUnreachableError(base.origin, where, { cause: err });
+    }
+
+    if (status === 429) throw new RateLimitedError(parseRetryAfter(retryAfter, clock.now()), base.origin, where);
+    if (status < 200 || status > 299) {
+      throw new UpstreamHttpError(status, base.origin, where, body.slice(0, SNIPPET_CHARS));
+    }
+    return { status, body, elapsedMs: performance.now() - started };
+  };
+
+  return {
+    name: config.name,
+    origin: base.origin,
+    send,
+    async json(req, schema) {
+      const res = await send(req);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(res.body);
+      } catch (err) {
+        throw new MalformedResponseError('body is not JSON', base.origin, req.path, { cause: err });
+      }
+      const result = schema.safeParse(parsed);
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const at = issue?.path.length ? issue.path.join('.') : '(root)';
+        throw new MalformedResponseError(`${at}: ${issue?.message ?? 'unexpected shape'}`, base.origin, req.path, {
+          cause: result.error,
+        });
+      }
+      return result.data;
+    },
+  };
+}

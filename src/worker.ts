@@ -1,0 +1,87 @@
+import { hostname } from 'node:os';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities';
+import { createActivityDeps, type ActivityDeps, type DepsOverrides } from './activities/deps';
+import { loadConfig, type ViralflowConfig } from './config';
+import { activityMetricsInterceptor } from './metrics/interceptor';
+import { createMetrics, type ViralflowMetrics } from './metrics/registry';
+import { startMetricsServer } from './metrics/server';
+import { TemporalUnreachableError } from './temporal/connection-error';
+
+export interface WorkerSetup {
+  config: ViralflowConfig;
+  connection: NativeConnection;
+  /** Pre-bundled workflow code (tests bundle once and share it); otherwise bundled from ./workflows. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  metrics?: ViralflowMetrics;
+  deps?: DepsOverrides;
+  identity?: string;
+  /** How long in-flight activities may run on after shutdown starts before they are cancelled and retried elsewhere. */
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+}
+
+export interface ViralflowWorker {
+  worker: Worker;
+  deps: ActivityDeps;
+  /** Runs until shutdown (a signal or `worker.shutdown()`), then releases the HTTP pool. */
+  run(): Promise<void>;
+}
+
+/** A worker with every viralflow workflow and activity, timed by the metrics interceptor. */
+export async function createViralflowWorker(setup: WorkerSetup): Promise<ViralflowWorker> {
+  const metrics = setup.metrics ?? createMetrics();
+  const deps = createActivityDeps(setup.config, metrics, setup.deps);
+  try {
+    const worker = await Worker.create({
+      connection: setup.connection,
+      namespace: setup.config.temporal.namespace,
+      taskQueue: setup.config.temporal.taskQueue,
+      identity: setup.identity ?? `viralflow-${process.pid}@${hostname()}`,
+      ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+      activities: createActivities(deps),
+      interceptors: { activity: [activityMetricsInterceptor(metrics)] },
+      maxConcurrentActivityTaskExecutions: setup.config.maxConcurrentActivities,
+      shutdownGraceTime: setup.shutdownGraceTime ?? '10s',
+    });
+    return {
+      worker,
+      deps,
+      run: () => worker.run().finally(() => deps.close()),
+    };
+  } catch (err) {
+    await deps.close();
+    throw err;
+  }
+}
+
+/**
+ * The `viralflow worker` process: SDK core metrics on their own Prometheus port, ours on METRICS_PORT,
+ * graceful shutdown on SIGINT/SIGTERM (the Runtime's default signals): polling stops, in-flight
+ * activities get the grace time to finish, the rest are cancelled and retried by the server.
+ */
+export async function runWorker(config: ViralflowConfig = loadConfig()): Promise<void> {
+  if (config.temporalMetricsPort > 0) {
+    Runtime.install({
+      telemetryOptions: {
+        metrics: { prometheus: { bindAddress: `${config.metrics.host}:${config.temporalMetricsPort}` } },
+      },
+    });
+  }
+  const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: unknown) => {
+    throw new TemporalUnreachableError(config.temporal.address, { cause: err });
+  });
+  const metrics = createMetrics();
+  const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
+  try {
+    const { worker, run } = await createViralflowWorker({ config, connection, metrics });
+    console.log(
+      `viralflow worker ${worker.options.identity}: namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
+        `metrics ${metricsServer.url}` +
+        (config.temporalMetricsPort > 0 ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics` : ''),
+    );
+    await run();
+  } finally {
+    await metricsServer.close();
+    await connection.close();
+  }
+}
