@@ -55,7 +55,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const killed = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+    const grace = new AbortController();
+    const killed = await Promise.race([
+      exited.then(() => true),
+      sleep(10_000, false, { signal: grace.signal }).catch(() => false),
+    ]);
+    grace.abort(); // the losing timer would otherwise hold the process open for its full 10 s
     if (!killed) {
       child.kill('SIGKILL');
       await exited;

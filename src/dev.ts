@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from './config';
+import { createMetrics } from './metrics/registry';
+import { startMetricsServer } from './metrics/server';
+import { projectRoot } from './project-root';
+import { startSimulator } from './sim/server';
+import { resolveTemporalCli } from './temporal/cli-path';
+import { startDevServer, type DevServer } from './temporal/dev-server';
+import { createViralflowWorker } from './worker';
+
+export interface DevOptions {
+  /** Keep running after the demo workflow completes (default) or stop (used by tests and CI smoke runs). */
+  exitAfterDemo?: boolean;
+}
+
+/**
+ * `viralflow dev`: the whole stack on one machine. The real Temporal dev server (state kept in
+ * .data/temporal.db), the upstream simulator, a worker with its /metrics, and one demo run whose
+ * Web UI link is printed. Ctrl-C stops everything this started.
+ */
+export async function runDev(options: DevOptions = {}): Promise<void> {
+  const root = projectRoot();
+  const dataDir = join(root, '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const base = loadConfig();
+  const temporalPort = Number(base.temporal.address.split(':').pop()) || 7233;
+
+  Runtime.install({
+    // WARN keeps the workflow bundler's build report out of the demo's console.
+    logger: new DefaultLogger('WARN'),
+    telemetryOptions:
+      base.temporalMetricsPort > 0
+        ? { metrics: { prometheus: { bindAddress: `${base.metrics.host}:${base.temporalMetricsPort}` } } }
+        : {},
+  });
+
+  const cli = await resolveTemporalCli({ log: (line) => console.log(line) });
+  console.log(`Temporal CLI: ${cli.path} (${cli.source})`);
+  let server: DevServer | undefined;
+  let uiUrl = 'http://localhost:8233';
+  const existing = await Connection.connect({ address: base.temporal.address, connectTimeout: 1_000 }).catch(() => undefined);
+  if (existing) {
+    await existing.close();
+    console.log(`Using the Temporal server already running at ${base.temporal.address}`);
+  } else {
+    server = await startDevServer({
+      cliPath: cli.path,
+      port: temporalPort,
+      uiPort: 8233,
+      dbFile: join(dataDir, 'temporal.db'),
+      namespace: base.temporal.namespace,
+    });
+    uiUrl = server.uiUrl;
+    console.log(`Temporal dev server at ${server.address} (state in .data/temporal.db), Web UI ${uiUrl}`);
+  }
+
+  const sim = await startSimulator({ seed: 42, port: Number(new URL(base.social.baseUrl).port) || 8787 });
+  console.log(`Upstream simulator at ${sim.url}`);
+  const config = loadConfig({ ...process.env, VIRALFLOW_UPSTREAM_URL: sim.url, VIRALFLOW_DATA_DIR: base.dataDir });
+
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const metrics = createMetrics();
+  const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
+  const { worker, run } = await createViralflowWorker({ config, connection, metrics });
+  const running = run();
+  console.log(`Worker ${worker.options.identity} on task queue ${config.temporal.taskQueue}; metrics ${metricsServer.url}`);
+
+  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const handle = await client.workflow.start('healthCheckWorkflow', {
+    taskQueue: config.temporal.taskQueue,
+    workflowId: `demo-health-${Date.now()}`,
+    args: [{}],
+  });
+  const link = `${uiUrl}/namespaces/${config.temporal.namespace}/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`;
+  console.log(`Started demo workflow ${handle.workflowId}\n  Web UI:  ${link}`);
+  const result = await handle.result();
+  console.log(`Demo workflow completed: ${result.available.length} services available, ${result.unavailable.length} unavailable`);
+  console.log(`  Metrics: ${metricsServer.url}`);
+
+  if (options.exitAfterDemo) worker.shutdown();
+  else console.log('Running; press Ctrl-C to stop the worker, simulator and dev server.');
+  try {
+    await running;
+  } finally {
+    console.log('Worker stopped; closing the simulator and the dev server…');
+    await clientConnection.close();
+    await connection.close();
+    await metricsServer.close();
+    await sim.close();
+    await server?.stop();
+    console.log('Stopped.');
+  }
+}
