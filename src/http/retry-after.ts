@@ -10,7 +10,8 @@ export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 export function parseRetryAfter(header: string | string[] | undefined, nowMs: number): number {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return DEFAULT_RETRY_AFTER_MS;
-  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - nowMs;
+  // Only a value with letters can be an HTTP-date; Date.parse would read '-5' as a year.
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : /[a-z]/i.test(value) ? Date.parse(value) - nowMs : NaN;
   if (Number.isNaN(ms)) return DEFAULT_RETRY_AFTER_MS;
   return Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS);
 }

@@ -1,0 +1,96 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { DepsOverrides } from '../../src/activities/deps';
+import { loadConfig, type ViralflowConfig } from '../../src/config';
+import { createMetrics, type ViralflowMetrics } from '../../src/metrics/registry';
+import { startSimulator, type Simulator } from '../../src/sim/server';
+import type { SimConfig } from '../../src/sim/types';
+import { resolveTemporalCli } from '../../src/temporal/cli-path';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { createViralflowWorker, type ViralflowWorker } from '../../src/worker';
+
+export interface TemporalEnv {
+  server: DevServer;
+  client: Client;
+  connection: NativeConnection;
+  sim: Simulator;
+  config: ViralflowConfig;
+  metrics: ViralflowMetrics;
+  worker: ViralflowWorker;
+  taskQueue: string;
+  close(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test process (webpack takes a second or two). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+export interface TemporalEnvOptions {
+  sim?: SimConfig;
+  env?: Record<string, string>;
+  deps?: DepsOverrides;
+}
+
+/**
+ * A real Temporal dev server (the CLI's `server start-dev`, in memory), the upstream simulator and one
+ * viralflow worker on a task queue of its own, wired like production. One per test file.
+ */
+export async function startTemporalEnv(options: TemporalEnvOptions = {}): Promise<TemporalEnv> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const cli = await resolveTemporalCli();
+  const server = await startDevServer({ cliPath: cli.path });
+  const sim = await startSimulator({ seed: 7, ...options.sim });
+  const taskQueue = `test-${process.pid}-${Date.now()}`;
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: server.address,
+    VIRALFLOW_TASK_QUEUE: taskQueue,
+    VIRALFLOW_UPSTREAM_URL: sim.url,
+    VIRALFLOW_DATA_DIR: mkdtempSync(join(tmpdir(), 'viralflow-test-')),
+    ...options.env,
+  });
+  const connection = await NativeConnection.connect({ address: server.address });
+  const clientConnection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  const metrics = createMetrics({ processMetrics: false });
+  const worker = await createViralflowWorker({
+    config,
+    connection,
+    metrics,
+    workflowBundle: await workflowBundle(),
+    deps: options.deps,
+    shutdownGraceTime: '1s',
+  });
+  const running = worker.run();
+  return {
+    server,
+    client,
+    connection,
+    sim,
+    config,
+    metrics,
+    worker,
+    taskQueue,
+    async close() {
+      worker.worker.shutdown();
+      await running;
+      await clientConnection.close();
+      await connection.close();
+      await sim.close();
+      await server.stop();
+    },
+  };
+}
