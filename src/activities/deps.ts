@@ -1,9 +1,11 @@
+import type { ResponseCache } from '../cache/response-cache';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { ViralflowConfig } from '../config';
 import { createHttpPool, type HttpPool } from '../http/pool';
 import { createUpstream, type Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
+import { createEngineCache, type EngineExtraction } from './engine';
 import { createCircuitBreakers, DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions, type CircuitBreakers } from '../resilience/circuit-breakers';
 
 /** Everything activities are built from: one of each per worker process, shared by every execution. */
@@ -17,6 +19,8 @@ export interface ActivityDeps {
   experiments: Upstream;
   services: Readonly<Record<string, Upstream>>;
   breakers: CircuitBreakers;
+  /** The engine's response cache (in-process LRU, plus Redis when REDIS_URL is set). */
+  engineCache: ResponseCache<EngineExtraction>;
 }
 
 export interface DepsOverrides {
@@ -32,6 +36,7 @@ export function createActivityDeps(
   const clock = overrides.clock ?? systemClock;
   const pool: HttpPool = createHttpPool(config.http, metrics);
   const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock);
+  const engineCache = createEngineCache({ metrics, clock, ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }) });
   return {
     config,
     metrics,
@@ -42,6 +47,9 @@ export function createActivityDeps(
     experiments: upstream(config.experiments),
     services: Object.fromEntries(Object.entries(config.services).map(([name, c]) => [name, upstream(c)])),
     breakers: createCircuitBreakers(overrides.breakerOptions ?? DEFAULT_BREAKER_OPTIONS, metrics),
-    close: () => pool.close(),
+    engineCache,
+    async close() {
+      await Promise.all([pool.close(), engineCache.close()]);
+    },
   };
 }

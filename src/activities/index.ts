@@ -1,14 +1,31 @@
+import { createNdjsonSink } from '../sink/ndjson-sink';
+import { createLoadAccountIds } from './account-list';
 import type { ActivityDeps } from './deps';
+import { createExtractPatterns } from './engine';
 import { createCheckHealth } from './health';
+import { createCollectMetrics } from './metrics-collector';
+import { createExtractPatternsFromSink } from './patterns-from-sink';
+import { createScrapeAccounts } from './scraper';
+import { createPublishWeights, createSampleWeights } from './thompson';
 
 /** All viralflow activities, built from one set of shared dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const { config } = deps;
+  const concurrency = config.http.connectionsPerOrigin;
+  const extractPatterns = createExtractPatterns({ engine: deps.engine, cache: deps.engineCache });
   return {
-    checkHealth: createCheckHealth({
-      services: deps.services,
-      breakers: deps.breakers,
-      concurrency: deps.config.http.connectionsPerOrigin,
+    checkHealth: createCheckHealth({ services: deps.services, breakers: deps.breakers, concurrency }),
+    scrapeAccounts: createScrapeAccounts({
+      social: deps.social,
+      concurrency,
+      sinkFor: (runKey) => createNdjsonSink(config.dataDir, runKey),
     }),
+    loadAccountIds: createLoadAccountIds({ dataDir: config.dataDir }),
+    extractPatterns,
+    extractPatternsFromSink: createExtractPatternsFromSink({ dataDir: config.dataDir, extractPatterns }),
+    sampleWeights: createSampleWeights({ metrics: deps.metrics }),
+    publishWeights: createPublishWeights({ experiments: deps.experiments }),
+    collectMetrics: createCollectMetrics({ services: deps.services, locations: config.services, concurrency }),
   };
 }
 

@@ -1,0 +1,320 @@
+import { Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
+import { z } from 'zod';
+import { MalformedResponseError, ResponseTooLargeError, UpstreamError, UpstreamHttpError } from '../http/errors';
+import { path, type Upstream, type UpstreamRequest } from '../http/upstream';
+import { scrapedPost, scrapedProfile, type AccountWriter, type ResultsSink, type SinkRef } from '../sink/types';
+import { toActivityFailure } from './failures';
+import { parseInput } from './validate';
+
+/** Accounts in flight at once within one execution, when the deps do not say. */
+const DEFAULT_SCRAPE_CONCURRENCY = 32;
+/** Cursors travel in heartbeats; an upstream handing out longer ones is not one we can checkpoint cheaply. */
+const MAX_CURSOR_CHARS = 1024;
+/** Failure reasons travel in heartbeats and the result: enough to say what broke, not a body dump. */
+const MAX_REASON_CHARS = 200;
+
+/** Safe as a URL path segment and a file name: no separators, no `%`, not `.` or `..`. */
+const safeName = (max: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^[A-Za-z0-9_.-]{1,${max}}$`), `must be 1-${max} characters of A-Z a-z 0-9 _ . -`)
+    .refine((s) => s !== '.' && s !== '..', 'must not be "." or ".."');
+
+const scrapeInput = z
+  .object({
+    accountIds: z.array(safeName(64)).min(1).max(1000),
+    maxPostsPerAccount: z.number().int().min(1).max(10_000).default(100),
+    pageSize: z.number().int().min(1).max(100).default(100),
+    /** Posts older than this are not wanted; posts come newest first, so paging stops there. */
+    since: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
+    /** Names the logical run: every attempt and re-run of it writes to the same sink location. */
+    runKey: safeName(128),
+    /** Per request; below the activity's heartbeat timeout, so a hung request fails the attempt before the server gives up on it. */
+    timeoutMs: z.number().int().min(10).max(60_000).default(5_000),
+  })
+  .strict();
+
+export interface ScrapeAccountsInput {
+  accountIds: string[];
+  maxPostsPerAccount?: number;
+  pageSize?: number;
+  since?: string;
+  runKey: string;
+  timeoutMs?: number;
+}
+
+export interface FailedAccount {
+  accountId: string;
+  reason: string;
+  status?: number;
+}
+
+export interface ScrapeResult {
+  runKey: string;
+  /** IDs in the input, duplicates included. */
+  requested: number;
+  duplicatesDropped: number;
+  /** Accounts whose complete output is in the sink. */
+  scraped: number;
+  failed: FailedAccount[];
+  /** Posts in the sink for this batch, and the pages they came from. */
+  posts: number;
+  pages: number;
+  /** Accounts finished (scraped or failed) by an earlier attempt and skipped by this one. */
+  resumed: number;
+  /** Accounts this attempt continued from a cursor an earlier attempt reached. */
+  continued: number;
+  sink: SinkRef;
+}
+
+const postsPage = z.object({
+  accountId: z.string(),
+  posts: z.array(scrapedPost),
+  nextCursor: z.string().min(1).max(MAX_CURSOR_CHARS).nullable(),
+});
+
+const count = z.number().int().nonnegative();
+
+/** Heartbeat details: IDs, counts and cursors only, never posts. Counts are what the sink holds. */
+const scrapeProgress = z.object({
+  v: z.literal(1),
+  done: z.array(z.object({ id: z.string(), posts: count, pages: count })),
+  failed: z.array(z.object({ accountId: z.string(), reason: z.string(), status: z.number().int().optional() })),
+  /** Accounts mid-pagination: the attempt whose partial output holds `bytes` that count, and where to go on. */
+  partial: z.array(
+    z.object({ id: z.string(), attempt: z.number().int().min(1), bytes: count, cursor: z.string(), posts: count, pages: count }),
+  ),
+});
+export type ScrapeProgress = z.output<typeof scrapeProgress>;
+type PartialAccount = ScrapeProgress['partial'][number];
+
+export interface ScraperDeps {
+  social: Upstream;
+  /** Accounts in flight at once within one execution (default 32). */
+  concurrency?: number;
+  /** The sink for one run's output, e.g. `(runKey) => createNdjsonSink(config.dataDir, runKey)`. */
+  sinkFor(runKey: string): ResultsSink;
+}
+
+/**
+ * ViralScraperOperator, rebuilt: profiles and paginated posts of many accounts at once over the
+ * shared pool, posts streamed to a sink, progress heartbeated so a retry resumes instead of redoing.
+ * A rate limit or a transient error ends the attempt at once (no sleeping in a worker slot); one
+ * bad account is reported, not fatal.
+ */
+export function createScrapeAccounts(deps: ScraperDeps) {
+  const concurrency = deps.concurrency ?? DEFAULT_SCRAPE_CONCURRENCY;
+
+  return async function scrapeAccounts(rawInput: ScrapeAccountsInput): Promise<ScrapeResult> {
+    const input = parseInput(scrapeInput, rawInput, 'scrapeAccounts');
+    const ctx = Context.current();
+    const { attempt } = ctx.info;
+    const accountIds = [...new Set(input.accountIds)];
+    const sinceMs = input.since === undefined ? undefined : Date.parse(input.since);
+    const sink = deps.sinkFor(input.runKey);
+
+    const restored = await restoreProgress(ctx, accountIds, sink);
+    const progress = createProgress(restored, (details) => ctx.heartbeat(details));
+    const resumed = restored.done.length + restored.failed.length;
+    let continued = 0;
+
+    // Our own abort (rate limit, transient error) or Temporal's cancellation: either stops everything in flight.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.cancellationSignal, stop.signal]);
+    let fatal: { error: unknown } | undefined;
+
+    const request = (p: string, query?: UpstreamRequest['query']): UpstreamRequest => ({
+      path: p,
+      ...(query && { query }),
+      timeoutMs: input.timeoutMs,
+      signal,
+    });
+
+    /** Pages one account into `writer`, from the start or from where `from` left off. */
+    const paginate = async (id: string, writer: AccountWriter, from: PartialAccount | undefined): Promise<void> => {
+      let { cursor, posts, pages } = from ?? { cursor: undefined, posts: 0, pages: 0 };
+      let needProfile = from === undefined;
+      for (;;) {
+        const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts);
+        const postsPath = path`/accounts/${id}/posts`;
+        const pageRequest = deps.social.json(request(postsPath, { cursor, limit: want }), postsPage);
+        const [profile, page] = needProfile
+          ? await Promise.all([deps.social.json(request(path`/accounts/${id}`), scrapedProfile), pageRequest])
+          : [undefined, await pageRequest];
+        const malformed = (detail: string, where = postsPath) => new MalformedResponseError(detail, deps.social.origin, where);
+        if (profile && profile.accountId !== id) throw malformed(`profile is for account "${profile.accountId}"`, path`/accounts/${id}`);
+        if (page.accountId !== id || page.posts.some((p) => p.accountId !== id)) throw malformed('posts of another account');
+
+        const next = page.nextCursor;
+        const offered = page.posts.slice(0, want);
+        const kept = sinceMs === undefined ? offered : takeWhile(offered, (p) => Date.parse(p.createdAt) >= sinceMs);
+        const finished = next === null || posts + kept.length >= input.maxPostsPerAccount || kept.length < offered.length;
+        // A page that moves nowhere would have us page forever.
+        if (!finished && (page.posts.length === 0 || next === cursor)) throw malformed('next cursor makes no progress');
+
+        const bytes = await writer.append({ ...(profile && { profile }), posts: kept });
+        posts += kept.length;
+        pages++;
+        if (finished) {
+          await writer.complete();
+          progress.finish({ id, posts, pages });
+          return;
+        }
+        cursor = next;
+        needProfile = false;
+        progress.advance({ id, attempt, bytes, cursor, posts, pages });
+      }
+    };
+
+    const scrapeAccount = async (id: string): Promise<void> => {
+      const from = progress.partialOf(id);
+      const writer = await sink.open(id, attempt, from && { attempt: from.attempt, bytes: from.bytes });
+      // The sink answers 0 bytes when that partial output is gone: then the account starts over.
+      const resumeFrom = from && writer.bytes > 0 ? from : undefined;
+      if (resumeFrom) continued++;
+      try {
+        await paginate(id, writer, resumeFrom);
+      } catch (err) {
+        const failure = accountFailure(id, err);
+        if (!failure) {
+          await writer.abandon(); // keeps the partial output the last checkpoint points at
+          throw err;
+        }
+        await writer.discard();
+        progress.fail(failure);
+      }
+    };
+
+    const limit = pLimit(concurrency);
+    const todo = [
+      ...restored.partial.map((p) => p.id), // first, so their partial files are finished and cleaned up early
+      ...accountIds.filter((id) => !progress.isSettled(id) && !progress.partialOf(id)),
+    ];
+    await Promise.all(
+      todo.map((id) =>
+        limit(async () => {
+          if (signal.aborted) return; // stop launching
+          try {
+            await scrapeAccount(id);
+          } catch (err) {
+            if (signal.aborted) return; // interrupted because of another account, or cancelled
+            fatal = { error: err };
+            stop.abort(err);
+          }
+        }),
+      ),
+    );
+
+    const final = progress.beat();
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    if (fatal) throw toActivityFailure(fatal.error);
+
+    await sink.sweepPartials(accountIds);
+    const order = new Map(accountIds.map((id, i) => [id, i]));
+    return {
+      runKey: input.runKey,
+      requested: input.accountIds.length,
+      duplicatesDropped: input.accountIds.length - accountIds.length,
+      scraped: final.done.length,
+      failed: [...final.failed].sort((a, b) => (order.get(a.accountId) ?? 0) - (order.get(b.accountId) ?? 0)),
+      posts: final.done.reduce((sum, d) => sum + d.posts, 0),
+      pages: final.done.reduce((sum, d) => sum + d.pages, 0),
+      resumed,
+      continued,
+      sink: sink.ref,
+    };
+  };
+}
+
+/**
+ * The previous attempt's last heartbeat, limited to this batch. Accounts it says are scraped but
+ * whose output is missing (a sink that is not shared between workers, say) are scraped again.
+ */
+async function restoreProgress(ctx: Context, accountIds: readonly string[], sink: ResultsSink): Promise<ScrapeProgress> {
+  const empty: ScrapeProgress = { v: 1, done: [], failed: [], partial: [] };
+  const details: unknown = ctx.info.heartbeatDetails;
+  if (details === undefined || details === null) return empty;
+  const parsed = scrapeProgress.safeParse(details);
+  if (!parsed.success) {
+    ctx.log.warn('scrapeAccounts: ignoring unreadable heartbeat details; starting over', { issues: parsed.error.issues.length });
+    return empty;
+  }
+  const wanted = new Set(accountIds);
+  const present = await Promise.all(
+    parsed.data.done.filter((d) => wanted.has(d.id)).map(async (d) => ((await sink.isComplete(d.id)) ? d : undefined)),
+  );
+  const done = present.filter((d) => d !== undefined);
+  const failed = parsed.data.failed.filter((f) => wanted.has(f.accountId));
+  const settled = new Set([...done.map((d) => d.id), ...failed.map((f) => f.accountId)]);
+  const partial = parsed.data.partial.filter((p) => wanted.has(p.id) && !settled.has(p.id));
+  return { v: 1, done, failed, partial };
+}
+
+interface Progress {
+  isSettled(id: string): boolean;
+  partialOf(id: string): PartialAccount | undefined;
+  /** An account got further; its output up to `bytes` is written. */
+  advance(entry: PartialAccount): void;
+  finish(entry: ScrapeProgress['done'][number]): void;
+  fail(failure: FailedAccount): void;
+  /** Heartbeats the current state and answers it. */
+  beat(): ScrapeProgress;
+}
+
+/**
+ * Progress, heartbeated on every change (the SDK throttles what reaches the server). Each snapshot
+ * shares the unchanged done/failed arrays with the last one instead of copying them, so a page
+ * costs O(accounts in flight), not O(batch); those arrays are replaced, never mutated.
+ */
+function createProgress(initial: ScrapeProgress, heartbeat: (details: ScrapeProgress) => void): Progress {
+  let { done, failed } = initial;
+  const partial = new Map(initial.partial.map((p) => [p.id, p]));
+  const settled = new Set([...done.map((d) => d.id), ...failed.map((f) => f.accountId)]);
+  const beat = (): ScrapeProgress => {
+    const snapshot: ScrapeProgress = { v: 1, done, failed, partial: [...partial.values()] };
+    heartbeat(snapshot);
+    return snapshot;
+  };
+  return {
+    isSettled: (id) => settled.has(id),
+    partialOf: (id) => partial.get(id),
+    advance(entry) {
+      partial.set(entry.id, entry);
+      beat();
+    },
+    finish(entry) {
+      partial.delete(entry.id);
+      settled.add(entry.id);
+      done = [...done, entry];
+      beat();
+    },
+    fail(failure) {
+      partial.delete(failure.accountId);
+      settled.add(failure.accountId);
+      failed = [...failed, failure];
+      beat();
+    },
+    beat,
+  };
+}
+
+/**
+ * Errors that condemn one account, not the batch: its data is missing, refused or unreadable, and
+ * retrying will not change that. 401 is the exception among 4xx: it means our token, for every account.
+ */
+function accountFailure(accountId: string, err: unknown): FailedAccount | undefined {
+  const perAccount =
+    err instanceof MalformedResponseError ||
+    err instanceof ResponseTooLargeError ||
+    (err instanceof UpstreamHttpError && !err.retryable && err.status !== 401);
+  if (!perAccount || !(err instanceof UpstreamError)) return undefined;
+  // The origin is the same for every account; the path says which call broke.
+  const reason = err.message.replace(`${err.origin}${err.path}`, err.path).slice(0, MAX_REASON_CHARS);
+  return { accountId, reason, ...(err instanceof UpstreamHttpError && { status: err.status }) };
+}
+
+function takeWhile<T>(items: readonly T[], keep: (item: T) => boolean): T[] {
+  const end = items.findIndex((item) => !keep(item));
+  return end === -1 ? [...items] : items.slice(0, end);
+}

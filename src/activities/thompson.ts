@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { MalformedResponseError } from '../http/errors';
+import { path, type Upstream } from '../http/upstream';
+import type { ViralflowMetrics } from '../metrics/registry';
+import { createRng } from '../sampling/beta-sampler';
+import { betaPosteriors, createBestArmTally, type BetaPosteriors } from '../sampling/thompson';
+import { toActivityFailure } from './failures';
+import { parseInput } from './validate';
+
+export const MAX_VARIANTS = 100_000;
+export const DEFAULT_DRAWS = 1_000;
+export const MAX_DRAWS = 100_000;
+/** Beta draws (variants × draws) when `draws` is not given: well under a second, so 100k variants get 50 draws. */
+export const DEFAULT_SAMPLES = 5_000_000;
+/** Beta draws a caller may ask for: a few seconds of CPU, in slices that yield to the event loop. */
+export const MAX_SAMPLES = 50_000_000;
+/** Beta draws between two yields to the event loop, so heartbeats and other activities' I/O keep flowing. */
+const SAMPLES_PER_SLICE = 1_000_000;
+
+/** Zod drops this key from records and JSON.parse'd objects lose it in many libraries: refuse it outright. */
+const notProtoKey = (key: string) => key !== '__proto__';
+
+const variantId = z.string().min(1).max(128).refine(notProtoKey, 'is reserved');
+
+const sampleWeightsInput = z
+  .object({
+    variants: z
+      .array(
+        z
+          .object({ id: variantId, successes: z.number().int().min(0), failures: z.number().int().min(0) })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_VARIANTS),
+    /** uint32; absent: derived from the posteriors, so the same input always gives the same answer. */
+    seed: z.number().int().min(0).max(0xffff_ffff).optional(),
+    /** Monte-Carlo draws for probability-best; default 1000, lowered above 5,000 variants to stay within DEFAULT_SAMPLES. */
+    draws: z.number().int().min(1).max(MAX_DRAWS).optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    const seen = new Set<string>();
+    let duplicates = 0;
+    for (const [i, { id }] of input.variants.entries()) {
+      if (seen.has(id) && duplicates++ < 5) {
+        ctx.addIssue({ code: 'custom', path: ['variants', i, 'id'], message: `duplicate id ${JSON.stringify(id)}` });
+      }
+      seen.add(id);
+    }
+    if (input.draws !== undefined && input.variants.length * input.draws > MAX_SAMPLES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['draws'],
+        message: `variants (${input.variants.length}) × draws (${input.draws}) exceeds ${MAX_SAMPLES}; lower draws`,
+      });
+    }
+  });
+
+export type SampleWeightsInput = z.input<typeof sampleWeightsInput>;
+
+export interface SampleWeightsResult {
+  /**
+   * Traffic share per variant id, summing to 1: Thompson sampling's allocation, which is the
+   * probability each variant is best (so the same numbers as `probabilityBest`, a multiple of
+   * 1/draws). A variant that won no draw gets 0.
+   */
+  weights: Record<string, number>;
+  /** Monte-Carlo estimate of P(variant has the highest conversion rate). */
+  probabilityBest: Record<string, number>;
+  /** The seed used: pass it back to reproduce this run exactly. */
+  seed: number;
+  draws: number;
+  /** True when served from the cache of unchanged posteriors (no sampling was done). */
+  cached: boolean;
+}
+
+export interface SampleWeightsDeps {
+  metrics: Pick<ViralflowMetrics, 'cacheRequests'>;
+  /** Cache budget in variant entries summed over cached results (default 1,000,000). */
+  cacheVariants?: number;
+}
+
+/** ThompsonSamplingOperator's sampling half, rebuilt: every variant per draw over typed arrays, unchanged posteriors cached. */
+export function createSampleWeights(deps: SampleWeightsDeps) {
+  // Sized by variants, not entries: one 100k-variant result weighs as much as 10,000 small ones.
+  const cache = new LRUCache<string, { result: Omit<SampleWeightsResult, 'cached'>; variants: number }>({
+    max: 1_000,
+    maxSize: deps.cacheVariants ?? 1_000_000,
+    sizeCalculation: (entry) => entry.variants,
+  });
+
+  return async function sampleWeights(rawInput: SampleWeightsInput): Promise<SampleWeightsResult> {
+    const input = parseInput(sampleWeightsInput, rawInput, 'sampleWeights');
+    const posteriors = betaPosteriors(input.variants);
+    const draws = input.draws ?? Math.max(1, Math.min(DEFAULT_DRAWS, Math.floor(DEFAULT_SAMPLES / posteriors.ids.length)));
+    const digest = posteriorDigest(posteriors, draws);
+    const seed = input.seed ?? digest.readUInt32BE(0);
+    const key = `${digest.toString('base64')}:${seed}`;
+
+    const hit = cache.get(key);
+    deps.metrics.cacheRequests.inc({ cache: 'thompson', result: hit ? 'hit' : 'miss' });
+    if (hit) return { ...hit.result, cached: true };
+
+    const { cancellationSignal } = Context.current();
+    const tally = createBestArmTally(posteriors, createRng(seed));
+    const drawsPerSlice = Math.max(1, Math.floor(SAMPLES_PER_SLICE / posteriors.ids.length));
+    while (tally.draws < draws) {
+      tally.addDraws(Math.min(drawsPerSlice, draws - tally.draws));
+      if (tally.draws < draws) {
+        // Pure CPU: yield so the worker stays responsive, and heartbeat because that is how a
+        // cancellation reaches a running activity.
+        await yieldToEventLoop();
+        Context.current().heartbeat({ draws: tally.draws });
+        if (cancellationSignal.aborted) throw cancellationSignal.reason;
+      }
+    }
+
+    const p = tally.probabilities();
+    const probabilityBest = Object.freeze(Object.fromEntries(posteriors.ids.map((id, i) => [id, p[i]!])));
+    const result = { weights: probabilityBest, probabilityBest, seed, draws };
+    cache.set(key, { result, variants: posteriors.ids.length });
+    return { ...result, cached: false };
+  };
+}
+
+/** Identifies a posterior summary: ids in order, alphas, betas and draws (the seed is appended by the caller). */
+function posteriorDigest(posteriors: BetaPosteriors, draws: number): Buffer {
+  return createHash('sha256')
+    .update(JSON.stringify(posteriors.ids))
+    .update(new Uint8Array(posteriors.alphas.buffer, posteriors.alphas.byteOffset, posteriors.alphas.byteLength))
+    .update(new Uint8Array(posteriors.betas.buffer, posteriors.betas.byteOffset, posteriors.betas.byteLength))
+    .update(`draws=${draws}`)
+    .digest();
+}
+
+/** A share of traffic: finite, in [0, 1]. */
+const shares = z
+  .record(z.string().min(1).max(128).refine(notProtoKey, 'is reserved'), z.number().min(0).max(1))
+  .refine((r) => {
+    const n = Object.keys(r).length;
+    return n >= 1 && n <= MAX_VARIANTS;
+  }, `must have 1 to ${MAX_VARIANTS} entries`);
+
+/** Allowed slack on sum(weights) = 1: the sum of `draws` multiples of 1/draws is not exactly 1 in floating point. */
+const SUM_TOLERANCE = 1e-6;
+
+const publishWeightsInput = z
+  .object({
+    // '.' and '..' match the character class but are dot-segments: the URL would leave /experiments.
+    experimentId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,128}$/)
+      .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."'),
+    weights: shares.refine((w) => Math.abs(Object.values(w).reduce((a, b) => a + b, 0) - 1) <= SUM_TOLERANCE, 'must sum to 1'),
+    probabilityBest: shares.optional(),
+    timeoutMs: z.number().int().min(10).max(60_000).default(5_000),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    for (const id of Object.keys(input.probabilityBest ?? {})) {
+      if (!Object.hasOwn(input.weights, id)) {
+        ctx.addIssue({ code: 'custom', path: ['probabilityBest', id], message: 'is not a key of weights' });
+        return;
+      }
+    }
+  });
+
+export type PublishWeightsInput = z.input<typeof publishWeightsInput>;
+
+export interface PublishWeightsResult {
+  experimentId: string;
+  /** The experiment's weights version after this publish (increments per PUT). */
+  version: number;
+}
+
+const publishedWeights = z.looseObject({ experimentId: z.string(), version: z.number().int().positive() });
+
+export interface PublishWeightsDeps {
+  experiments: Upstream;
+}
+
+/** ThompsonSamplingOperator's update half, rebuilt: one batched PUT per experiment instead of a retried loop per variant. */
+export function createPublishWeights(deps: PublishWeightsDeps) {
+  return async function publishWeights(rawInput: PublishWeightsInput): Promise<PublishWeightsResult> {
+    const input = parseInput(publishWeightsInput, rawInput, 'publishWeights');
+    const where = path`/${input.experimentId}/weights`;
+    try {
+      const published = await deps.experiments.json(
+        {
+          method: 'PUT',
+          path: where,
+          json: { weights: input.weights, ...(input.probabilityBest && { probabilityBest: input.probabilityBest }) },
+          timeoutMs: input.timeoutMs,
+          signal: Context.current().cancellationSignal,
+        },
+        publishedWeights,
+      );
+      if (published.experimentId !== input.experimentId) {
+        throw new MalformedResponseError(
+          `answered for experiment ${JSON.stringify(published.experimentId)}`,
+          deps.experiments.origin,
+          where,
+        );
+      }
+      return { experimentId: input.experimentId, version: published.version };
+    } catch (err) {
+      throw toActivityFailure(err);
+    }
+  };
+}

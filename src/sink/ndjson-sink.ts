@@ -1,0 +1,271 @@
+/**
+ * The default results sink: one NDJSON file per account under `<dataDir>/scrape/<runKey>/`.
+ *
+ *   <account>.ndjson                      complete output: line 1 `{"profile":{…}}`, then one post per line
+ *   <account>.<attempt>.ndjson.partial    unfinished output of one activity attempt
+ *
+ * Exactly once across retries and crashes: a checkpoint (heartbeat) records, per unfinished account,
+ * the attempt and the byte length written when it was taken. The next attempt copies that attempt's
+ * partial file, cuts it back to the recorded length (dropping whatever was written after the
+ * checkpoint, which it will fetch again) and appends. Each attempt writes only its own file, so a
+ * previous attempt still running somewhere (a heartbeat timeout does not stop a partitioned worker)
+ * cannot interleave its lines with ours. Completion is an fsync and a rename, so readers see an
+ * account whole or not at all, and a re-run replaces it the same way.
+ */
+import { constants } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import {
+  CorruptSinkError,
+  scrapedPost,
+  scrapedProfile,
+  SinkPathError,
+  type AccountWriter,
+  type ResultsSink,
+  type ScrapedPost,
+  type ScrapedProfile,
+  type SinkRef,
+} from './types';
+
+const COMPLETE = '.ndjson';
+const PARTIAL = '.ndjson.partial';
+/** The first line of every complete file; the key tells it apart from posts for line-oriented tools. */
+const profileLine = z.object({ profile: scrapedProfile });
+
+/** The ref for one run: `<dataDir>/scrape/<runKey>`, absolute. Later stages rebuild it from config + runKey. */
+export function ndjsonSinkRef(dataDir: string, runKey: string): SinkRef {
+  const root = resolve(dataDir, 'scrape');
+  const dir = resolve(root, runKey);
+  if (dirname(dir) !== root || basename(dir) !== runKey) throw new SinkPathError(runKey);
+  return { kind: 'ndjson', dir };
+}
+
+export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink {
+  const ref = ndjsonSinkRef(dataDir, runKey);
+  const { dir } = ref;
+  let ready: Promise<unknown> | undefined;
+  const partialFile = (accountId: string, attempt: number) => fileIn(dir, `${accountId}.${attempt}${PARTIAL}`);
+
+  return {
+    ref,
+
+    async open(accountId, attempt, resumeFrom) {
+      if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
+      const complete = fileIn(dir, `${accountId}${COMPLETE}`);
+      const mine = partialFile(accountId, attempt);
+      await (ready ??= mkdir(dir, { recursive: true }).catch((err: unknown) => {
+        ready = undefined; // let a later call try again rather than repeat a stale failure
+        throw err;
+      }));
+
+      let bytes = 0;
+      let source: string | undefined;
+      if (resumeFrom && resumeFrom.bytes > 0) {
+        const from = partialFile(accountId, resumeFrom.attempt);
+        // Copy, never rename: the attempt that wrote `from` may still hold it open and be writing.
+        const usable = from === mine || (await copyIfExists(from, mine));
+        if (usable && ((await sizeOf(mine)) ?? -1) >= resumeFrom.bytes) {
+          await truncate(mine, resumeFrom.bytes);
+          bytes = resumeFrom.bytes;
+          if (from !== mine) source = from;
+        }
+      }
+      if (bytes === 0) await writeFile(mine, '');
+      const handle = await open(mine, 'a');
+      return accountWriter({ handle, partial: mine, complete, source, bytes });
+    },
+
+    async isComplete(accountId) {
+      return (await sizeOf(fileIn(dir, `${accountId}${COMPLETE}`))) !== undefined;
+    },
+
+    async sweepPartials(accountIds) {
+      const wanted = new Set(accountIds);
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (err) {
+        if (isMissing(err)) return 0;
+        throw err;
+      }
+      const stale = names.filter((name) => {
+        if (!name.endsWith(PARTIAL)) return false;
+        const stem = name.slice(0, -PARTIAL.length);
+        const dot = stem.lastIndexOf('.');
+        return dot > 0 && /^\d+$/.test(stem.slice(dot + 1)) && wanted.has(stem.slice(0, dot));
+      });
+      await Promise.all(stale.map((name) => unlinkIfExists(fileIn(dir, name))));
+      return stale.length;
+    },
+  };
+}
+
+interface WriterState {
+  handle: FileHandle;
+  partial: string;
+  complete: string;
+  /** An earlier attempt's partial file this one continued from; deleted once ours is complete. */
+  source: string | undefined;
+  bytes: number;
+}
+
+function accountWriter(state: WriterState): AccountWriter {
+  const { handle, partial, complete, source } = state;
+  let bytes = state.bytes;
+  let open = true;
+  const close = async () => {
+    if (!open) return;
+    open = false;
+    await handle.close();
+  };
+
+  return {
+    get bytes() {
+      return bytes;
+    },
+    async append({ profile, posts }) {
+      if (!open) throw new Error(`${partial} is closed`);
+      if (profile !== undefined && bytes !== 0) throw new Error(`${partial}: the profile must be the first line`);
+      const lines = posts.map((post) => `${JSON.stringify(post)}\n`);
+      if (profile !== undefined) lines.unshift(`${JSON.stringify({ profile })}\n`);
+      const chunk = Buffer.from(lines.join(''), 'utf8');
+      await handle.appendFile(chunk);
+      bytes += chunk.length;
+      return bytes;
+    },
+    async complete() {
+      if (!open) throw new Error(`${partial} is closed`);
+      // Durable before visible: a rename must never expose a file whose data is still in flight.
+      await handle.sync();
+      await close();
+      await rename(partial, complete);
+      if (source) await unlinkIfExists(source);
+    },
+    abandon: close,
+    async discard() {
+      await close();
+      await Promise.all([partial, complete, ...(source ? [source] : [])].map(unlinkIfExists));
+    },
+  };
+}
+
+/**
+ * Posts of a run, streamed line by line in account order: the given accounts (those without
+ * complete output are skipped) or every complete account, sorted by ID.
+ */
+export async function* readPosts(ref: SinkRef, accountIds?: readonly string[]): AsyncGenerator<ScrapedPost> {
+  const dir = resolve(ref.dir);
+  const ids = accountIds ?? (await completeAccounts(dir));
+  for (const accountId of ids) {
+    const file = fileIn(dir, `${accountId}${COMPLETE}`);
+    let handle: FileHandle;
+    try {
+      handle = await open(file, 'r');
+    } catch (err) {
+      if (isMissing(err)) continue;
+      throw err;
+    }
+    try {
+      let line = 0;
+      for await (const text of handle.readLines()) {
+        line++;
+        if (line === 1) parseProfileLine(file, text);
+        else yield parseLine(file, line, text, scrapedPost);
+      }
+      if (line === 0) throw new CorruptSinkError(file, 1, 'empty file: no profile line');
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** The stored profile of one account, or undefined when it has no complete output. */
+export async function readProfile(ref: SinkRef, accountId: string): Promise<ScrapedProfile | undefined> {
+  const file = fileIn(resolve(ref.dir), `${accountId}${COMPLETE}`);
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  try {
+    for await (const text of handle.readLines()) return parseProfileLine(file, text);
+    throw new CorruptSinkError(file, 1, 'empty file: no profile line');
+  } finally {
+    await handle.close();
+  }
+}
+
+function parseProfileLine(file: string, text: string): ScrapedProfile {
+  return parseLine(file, 1, text, profileLine).profile;
+}
+
+function parseLine<S extends z.ZodType>(file: string, line: number, text: string, schema: S): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CorruptSinkError(file, line, 'not JSON', { cause: err });
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new CorruptSinkError(file, line, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unexpected shape'}`, {
+    cause: result.error,
+  });
+}
+
+async function completeAccounts(dir: string): Promise<string[]> {
+  try {
+    const names = await readdir(dir);
+    return names
+      .filter((name) => name.endsWith(COMPLETE))
+      .map((name) => name.slice(0, -COMPLETE.length))
+      .sort();
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
+  }
+}
+
+/** `dir/name`, refusing any name that would resolve to another directory. */
+function fileIn(dir: string, name: string): string {
+  const file = resolve(dir, name);
+  if (dirname(file) !== dir || basename(file) !== name) throw new SinkPathError(name);
+  return file;
+}
+
+async function copyIfExists(from: string, to: string): Promise<boolean> {
+  try {
+    // FICLONE: a copy-on-write clone where the filesystem can, a plain copy elsewhere.
+    await copyFile(from, to, constants.COPYFILE_FICLONE);
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+async function sizeOf(file: string): Promise<number | undefined> {
+  try {
+    const s = await stat(file);
+    return s.isFile() ? s.size : undefined;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+async function unlinkIfExists(file: string): Promise<void> {
+  try {
+    await unlink(file);
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/**
+ * What the scrape stage stores and later stages read back: the records, the handle that names one
+ * run's output, and the writer interface the scraper is given (so tests and other back ends can
+ * stand in for the default NDJSON files).
+ */
+
+const count = z.number().int().nonnegative();
+
+/** A post as stored: validated on the way in, so readers get exactly this shape back. */
+export const scrapedPost = z.object({
+  id: z.string().min(1).max(256),
+  accountId: z.string().min(1),
+  createdAt: z.iso.datetime({ offset: true }),
+  text: z.string(),
+  metrics: z.object({ likes: count, shares: count, comments: count, views: count }),
+});
+export type ScrapedPost = z.output<typeof scrapedPost>;
+
+export const scrapedProfile = z.object({
+  accountId: z.string().min(1),
+  followers: count,
+  following: count,
+  postCount: count,
+  engagementRate: z.number().finite(),
+});
+export type ScrapedProfile = z.output<typeof scrapedProfile>;
+
+/** Names one run's output; small enough to travel in activity results. */
+export interface SinkRef {
+  kind: 'ndjson';
+  /** Absolute directory holding `<account>.ndjson` files. */
+  dir: string;
+}
+
+/** Where an account's unfinished output stands: the attempt that wrote it and how many bytes of it count. */
+export interface PartialCheckpoint {
+  attempt: number;
+  bytes: number;
+}
+
+/** Receives one run's output, account by account; every account is all-or-nothing to readers. */
+export interface ResultsSink {
+  readonly ref: SinkRef;
+  /**
+   * Starts writing `accountId` for `attempt`. With `resumeFrom`, continues that checkpoint's partial
+   * output cut back to its recorded length (anything written after the checkpoint is dropped); when
+   * that output is gone or shorter than recorded, the writer starts empty (`bytes` 0) instead.
+   */
+  open(accountId: string, attempt: number, resumeFrom?: PartialCheckpoint): Promise<AccountWriter>;
+  /** Whether complete output for the account exists. */
+  isComplete(accountId: string): Promise<boolean>;
+  /** Deletes unfinished output of these accounts left by any attempt; answers how many files went. */
+  sweepPartials(accountIds: readonly string[]): Promise<number>;
+}
+
+export interface AccountWriter {
+  /** Bytes of output that count so far; a checkpoint records this (with the attempt) to resume from. */
+  readonly bytes: number;
+  /** Writes the profile (only at the start, `bytes` 0) and posts; answers the new `bytes` once written. */
+  append(records: { profile?: ScrapedProfile; posts: readonly ScrapedPost[] }): Promise<number>;
+  /** Makes the output visible to readers in one step, replacing any earlier complete output. */
+  complete(): Promise<void>;
+  /** Stops writing and keeps the partial output for a later attempt to resume. */
+  abandon(): Promise<void>;
+  /** Removes the account's output, complete or not: it has no valid result in this run. */
+  discard(): Promise<void>;
+}
+
+/** A sink path would leave the sink's directory: refused before any file is touched. */
+export class SinkPathError extends Error {
+  constructor(readonly target: string) {
+    super(`refusing sink path for ${JSON.stringify(target)}: it would leave the sink directory`);
+    this.name = 'SinkPathError';
+  }
+}
+
+/** Stored output that cannot be read back as written (truncated, edited, or not ours). */
+export class CorruptSinkError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}:${line}: ${detail}`, options);
+    this.name = 'CorruptSinkError';
+  }
+}
