@@ -9,6 +9,7 @@ import { projectRoot } from './project-root';
 import { startSimulator } from './sim/server';
 import { resolveTemporalCli } from './temporal/cli-path';
 import { startDevServer, type DevServer } from './temporal/dev-server';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 import { createViralflowWorker } from './worker';
 
 export interface DevOptions {
@@ -52,6 +53,7 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
       uiPort: 8233,
       dbFile: join(dataDir, 'temporal.db'),
       namespace: base.temporal.namespace,
+      searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
     });
     uiUrl = server.uiUrl;
     console.log(`Temporal dev server at ${server.address} (state in .data/temporal.db), Web UI ${uiUrl}`);

@@ -1,9 +1,10 @@
-import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
 
 /**
  * The retry and timeout choice for each activity, in one place (what the Airflow operators' hand-written
  * retry loops did). Capped exponential backoff, a few attempts; bad input and permanent upstream
  * errors are never retried. A 429's Retry-After overrides the backoff for that one retry.
+ * Every workflow takes an optional `retry` in its input that overrides these per run.
  */
 export const NON_RETRYABLE_TYPES = ['InvalidInput', 'ForbiddenOrigin', 'ResponseTooLargeError', 'MalformedResponseError'];
 
@@ -17,6 +18,22 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 export const activityPolicies = {
   checkHealth: { startToCloseTimeout: '1 minute', retry: { ...DEFAULT_RETRY, maximumAttempts: 3 } },
+  // Heartbeats after every page: a dead worker is noticed within the heartbeat timeout and the
+  // retry resumes from the last heartbeat instead of starting the batch over.
+  // On cancel, wait for the activity to stop (it learns at its next heartbeat, aborts its requests and
+  // keeps partial output for a later resume) instead of abandoning it mid-write.
+  scrapeAccounts: {
+    startToCloseTimeout: '10 minutes',
+    heartbeatTimeout: '10s',
+    retry: DEFAULT_RETRY,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  },
+  loadAccountIds: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
+  extractPatterns: { startToCloseTimeout: '5 minutes', heartbeatTimeout: '30s', retry: DEFAULT_RETRY },
+  extractPatternsFromSink: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '30s', retry: DEFAULT_RETRY },
+  sampleWeights: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
+  publishWeights: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
+  collectMetrics: { startToCloseTimeout: '2 minutes', retry: { ...DEFAULT_RETRY, maximumAttempts: 3 } },
 } satisfies Record<string, ActivityOptions>;
 
 /** Per-run override of a policy's retry settings (from workflow input). */

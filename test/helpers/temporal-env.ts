@@ -11,6 +11,7 @@ import type { SimConfig } from '../../src/sim/types';
 import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { createViralflowWorker, type ViralflowWorker } from '../../src/worker';
+import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
 export interface TemporalEnv {
   server: DevServer;
@@ -52,7 +53,7 @@ export async function startTemporalEnv(options: TemporalEnvOptions = {}): Promis
     runtimeInstalled = true;
   }
   const cli = await resolveTemporalCli();
-  const server = await startDevServer({ cliPath: cli.path });
+  const server = await startDevServer({ cliPath: cli.path, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
   const sim = await startSimulator({ seed: 7, ...options.sim });
   const taskQueue = `test-${process.pid}-${Date.now()}`;
   const config = loadConfig({

@@ -4,6 +4,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, ActivityFailure } from '@temporalio/common';
 import type { HealthReport } from '../../src/activities/health';
 import { startMetricsServer } from '../../src/metrics/server';
+import { saveHistory } from '../helpers/histories';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
 
 describe('healthCheckWorkflow on a real Temporal dev server', () => {
@@ -22,6 +23,7 @@ describe('healthCheckWorkflow on a real Temporal dev server', () => {
     assert.deepEqual(report.unavailable, ['billing']);
     assert.equal(report.available.length, 4);
     t.sim.reset();
+    await saveHistory(t, 'health-1');
   });
 
   test('bad input fails the workflow with a non-retryable failure, attempted once', async () => {

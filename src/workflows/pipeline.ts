@@ -1,0 +1,189 @@
+import {
+  executeChild,
+  getExternalWorkflowHandle,
+  isCancellation,
+  ParentClosePolicy,
+  ChildWorkflowCancellationType,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertMemo,
+  workflowInfo,
+  type ChildWorkflowOptions,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+// Not re-exported by @temporalio/workflow; @temporalio/common is the sandbox-safe package it is built on.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { HealthReport } from '../activities/health';
+import type { PatternsSummary } from '../activities/patterns-from-sink';
+import { banditWorkflow } from './bandit';
+import { banditWorkflowId, outcomeSignal } from './bandit-api';
+import { failureReason } from './failure-reason';
+import { extractPatternsWorkflow } from './patterns';
+import { activityPolicies, withRetry } from './policies';
+import { progressQuery, type FanOutProgress } from './progress';
+import { scrapeAccountsWorkflow, type ScrapeAccountsWorkflowInput, type ScrapeSummary } from './scrape';
+import { EXPERIMENT_KEY, PIPELINE_KEY } from './search-attributes';
+
+type CollectMetricsResult = Awaited<ReturnType<Activities['collectMetrics']>>;
+
+export interface ViralPipelineInput
+  extends Pick<
+    ScrapeAccountsWorkflowInput,
+    'accountIds' | 'accountsFile' | 'batchSize' | 'maxConcurrentBatches' | 'chunkSize' | 'maxConcurrentChunks' | 'maxPostsPerAccount' | 'pageSize' | 'since'
+  > {
+  /** The bandit experiment fed with the patterns' outcomes (default `viral-patterns`). */
+  experimentId?: string;
+  /** Services to health-check and collect metrics from (default: all configured). */
+  services?: string[];
+  /** Virality at or above this counts as a success for the post's top pattern (default 0.5). */
+  successThreshold?: number;
+  retry?: RetryPolicy;
+}
+
+export type StageName = 'health' | 'scrape' | 'patterns' | 'bandit' | 'metrics';
+
+export interface ViralPipelineResult {
+  pipelineId: string;
+  health: Pick<HealthReport, 'available' | 'unavailable' | 'openCircuits'> | null;
+  scrape: Omit<ScrapeSummary, 'batches'> & { batches: number } | null;
+  patterns: PatternsSummary | null;
+  bandit: { experimentId: string; workflowId: string; outcomesSent: number; variants: string[] } | null;
+  metrics: CollectMetricsResult | null;
+  /** Stages that failed, with why; later stages that needed them are in `skipped`. */
+  failures: Array<{ stage: StageName; reason: string }>;
+  skipped: Array<{ stage: StageName; reason: string }>;
+}
+
+/**
+ * The full job, what the Airflow DAG chained: health gate -> scrape (fan-out) -> extract patterns ->
+ * feed outcomes to the bandit -> collect metrics. Upstreams that the health check finds down are
+ * skipped; each stage's summary, and any stage's failure, is in the result.
+ */
+export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<ViralPipelineResult> {
+  const { workflowId } = workflowInfo();
+  const experimentId = input.experimentId ?? 'viral-patterns';
+  upsertMemo({ pipeline: workflowId, experimentId });
+  const progress: FanOutProgress = { stage: 'health', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
+  setHandler(progressQuery, () => progress);
+
+  const result: ViralPipelineResult = {
+    pipelineId: workflowId,
+    health: null,
+    scrape: null,
+    patterns: null,
+    bandit: null,
+    metrics: null,
+    failures: [],
+    skipped: [],
+  };
+  /** Runs a stage; a failure is recorded (cancellation is not: it ends the pipeline). */
+  const stage = async <T>(name: StageName, run: () => Promise<T>): Promise<T | null> => {
+    progress.stage = name;
+    try {
+      return await run();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      result.failures.push({ stage: name, reason: failureReason(err) });
+      return null;
+    }
+  };
+  const skip = (name: StageName, reason: string) => result.skipped.push({ stage: name, reason });
+  const children = childOptions();
+
+  const { checkHealth } = proxyActivities<Activities>(withRetry(activityPolicies.checkHealth, input.retry));
+  const health = await stage('health', () => checkHealth(input.services ? { services: input.services } : {}));
+  if (health) result.health = { available: health.available, unavailable: health.unavailable, openCircuits: health.openCircuits };
+  // Upstreams configured as services ('social', 'engine', 'experiments') gate their stages when down.
+  const down = new Set(health?.unavailable ?? []);
+
+  let scrape: ScrapeSummary | null = null;
+  if (down.has('social')) skip('scrape', 'the social upstream is down');
+  else {
+    scrape = await stage('scrape', () =>
+      executeChild(scrapeAccountsWorkflow, {
+        ...children,
+        workflowId: `${workflowId}/scrape`,
+        args: [
+          {
+            accountIds: input.accountIds,
+            accountsFile: input.accountsFile,
+            batchSize: input.batchSize,
+            maxConcurrentBatches: input.maxConcurrentBatches,
+            chunkSize: input.chunkSize,
+            maxConcurrentChunks: input.maxConcurrentChunks,
+            maxPostsPerAccount: input.maxPostsPerAccount,
+            pageSize: input.pageSize,
+            since: input.since,
+            runKey: workflowId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128),
+            retry: input.retry,
+          },
+        ],
+      }),
+    );
+    if (scrape) {
+      const { batches, ...rest } = scrape;
+      result.scrape = { ...rest, batches: batches.length };
+      progress.batchesDone = progress.batchesTotal = batches.length;
+      progress.accountsDone = progress.accountsTotal = scrape.accounts;
+    }
+  }
+
+  let patterns: PatternsSummary | null = null;
+  if (!scrape || scrape.scraped === 0) skip('patterns', 'no scraped posts');
+  else if (down.has('engine')) skip('patterns', 'the engine upstream is down');
+  else {
+    const run = await stage('patterns', () =>
+      executeChild(extractPatternsWorkflow, {
+        ...children,
+        workflowId: `${workflowId}/patterns`,
+        args: [{ scrape: { runKey: scrape.runKey, successThreshold: input.successThreshold }, retry: input.retry }],
+      }),
+    );
+    patterns = run?.source === 'scrape' ? run.result : null;
+    result.patterns = patterns;
+  }
+
+  if (!patterns || Object.keys(patterns.outcomes).length === 0) skip('bandit', 'no outcomes');
+  else {
+    const outcomes = patterns.outcomes;
+    result.bandit = await stage('bandit', async () => {
+      const banditId = banditWorkflowId(experimentId);
+      try {
+        // The bandit outlives the pipeline: it is an entity per experiment, started on first use.
+        await startChild(banditWorkflow, {
+          workflowId: banditId,
+          args: [{ experimentId, variants: Object.keys(outcomes) }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          cancellationType: ChildWorkflowCancellationType.ABANDON,
+          ...(children.typedSearchAttributes && { typedSearchAttributes: [{ key: EXPERIMENT_KEY, value: experimentId }] }),
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      const bandit = getExternalWorkflowHandle(banditId);
+      let sent = 0;
+      for (const [variant, o] of Object.entries(outcomes)) {
+        await bandit.signal(outcomeSignal, { variant, successes: o.successes, failures: o.failures });
+        sent += o.successes + o.failures;
+      }
+      return { experimentId, workflowId: banditId, outcomesSent: sent, variants: Object.keys(outcomes) };
+    });
+  }
+
+  const services = health ? health.available : input.services;
+  if (services && services.length === 0) skip('metrics', 'no service is up');
+  else {
+    const { collectMetrics } = proxyActivities<Activities>(withRetry(activityPolicies.collectMetrics, input.retry));
+    result.metrics = await stage('metrics', () => collectMetrics(services ? { services } : {}));
+  }
+  progress.stage = 'done';
+  return result;
+}
+
+/** Children carry the pipeline's search attribute when the pipeline has it (so it is registered on this cluster). */
+function childOptions(): Pick<ChildWorkflowOptions, 'typedSearchAttributes'> {
+  const pipeline = workflowInfo().typedSearchAttributes.get(PIPELINE_KEY);
+  return pipeline ? { typedSearchAttributes: [{ key: PIPELINE_KEY, value: pipeline }] } : {};
+}

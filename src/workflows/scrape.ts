@@ -1,0 +1,237 @@
+import {
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { FailedAccount, ScrapeResult } from '../activities/scraper';
+import type { SinkRef } from '../sink/types';
+import { chunk, mapBounded } from './bounded';
+import { failureReason } from './failure-reason';
+import { invalidInput, requireInt } from './invalid-input';
+import { activityPolicies, withRetry } from './policies';
+import { progressQuery, type FanOutProgress } from './progress';
+
+const WORKFLOW = 'scrapeAccountsWorkflow';
+/** Largest inline list; bigger jobs pass `accountsFile` so the start event stays small. */
+export const MAX_INLINE_ACCOUNTS = 100_000;
+/** Failed accounts listed in a result; the count is always complete. */
+export const MAX_LISTED_FAILURES = 1_000;
+
+export interface ScrapeAccountsWorkflowInput {
+  /** Account IDs, inline… */
+  accountIds?: string[];
+  /** …or a file under `<dataDir>/accounts/` with one ID per line (or a JSON array). */
+  accountsFile?: string;
+  /** Accounts per scrapeAccounts activity (default 100, max 1000). */
+  batchSize?: number;
+  /** Activities in flight per chunk (default 4). */
+  maxConcurrentBatches?: number;
+  /** Accounts per child workflow when the job is large (default 5000). */
+  chunkSize?: number;
+  /** Child workflows in flight (default 2). */
+  maxConcurrentChunks?: number;
+  maxPostsPerAccount?: number;
+  pageSize?: number;
+  since?: string;
+  /** Names the sink location; defaults to the workflow ID, so re-running the same job writes to the same place. */
+  runKey?: string;
+  retry?: RetryPolicy;
+}
+
+export interface BatchSummary {
+  batch: number;
+  accounts: number;
+  scraped: number;
+  failed: number;
+  posts: number;
+  /** Set when the batch's activity failed for good; its accounts are listed as failed with this reason. */
+  error?: string;
+}
+
+export interface ScrapeSummary {
+  runKey: string;
+  sink: SinkRef | null;
+  accounts: number;
+  duplicatesDropped: number;
+  scraped: number;
+  failedTotal: number;
+  /** The first MAX_LISTED_FAILURES failed accounts with their reasons. */
+  failed: FailedAccount[];
+  posts: number;
+  batches: BatchSummary[];
+  chunks: number;
+}
+
+/**
+ * ViralScraperOperator's DAG: splits accounts into batches and fans out scrapeAccounts activities with
+ * bounded parallelism. Large jobs go through child workflows of `chunkSize` accounts each, so no
+ * history holds more than a few thousand events. Every account ends either scraped (in the sink) or
+ * in `failed` with its reason.
+ */
+export async function scrapeAccountsWorkflow(input: ScrapeAccountsWorkflowInput): Promise<ScrapeSummary> {
+  const params = validate(input);
+  const runKey = params.runKey;
+  const progress: FanOutProgress = { stage: 'scrape', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
+  setHandler(progressQuery, () => progress);
+
+  const fromList = input.accountIds !== undefined;
+  const unique = fromList ? [...new Set(input.accountIds)] : [];
+  const duplicatesDropped = fromList ? (input.accountIds?.length ?? 0) - unique.length : 0;
+
+  if (fromList && unique.length <= params.chunkSize) {
+    const summary = await scrapeInBatches(unique, params, progress);
+    return { ...summary, duplicatesDropped };
+  }
+
+  const { loadAccountIds } = proxyActivities<Activities>(activityPolicies.loadAccountIds);
+  const chunkInputs: string[][] = fromList ? chunk(unique, params.chunkSize) : [];
+  if (!fromList) {
+    // Page through the file one chunk at a time: only chunk-sized lists ever travel through this history.
+    for (let offset = 0; ; offset += params.chunkSize) {
+      const page = await loadAccountIds({ file: input.accountsFile as string, offset, limit: params.chunkSize });
+      if (page.accountIds.length) chunkInputs.push(page.accountIds);
+      if (page.done) break;
+    }
+  }
+  progress.accountsTotal = chunkInputs.reduce((n, c) => n + c.length, 0);
+  progress.batchesTotal = chunkInputs.reduce((n, c) => n + Math.ceil(c.length / params.batchSize), 0);
+
+  // Batch numbers run on across chunks, so every batch in the summary has one number.
+  const batchOffsets = chunkInputs.map((_, i) =>
+    chunkInputs.slice(0, i).reduce((n, c) => n + Math.ceil(c.length / params.batchSize), 0),
+  );
+  const parts = await mapBounded(chunkInputs, params.maxConcurrentChunks, async (accountIds, i) => {
+    const part = await executeChild(scrapeChunkWorkflow, {
+      workflowId: `${workflowInfo().workflowId}/chunk-${i}`,
+      args: [{ ...params, accountIds, batchOffset: batchOffsets[i] ?? 0 }],
+    });
+    progress.batchesDone += part.batches.length;
+    progress.accountsDone += accountIds.length;
+    return part;
+  });
+  return { ...merge(runKey, parts, chunkInputs.length), duplicatesDropped };
+}
+
+type ScrapeParams = Required<Pick<ScrapeAccountsWorkflowInput, 'batchSize' | 'maxConcurrentBatches' | 'chunkSize' | 'maxConcurrentChunks' | 'runKey'>> &
+  Pick<ScrapeAccountsWorkflowInput, 'maxPostsPerAccount' | 'pageSize' | 'since' | 'retry'>;
+
+/** One chunk of a large scrape, run as a child so its batches' events live in its own history. */
+export async function scrapeChunkWorkflow(input: ScrapeParams & { accountIds: string[]; batchOffset: number }): Promise<ScrapeSummary> {
+  const progress: FanOutProgress = { stage: 'scrape', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
+  setHandler(progressQuery, () => progress);
+  return scrapeInBatches(input.accountIds, input, progress, input.batchOffset);
+}
+
+async function scrapeInBatches(
+  accountIds: string[],
+  params: ScrapeParams,
+  progress: FanOutProgress,
+  batchOffset = 0,
+): Promise<ScrapeSummary> {
+  const { scrapeAccounts } = proxyActivities<Activities>(withRetry(activityPolicies.scrapeAccounts, params.retry));
+  const batches = chunk(accountIds, params.batchSize);
+  progress.batchesTotal = batches.length;
+  progress.accountsTotal = accountIds.length;
+  let sink: SinkRef | null = null;
+
+  const results = await mapBounded(batches, params.maxConcurrentBatches, async (batch, i) => {
+    const index = batchOffset + i;
+    let outcome: { summary: BatchSummary; failed: FailedAccount[] };
+    try {
+      const r: ScrapeResult = await scrapeAccounts({
+        accountIds: batch,
+        runKey: params.runKey,
+        maxPostsPerAccount: params.maxPostsPerAccount,
+        pageSize: params.pageSize,
+        since: params.since,
+      });
+      sink = r.sink;
+      outcome = {
+        summary: { batch: index, accounts: batch.length, scraped: r.scraped, failed: r.failed.length, posts: r.posts },
+        failed: r.failed,
+      };
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      // Retries are spent: the batch's accounts are reported as failed, with the cause, not hidden.
+      const reason = failureReason(err);
+      outcome = {
+        summary: { batch: index, accounts: batch.length, scraped: 0, failed: batch.length, posts: 0, error: reason },
+        failed: batch.map((accountId) => ({ accountId, reason })),
+      };
+    }
+    progress.batchesDone++;
+    progress.accountsDone += batch.length;
+    return outcome;
+  });
+
+  const failed = results.flatMap((r) => r.failed);
+  return {
+    runKey: params.runKey,
+    sink,
+    accounts: accountIds.length,
+    duplicatesDropped: 0,
+    scraped: results.reduce((n, r) => n + r.summary.scraped, 0),
+    failedTotal: failed.length,
+    failed: failed.slice(0, MAX_LISTED_FAILURES),
+    posts: results.reduce((n, r) => n + r.summary.posts, 0),
+    batches: results.map((r) => r.summary),
+    chunks: 1,
+  };
+}
+
+function merge(runKey: string, parts: ScrapeSummary[], chunks: number): ScrapeSummary {
+  const failed = parts.flatMap((p) => p.failed);
+  return {
+    runKey,
+    sink: parts.find((p) => p.sink)?.sink ?? null,
+    accounts: parts.reduce((n, p) => n + p.accounts, 0),
+    duplicatesDropped: 0,
+    scraped: parts.reduce((n, p) => n + p.scraped, 0),
+    failedTotal: parts.reduce((n, p) => n + p.failedTotal, 0),
+    failed: failed.slice(0, MAX_LISTED_FAILURES),
+    posts: parts.reduce((n, p) => n + p.posts, 0),
+    batches: parts.flatMap((p) => p.batches),
+    chunks,
+  };
+}
+
+function validate(input: ScrapeAccountsWorkflowInput): ScrapeParams {
+  if (typeof input !== 'object' || input === null) throw invalidInput(WORKFLOW, 'input', 'must be an object');
+  const hasList = input.accountIds !== undefined;
+  if (hasList === (input.accountsFile !== undefined)) {
+    throw invalidInput(WORKFLOW, 'accountIds', 'give exactly one of accountIds or accountsFile');
+  }
+  if (hasList) {
+    if (!Array.isArray(input.accountIds) || input.accountIds.length === 0) {
+      throw invalidInput(WORKFLOW, 'accountIds', 'must be a non-empty array of account IDs');
+    }
+    if (input.accountIds.length > MAX_INLINE_ACCOUNTS) {
+      throw invalidInput(WORKFLOW, 'accountIds', `has ${input.accountIds.length} IDs; more than ${MAX_INLINE_ACCOUNTS} must come from accountsFile`);
+    }
+    const bad = input.accountIds.findIndex((id) => typeof id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(id) || id === '.' || id === '..');
+    if (bad >= 0) {
+      throw invalidInput(WORKFLOW, `accountIds.${bad}`, `${JSON.stringify(input.accountIds[bad])} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`);
+    }
+  } else if (typeof input.accountsFile !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.accountsFile)) {
+    throw invalidInput(WORKFLOW, 'accountsFile', 'must be a file name under <dataDir>/accounts/ (A-Z a-z 0-9 _ . -)');
+  }
+  requireInt(WORKFLOW, 'maxPostsPerAccount', input.maxPostsPerAccount, 1, 10_000);
+  requireInt(WORKFLOW, 'pageSize', input.pageSize, 1, 100);
+  const runKey = input.runKey ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(runKey)) throw invalidInput(WORKFLOW, 'runKey', 'must be 1-128 of A-Z a-z 0-9 _ . -');
+  return {
+    batchSize: requireInt(WORKFLOW, 'batchSize', input.batchSize, 1, 1_000) ?? 100,
+    maxConcurrentBatches: requireInt(WORKFLOW, 'maxConcurrentBatches', input.maxConcurrentBatches, 1, 64) ?? 4,
+    chunkSize: requireInt(WORKFLOW, 'chunkSize', input.chunkSize, 1, 20_000) ?? 5_000,
+    maxConcurrentChunks: requireInt(WORKFLOW, 'maxConcurrentChunks', input.maxConcurrentChunks, 1, 16) ?? 2,
+    runKey,
+    maxPostsPerAccount: input.maxPostsPerAccount,
+    pageSize: input.pageSize,
+    since: input.since,
+    retry: input.retry,
+  };
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ScrapeSummary } from '../../src/workflows/scrape';
+import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
+import { saveHistory } from '../helpers/histories';
+
+const POSTS = 12; // per account; pages of 5 -> 3 page requests + 1 profile request per account
+
+describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
+  let t: TemporalEnv;
+  before(async () => {
+    t = await startTemporalEnv({ sim: { postsPerAccount: POSTS, missingAccounts: ['gone-1'] } });
+  });
+  after(() => t?.close());
+
+  const run = (id: string, input: object) =>
+    t.client.workflow.execute('scrapeAccountsWorkflow', { taskQueue: t.taskQueue, workflowId: id, args: [input] }) as Promise<ScrapeSummary>;
+  const accounts = (n: number, prefix = 'acct') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+  /** Post IDs per account in the sink, read straight from the NDJSON files. */
+  const sinkPosts = (runKey: string) => {
+    const dir = join(t.config.dataDir, 'scrape', runKey);
+    const byAccount = new Map<string, string[]>();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ndjson'))) {
+      const lines = readFileSync(join(dir, file), 'utf8').trim().split('\n').slice(1); // line 1: profile
+      byAccount.set(file.replace(/\.ndjson$/, ''), lines.map((l) => (JSON.parse(l) as { id: string }).id));
+    }
+    return byAccount;
+  };
+
+  test('fans out batches; every account is scraped exactly once or listed as failed; duplicates dropped', async () => {
+    t.sim.reset();
+    const ids = [...accounts(23), 'gone-1', 'acct-3'];
+    const summary = await run('scrape-basic', { accountIds: ids, batchSize: 5, maxConcurrentBatches: 3, pageSize: 5 });
+    assert.equal(summary.duplicatesDropped, 1);
+    assert.equal(summary.accounts, 24);
+    assert.equal(summary.scraped, 23);
+    assert.deepEqual(summary.failed.map((f) => f.accountId), ['gone-1']);
+    assert.match(summary.failed[0]!.reason, /404/);
+    assert.equal(summary.batches.length, 5);
+    assert.equal(summary.posts, 23 * POSTS);
+    const sink = sinkPosts(summary.runKey);
+    assert.equal(sink.size, 23);
+    for (const [account, posts] of sink) {
+      assert.equal(posts.length, POSTS, account);
+      assert.equal(new Set(posts).size, POSTS, `${account} has duplicate posts`);
+    }
+    await saveHistory(t, 'scrape-basic');
+  });
+
+  test('large jobs go through child workflows per chunk, each history small', async () => {
+    t.sim.reset();
+    const summary = await run('scrape-chunked', { accountIds: accounts(60, 'big'), chunkSize: 20, batchSize: 10, maxConcurrentChunks: 2 });
+    assert.equal(summary.chunks, 3);
+    assert.equal(summary.scraped, 60);
+    assert.deepEqual([...new Set(summary.batches.map((b) => b.batch))].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
+    const parent = await t.client.workflow.getHandle('scrape-chunked').fetchHistory();
+    const child = await t.client.workflow.getHandle('scrape-chunked/chunk-1').fetchHistory();
+    assert.ok((parent.events?.length ?? 0) < 40, `parent history ${parent.events?.length}`);
+    assert.ok((child.events?.length ?? 0) < 40, `child history ${child.events?.length}`);
+    await saveHistory(t, 'scrape-chunked');
+  });
+
+  test('a retried activity resumes from its heartbeat: finished accounts are not fetched again', async () => {
+    t.sim.reset();
+    // acct-7 answers slowly, then with a 429: by then its 9 siblings are done and heartbeated.
+    t.sim.setKnobs('social.posts:res-7', { latencyMs: 400, rateLimitFirst: 1, retryAfterSeconds: 1 });
+    const ids = accounts(10, 'res');
+    const summary = await run('scrape-resume', { accountIds: ids, batchSize: 10, pageSize: 5, retry: { initialInterval: '100ms' } });
+    assert.equal(summary.scraped, 10);
+    const stats = t.sim.stats();
+    // The 9 finished accounts are fetched once; only the interrupted res-7 starts over (it had no page yet).
+    // Without resume the second attempt would fetch all 10 profiles again (20 in all).
+    assert.equal(stats.routes['social.profile']?.requests, 11, JSON.stringify(stats.routes['social.profile']));
+    const history = await t.client.workflow.getHandle('scrape-resume').fetchHistory();
+    const attempts = history.events?.map((e) => e.activityTaskStartedEventAttributes?.attempt).filter(Boolean);
+    assert.deepEqual(attempts, [2], 'the completed attempt was the second');
+    for (const posts of sinkPosts(summary.runKey).values()) assert.equal(new Set(posts).size, posts.length);
+    await saveHistory(t, 'scrape-resume');
+  });
+
+  test('rides out a 429 storm by waiting Retry-After between attempts, not by hot-looping', async () => {
+    t.sim.reset();
+    t.sim.setKnobs('social.profile', { rateLimitFirst: 6, retryAfterSeconds: 1 });
+    const started = Date.now();
+    const summary = await run('scrape-storm', { accountIds: accounts(4, 'storm'), batchSize: 4, retry: { initialInterval: '100ms', maximumAttempts: 10 } });
+    const elapsed = Date.now() - started;
+    assert.equal(summary.scraped, 4);
+    const profile = t.sim.stats().routes['social.profile'];
+    assert.equal(profile?.byStatus['429'], 6);
+    const history = await t.client.workflow.getHandle('scrape-storm').fetchHistory();
+    const attempt = history.events?.find((e) => e.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes?.attempt ?? 0;
+    // Each attempt sees at most 4 concurrent 429s, so the storm takes a few attempts, each a Retry-After (1 s) apart.
+    assert.ok(attempt >= 2 && attempt <= 7, `attempt ${attempt}`);
+    assert.ok(elapsed >= (attempt - 1) * 900, `${elapsed} ms for ${attempt} attempts: Retry-After not honoured`);
+    // One request per account per attempt at most: attempts, not requests, absorb the storm.
+    assert.ok((profile?.requests ?? 0) <= attempt * 4, `${profile?.requests} profile requests in ${attempt} attempts: hot loop`);
+  });
+
+  test('bad input fails the workflow at once with a message naming the field', async () => {
+    for (const [input, field] of [
+      [{ accountIds: [] }, /accountIds/],
+      [{ accountIds: ['ok', '../etc'] }, /accountIds\.1/],
+      [{ accountIds: ['a'], maxPostsPerAccount: -1 }, /maxPostsPerAccount/],
+      [{ accountIds: ['a'], accountsFile: 'x' }, /exactly one/],
+    ] as const) {
+      await assert.rejects(run(`scrape-bad-${String(field)}`, input), (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError);
+        assert.ok(err.cause instanceof ApplicationFailure);
+        assert.equal(err.cause.type, 'InvalidInput');
+        assert.match(err.cause.message, field);
+        return true;
+      });
+    }
+  });
+});
