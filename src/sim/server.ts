@@ -232,7 +232,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.port ?? 0, '127.0.0.1', () => {
+    server.listen(config.port ?? 0, config.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
@@ -248,7 +248,8 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    // A wildcard bind is still reached through loopback from this process.
+    url: `http://${!config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
     stats: () => structuredClone(stats),
     setKnobs,
     reset,

@@ -72,8 +72,10 @@ export type RouteKey =
 export interface SimConfig {
   /** Seed for every random choice (data and faults). Same seed and same request order -> same answers. */
   seed?: number;
-  /** Port to listen on; 0 (default) picks a free one. Always binds 127.0.0.1. */
+  /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
+  /** Address to bind (default 127.0.0.1; a container sets 0.0.0.0 so other services can reach it). */
+  host?: string;
   /** Posts each account has in total (default 25). */
   postsPerAccount?: number;
   /** Default and maximum page size for posts (default 10, max 100). */
