@@ -14,6 +14,11 @@ export interface ViralflowConfig {
   /** The Temporal SDK core's own Prometheus exporter (poller, slot, latency metrics); 0 turns it off. */
   temporalMetricsPort: number;
   maxConcurrentActivities: number;
+  /**
+   * What this worker process polls for: `all`, or one side only, so activity workers (I/O, scaled by
+   * upstream load) and workflow workers (CPU, the sandbox) can be sized and scaled apart.
+   */
+  role: WorkerRole;
   http: HttpPoolOptions;
   social: UpstreamConfig;
   engine: UpstreamConfig;
@@ -23,6 +28,8 @@ export interface ViralflowConfig {
   dataDir: string;
   redisUrl?: string;
 }
+
+export type WorkerRole = 'all' | 'activities' | 'workflows';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -43,6 +50,7 @@ const envSchema = z.object({
   METRICS_PORT: port.default(9464),
   TEMPORAL_METRICS_PORT: port.default(9465),
   VIRALFLOW_MAX_CONCURRENT_ACTIVITIES: positive.default(100),
+  VIRALFLOW_WORKER_ROLE: z.enum(['all', 'activities', 'workflows']).default('all'),
   VIRALFLOW_HTTP_CONNECTIONS: positive.default(DEFAULT_POOL_OPTIONS.connectionsPerOrigin),
   VIRALFLOW_HTTP_TIMEOUT_MS: positive.default(DEFAULT_POOL_OPTIONS.headersTimeoutMs),
   VIRALFLOW_HTTP_MAX_BODY_BYTES: positive.default(DEFAULT_POOL_OPTIONS.maxResponseBytes),
@@ -78,6 +86,7 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     maxConcurrentActivities: e.VIRALFLOW_MAX_CONCURRENT_ACTIVITIES,
+    role: e.VIRALFLOW_WORKER_ROLE,
     http: {
       ...DEFAULT_POOL_OPTIONS,
       connectionsPerOrigin: e.VIRALFLOW_HTTP_CONNECTIONS,

@@ -7,6 +7,7 @@ import { activityMetricsInterceptor } from './metrics/interceptor';
 import { createMetrics, type ViralflowMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/server';
 import { TemporalUnreachableError } from './temporal/connection-error';
+import { prebuiltWorkflowBundle } from './temporal/workflow-bundle';
 
 export interface WorkerSetup {
   config: ViralflowConfig;
@@ -31,14 +32,16 @@ export interface ViralflowWorker {
 export async function createViralflowWorker(setup: WorkerSetup): Promise<ViralflowWorker> {
   const metrics = setup.metrics ?? createMetrics();
   const deps = createActivityDeps(setup.config, metrics, setup.deps);
+  const { role } = setup.config;
+  const workflows = role === 'activities' ? {} : workflowCode(setup.workflowBundle);
   try {
     const worker = await Worker.create({
       connection: setup.connection,
       namespace: setup.config.temporal.namespace,
       taskQueue: setup.config.temporal.taskQueue,
       identity: setup.identity ?? `viralflow-${process.pid}@${hostname()}`,
-      ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
-      activities: createActivities(deps),
+      ...workflows,
+      ...(role !== 'workflows' && { activities: createActivities(deps) }),
       interceptors: { activity: [activityMetricsInterceptor(metrics)] },
       maxConcurrentActivityTaskExecutions: setup.config.maxConcurrentActivities,
       shutdownGraceTime: setup.shutdownGraceTime ?? '10s',
@@ -52,6 +55,14 @@ export async function createViralflowWorker(setup: WorkerSetup): Promise<Viralfl
     await deps.close();
     throw err;
   }
+}
+
+/** The prebuilt bundle when it is current, else the source to bundle at start-up. */
+function workflowCode(bundle: WorkerSetup['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const current = bundle ?? prebuiltWorkflowBundle();
+  if (current) return { workflowBundle: current };
+  console.warn('viralflow: no up-to-date prebuilt workflow bundle (run `npm run build`); bundling at start-up');
+  return { workflowsPath: require.resolve('./workflows') };
 }
 
 /**
@@ -75,7 +86,7 @@ export async function runWorker(config: ViralflowConfig = loadConfig()): Promise
   try {
     const { worker, run } = await createViralflowWorker({ config, connection, metrics });
     console.log(
-      `viralflow worker ${worker.options.identity}: namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
+      `viralflow worker ${worker.options.identity} (${config.role}): namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
         `metrics ${metricsServer.url}` +
         (config.temporalMetricsPort > 0 ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics` : ''),
     );

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+
+/**
+ * The workflow bundle is built once at `npm run build` rather than by every worker at start-up:
+ * webpack in the worker process costs ~100 MB of heap and seconds of start time. A manifest holds a
+ * hash of the compiled workflow code, so a bundle older than that code is never loaded.
+ */
+const WORKFLOWS_PATH = require.resolve('../workflows');
+const BUNDLE_PATH = join(__dirname, '..', 'workflow-bundle.js');
+const MANIFEST_PATH = `${BUNDLE_PATH}.sha256`;
+
+function workflowCodeHash(): string {
+  const dir = dirname(WORKFLOWS_PATH);
+  const hash = createHash('sha256');
+  hash.update(String((require('@temporalio/workflow/package.json') as { version: string }).version));
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+    hash.update(file).update(readFileSync(join(dir, file)));
+  }
+  return hash.digest('hex');
+}
+
+/** Writes the bundle and its manifest next to the compiled code (run by `npm run build`). */
+export async function writeWorkflowBundle(): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  writeFileSync(BUNDLE_PATH, code);
+  writeFileSync(MANIFEST_PATH, workflowCodeHash());
+  return BUNDLE_PATH;
+}
+
+/** The prebuilt bundle if it matches the compiled workflow code; otherwise undefined (bundle at start-up). */
+export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
+  try {
+    return readFileSync(MANIFEST_PATH, 'utf8') === workflowCodeHash() ? { codePath: BUNDLE_PATH } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+if (require.main === module) {
+  writeWorkflowBundle().then(
+    (path) => console.log(`workflow bundle written: ${path}`),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
