@@ -1,33 +1,12 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
 import { createCollectMetrics, type CollectMetricsInput, type MetricsCollectorDeps } from '../../src/activities/metrics-collector';
 import { runActivity } from '../helpers/run-activity';
+import { freePort } from '../../src/temporal/dev-server';
+import { rejectsWith } from '../helpers/failures';
 import { startSimDeps, type SimDeps } from '../helpers/sim-deps';
 
 const MAX_BODY = 65_536;
-
-/** A port nothing listens on right now, so the simulator's URL can go into the config before it starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function rejectsWith(promise: Promise<unknown>, type: string, ...patterns: RegExp[]): Promise<ApplicationFailure> {
-  let failure: ApplicationFailure | undefined;
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
-    assert.equal(err.type, type, err.message);
-    for (const p of patterns) assert.match(err.message, p);
-    failure = err;
-    return true;
-  });
-  return failure!;
-}
 
 describe('collectMetrics', () => {
   let s: SimDeps;

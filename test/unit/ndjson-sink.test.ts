@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { collectPosts } from '../helpers/sink-posts';
 import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,12 +27,6 @@ const posts = (accountId: string, from: number, to: number): ScrapedPost[] =>
     };
   });
 
-async function collect(ref: SinkRef, accountIds?: string[]): Promise<ScrapedPost[]> {
-  const out: ScrapedPost[] = [];
-  for await (const post of readPosts(ref, accountIds)) out.push(post);
-  return out;
-}
-
 describe('NDJSON results sink', () => {
   let dataDir: string;
   let run = 0;
@@ -49,12 +44,12 @@ describe('NDJSON results sink', () => {
     const writer = await s.open('acct-1', 1);
     await writer.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 3) });
     await writer.append({ posts: posts('acct-1', 3, 5) });
-    assert.deepEqual(await collect(s.ref), [], 'partial output is invisible');
+    assert.deepEqual(await collectPosts(s.ref), [], 'partial output is invisible');
     assert.equal(await readProfile(s.ref, 'acct-1'), undefined);
     assert.equal(await s.isComplete('acct-1'), false);
 
     await writer.complete();
-    assert.deepEqual(await collect(s.ref), posts('acct-1', 0, 5));
+    assert.deepEqual(await collectPosts(s.ref), posts('acct-1', 0, 5));
     assert.deepEqual(await readProfile(s.ref, 'acct-1'), profile('acct-1'));
     assert.equal(await s.isComplete('acct-1'), true);
     assert.deepEqual(await files(s.ref), ['acct-1.ndjson'], 'no partial file left behind');
@@ -75,7 +70,7 @@ describe('NDJSON results sink', () => {
     await second.append({ posts: posts('acct-1', 5, 12) });
     await second.complete();
 
-    const read = await collect(s.ref);
+    const read = await collectPosts(s.ref);
     assert.deepEqual(read, posts('acct-1', 0, 12));
     assert.equal(new Set(read.map((p) => p.id)).size, read.length, 'no duplicates');
     assert.deepEqual(await files(s.ref), ['acct-1.ndjson'], "attempt 1's partial file is removed on completion");
@@ -93,7 +88,7 @@ describe('NDJSON results sink', () => {
     assert.equal(again.bytes, checkpoint.bytes);
     await again.append({ posts: posts('acct-1', 2, 4) });
     await again.complete();
-    assert.deepEqual(await collect(s.ref), posts('acct-1', 0, 4));
+    assert.deepEqual(await collectPosts(s.ref), posts('acct-1', 0, 4));
   });
 
   test('an earlier attempt still writing (a zombie) cannot interleave with or clobber the new one', async () => {
@@ -109,7 +104,7 @@ describe('NDJSON results sink', () => {
     await zombie.append({ posts: posts('acct-1', 95, 99) });
     await assert.rejects(zombie.complete(), { code: 'ENOENT' }, "its partial file is gone, so it cannot replace ours");
 
-    assert.deepEqual(await collect(s.ref), posts('acct-1', 0, 6));
+    assert.deepEqual(await collectPosts(s.ref), posts('acct-1', 0, 6));
   });
 
   test('a checkpoint whose partial output is missing or shorter starts the account over', async () => {
@@ -128,7 +123,7 @@ describe('NDJSON results sink', () => {
     assert.equal(fresh.bytes, 0);
     await fresh.append({ profile: profile('acct-2'), posts: posts('acct-2', 0, 2) });
     await fresh.complete();
-    assert.deepEqual(await collect(s.ref, ['acct-2']), posts('acct-2', 0, 2));
+    assert.deepEqual(await collectPosts(s.ref, ['acct-2']), posts('acct-2', 0, 2));
   });
 
   test('re-running a completed account replaces it with identical content; discard removes it', async () => {
@@ -160,8 +155,8 @@ describe('NDJSON results sink', () => {
     await unfinished.append({ profile: profile('d'), posts: posts('d', 0, 2) });
     await unfinished.abandon();
 
-    assert.deepEqual(await collect(s.ref, ['c', 'nope', 'a']), [...posts('c', 0, 2), ...posts('a', 0, 2)]);
-    assert.deepEqual(await collect(s.ref), [...posts('a', 0, 2), ...posts('b', 0, 2), ...posts('c', 0, 2)]);
+    assert.deepEqual(await collectPosts(s.ref, ['c', 'nope', 'a']), [...posts('c', 0, 2), ...posts('a', 0, 2)]);
+    assert.deepEqual(await collectPosts(s.ref), [...posts('a', 0, 2), ...posts('b', 0, 2), ...posts('c', 0, 2)]);
 
     // Stopping early still closes the file (a leak would show up as a warning and EMFILE in long runs).
     for await (const post of readPosts(s.ref)) {
@@ -188,7 +183,7 @@ describe('NDJSON results sink', () => {
     await w.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 2) });
     await w.complete();
     await appendFile(join(s.ref.dir, 'acct-1.ndjson'), '{"id":"half a post"\n');
-    await assert.rejects(collect(s.ref), (err: unknown) => {
+    await assert.rejects(collectPosts(s.ref), (err: unknown) => {
       assert.ok(err instanceof CorruptSinkError);
       assert.equal(err.line, 4);
       assert.match(err.message, /acct-1\.ndjson:4: not JSON/);
@@ -205,7 +200,7 @@ describe('NDJSON results sink', () => {
     const s = sink();
     for (const id of ['../escape', '../../etc/passwd', 'a/b', '/tmp/x']) {
       await assert.rejects(s.open(id, 1), SinkPathError, id);
-      await assert.rejects(collect(s.ref, [id]), SinkPathError, id);
+      await assert.rejects(collectPosts(s.ref, [id]), SinkPathError, id);
       await assert.rejects(readProfile(s.ref, id), SinkPathError, id);
     }
     await assert.rejects(s.open('ok', 0), RangeError);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { collectPosts } from '../helpers/sink-posts';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createScrapeAccounts, type ScrapeAccountsInput, type ScrapeProgress, type ScraperDeps } from '../../src/activities/scraper';
 import type { Upstream } from '../../src/http/upstream';
 import { socialPosts, socialProfile } from '../../src/sim/data';
-import { createNdjsonSink, readPosts, readProfile } from '../../src/sink/ndjson-sink';
-import type { ScrapedPost, SinkRef } from '../../src/sink/types';
+import { createNdjsonSink, readProfile } from '../../src/sink/ndjson-sink';
 import { runActivity } from '../helpers/run-activity';
 import { startSimDeps, type SimDeps } from '../helpers/sim-deps';
 
@@ -20,12 +20,6 @@ const POSTS_PER_ACCOUNT = 25;
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 /** What the simulator holds for an account: the truth the sink is checked against. */
 const simPosts = (id: string, n = POSTS_PER_ACCOUNT) => socialPosts(SEED, id, 0, n, POSTS_PER_ACCOUNT);
-
-async function collect(ref: SinkRef, accountIds?: string[]): Promise<ScrapedPost[]> {
-  const out: ScrapedPost[] = [];
-  for await (const post of readPosts(ref, accountIds)) out.push(post);
-  return out;
-}
 
 type ActivityInfo = ConstructorParameters<typeof MockActivityEnvironment>[0];
 /** The SDK logs every failed activity at WARN; these tests fail activities on purpose. */
@@ -92,7 +86,7 @@ describe('scrapeAccounts', () => {
     assert.equal(result.resumed, 0);
     assert.equal(result.sink.dir, join(dataDir, 'scrape', result.runKey));
     for (const id of accounts) {
-      assert.deepEqual(await collect(result.sink, [id]), simPosts(id), id);
+      assert.deepEqual(await collectPosts(result.sink, [id]), simPosts(id), id);
       assert.deepEqual(await readProfile(result.sink, id), socialProfile(SEED, id, POSTS_PER_ACCOUNT));
     }
     assert.equal(requests('social.profile'), 5, 'one profile request per unique account');
@@ -106,7 +100,7 @@ describe('scrapeAccounts', () => {
     const result = await run({ accountIds: accounts, maxPostsPerAccount: 12, pageSize: 10, runKey: runKey() });
     assert.equal(result.posts, 3 * 12);
     assert.equal(result.pages, 3 * 2, 'a page of 10, then a page of the 2 still wanted');
-    for (const id of accounts) assert.deepEqual(await collect(result.sink, [id]), simPosts(id, 12));
+    for (const id of accounts) assert.deepEqual(await collectPosts(result.sink, [id]), simPosts(id, 12));
   });
 
   test('stops paging at the first post older than `since`', async () => {
@@ -118,7 +112,7 @@ describe('scrapeAccounts', () => {
     for (const id of accounts) {
       const expected = simPosts(id).filter((p) => Date.parse(p.createdAt) >= Date.parse(since));
       expectedPosts += expected.length;
-      assert.deepEqual(await collect(result.sink, [id]), expected);
+      assert.deepEqual(await collectPosts(result.sink, [id]), expected);
     }
     assert.equal(result.posts, expectedPosts);
     assert.ok(requests('social.posts') < 2 * Math.ceil(POSTS_PER_ACCOUNT / 5), 'older pages were never requested');
@@ -144,7 +138,7 @@ describe('scrapeAccounts', () => {
     assert.equal(result.failed[0]?.status, 404);
     assert.match(result.failed[0]?.reason ?? '', /HTTP 404/);
     assert.equal(await readProfile(result.sink, 'ghost'), undefined, 'no output for the failed account');
-    assert.equal((await collect(result.sink)).length, 2 * POSTS_PER_ACCOUNT);
+    assert.equal((await collectPosts(result.sink)).length, 2 * POSTS_PER_ACCOUNT);
   });
 
   test('a malformed body for one account fails that account only, and removes its output from an earlier run', async () => {
@@ -265,7 +259,7 @@ describe('scrapeAccounts', () => {
       assert.equal(result.posts, 12 * POSTS_PER_ACCOUNT);
       assert.equal(result.pages, 12 * pagesPerAccount);
       for (const id of input.accountIds) {
-        assert.deepEqual(await collect(result.sink, [id]), simPosts(id), `${id}: every post once, in order`);
+        assert.deepEqual(await collectPosts(result.sink, [id]), simPosts(id), `${id}: every post once, in order`);
       }
       assert.ok((await readdir(result.sink.dir)).every((name) => name.endsWith('.ndjson')), 'no partial files left');
     });

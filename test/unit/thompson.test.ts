@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { request } from 'undici';
 import { createPublishWeights, createSampleWeights, type SampleWeightsInput } from '../../src/activities/thompson';
@@ -9,22 +9,10 @@ import { createRng } from '../../src/sampling/beta-sampler';
 import { betaPosteriors, createBestArmTally } from '../../src/sampling/thompson';
 import type { PublishedWeights } from '../../src/sim/types';
 import { runActivity } from '../helpers/run-activity';
+import { rejectsWith } from '../helpers/failures';
 import { startSimDeps, type SimDeps } from '../helpers/sim-deps';
 
 const sum = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
-
-/** Rejects with an ApplicationFailure of `type` whose message matches every pattern. */
-async function rejectsWith(promise: Promise<unknown>, type: string, ...patterns: RegExp[]): Promise<ApplicationFailure> {
-  let failure: ApplicationFailure | undefined;
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
-    assert.equal(err.type, type, err.message);
-    for (const p of patterns) assert.match(err.message, p);
-    failure = err;
-    return true;
-  });
-  return failure!;
-}
 
 describe('createBestArmTally', () => {
   test('P(best) matches the exact value for Beta(2, 1) vs Beta(1, 1): 2/3', () => {
