@@ -1,0 +1,92 @@
+import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, type Workflow } from '@temporalio/common';
+import {
+  banditWorkflowId,
+  posteriorsQuery,
+  recordOutcomeUpdate,
+  weightsQuery,
+  type BanditOutcome,
+  type BanditWeights,
+  type BanditWorkflowInput,
+  type Posterior,
+} from '../workflows/bandit-api';
+import type { TemporalSession } from './connect';
+import { BanditUnansweredError, NoSuchWorkflowError, UsageError } from './errors';
+import { workflowLink } from './web-ui';
+import { WORKFLOW_TYPES } from './workflow-types';
+
+export interface RecordOutcomeOptions {
+  /** How long to wait for the entity's answer (default 30 s): without a worker it would never come. */
+  timeoutMs?: number;
+}
+
+/**
+ * Records outcomes on the experiment's bandit entity and answers with the variant's new posterior. An
+ * update-with-start with conflict policy USE_EXISTING: the first outcome of an experiment creates its
+ * entity (`bandit-<experimentId>`), later ones go to the running one.
+ */
+export async function recordOutcome(
+  session: TemporalSession,
+  experimentId: string,
+  outcome: BanditOutcome,
+  options: RecordOutcomeOptions = {},
+): Promise<Posterior> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const input: BanditWorkflowInput = { experimentId };
+  const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPES.bandit, {
+    workflowId: banditWorkflowId(experimentId),
+    taskQueue: session.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    return await session.client.withAbortSignal(abort.signal, () =>
+      session.client.workflow.executeUpdateWithStart(recordOutcomeUpdate, { args: [outcome], startWorkflowOperation }),
+    );
+  } catch (err) {
+    if (abort.signal.aborted) throw new BanditUnansweredError(experimentId, session.taskQueue, timeoutMs, { cause: err });
+    if (err instanceof WorkflowUpdateFailedError) {
+      // An entity that failed at start (a bad experiment ID) rejects the update as "no handler": say why it failed.
+      const startFailure = await entityStartFailure(startWorkflowOperation);
+      if (startFailure) throw new UsageError(`the bandit entity for experiment ${experimentId} could not start: ${startFailure}`, { cause: err });
+      // Otherwise the entity's validator rejected the outcome: the caller's mistake, with the entity's reason.
+      throw new UsageError(err.cause?.message ?? err.message, { cause: err });
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function entityStartFailure(operation: WithStartWorkflowOperation<Workflow>): Promise<string | undefined> {
+  const handle = await operation.workflowHandle().catch(() => undefined);
+  if (!handle || (await handle.describe()).status.name === 'RUNNING') return undefined;
+  return handle.result().then(
+    () => undefined,
+    (err: unknown) => (err instanceof WorkflowFailedError && err.cause ? err.cause.message : undefined),
+  );
+}
+
+export interface BanditState {
+  experimentId: string;
+  workflowId: string;
+  posteriors: Posterior[];
+  /** Null until the entity first computes weights. */
+  weights: BanditWeights | null;
+  link: string;
+}
+
+/** The entity's posteriors and last computed weights (queries: no outcome is recorded). */
+export async function banditState(session: TemporalSession, experimentId: string): Promise<BanditState> {
+  const workflowId = banditWorkflowId(experimentId);
+  const handle = session.client.workflow.getHandle(workflowId);
+  try {
+    const [posteriors, weights] = await Promise.all([handle.query(posteriorsQuery), handle.query(weightsQuery)]);
+    return { experimentId, workflowId, posteriors, weights, link: workflowLink(session.uiUrl, session.namespace, workflowId) };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new NoSuchWorkflowError(workflowId, session.namespace, { cause: err });
+    throw err;
+  }
+}
