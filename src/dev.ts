@@ -8,6 +8,7 @@ import { startMetricsServer } from './metrics/server';
 import { projectRoot } from './project-root';
 import { startSimulator } from './sim/server';
 import { resolveTemporalCli } from './temporal/cli-path';
+import { temporalConnectionOptions } from './temporal/connection-options';
 import { startDevServer, type DevServer } from './temporal/dev-server';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from './workflows/search-attributes';
 import { createViralflowWorker } from './worker';
@@ -42,7 +43,7 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
   console.log(`Temporal CLI: ${cli.path} (${cli.source})`);
   let server: DevServer | undefined;
   let uiUrl = 'http://localhost:8233';
-  const existing = await Connection.connect({ address: base.temporal.address, connectTimeout: 1_000 }).catch(() => undefined);
+  const existing = await Connection.connect({ ...temporalConnectionOptions(base.temporal), connectTimeout: 1_000 }).catch(() => undefined);
   if (existing) {
     await existing.close();
     console.log(`Using the Temporal server already running at ${base.temporal.address}`);
@@ -63,14 +64,14 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
   console.log(`Upstream simulator at ${sim.url}`);
   const config = loadConfig({ ...process.env, VIRALFLOW_UPSTREAM_URL: sim.url, VIRALFLOW_DATA_DIR: base.dataDir });
 
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const metrics = createMetrics();
   const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
   const { worker, run } = await createViralflowWorker({ config, connection, metrics });
   const running = run();
   console.log(`Worker ${worker.options.identity} on task queue ${config.temporal.taskQueue}; metrics ${metricsServer.url}`);
 
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const handle = await client.workflow.start('healthCheckWorkflow', {
     taskQueue: config.temporal.taskQueue,

@@ -7,6 +7,7 @@ import { activityMetricsInterceptor } from './metrics/interceptor';
 import { createMetrics, type ViralflowMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/server';
 import { TemporalUnreachableError } from './temporal/connection-error';
+import { describeConnectionSecurity, temporalConnectionOptions } from './temporal/connection-options';
 import { prebuiltWorkflowBundle } from './temporal/workflow-bundle';
 
 export interface WorkerSetup {
@@ -45,6 +46,9 @@ export async function createViralflowWorker(setup: WorkerSetup): Promise<Viralfl
       interceptors: { activity: [activityMetricsInterceptor(metrics)] },
       maxConcurrentActivityTaskExecutions: setup.config.maxConcurrentActivities,
       shutdownGraceTime: setup.shutdownGraceTime ?? '10s',
+      // Heartbeats carry the scraper's resume point; by default the SDK sends them only every 8 s
+      // (0.8 × the 10 s heartbeat timeout), so a killed worker's retry redid up to 8 s of pages.
+      maxHeartbeatThrottleInterval: '1s',
     });
     return {
       worker,
@@ -78,7 +82,7 @@ export async function runWorker(config: ViralflowConfig = loadConfig()): Promise
       },
     });
   }
-  const connection = await NativeConnection.connect({ address: config.temporal.address }).catch((err: unknown) => {
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch((err: unknown) => {
     throw new TemporalUnreachableError(config.temporal.address, { cause: err });
   });
   const metrics = createMetrics();
@@ -87,6 +91,7 @@ export async function runWorker(config: ViralflowConfig = loadConfig()): Promise
     const { worker, run } = await createViralflowWorker({ config, connection, metrics });
     console.log(
       `viralflow worker ${worker.options.identity} (${config.role}): namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
+        `Temporal ${config.temporal.address} (${describeConnectionSecurity(config.temporal)}), ` +
         `metrics ${metricsServer.url}` +
         (config.temporalMetricsPort > 0 ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics` : ''),
     );

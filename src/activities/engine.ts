@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { createResponseCache, type ResponseCache } from '../cache/response-cache';
 import type { Clock } from '../clock';
 import { createAdaptiveTimeout, type AdaptiveTimeoutOptions } from '../http/adaptive-timeout';
-import { MalformedResponseError, UpstreamHttpError, UpstreamTimeoutError } from '../http/errors';
+import { jsonSyntaxError, MalformedResponseError, UpstreamHttpError, UpstreamTimeoutError } from '../http/errors';
 import type { Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
 import { toActivityFailure } from './failures';
@@ -205,7 +205,7 @@ function parseExtract(body: string, origin: string): z.output<typeof extractResp
   try {
     parsed = JSON.parse(body);
   } catch (err) {
-    throw new MalformedResponseError('body is not JSON', origin, '/extract', { cause: err });
+    throw new MalformedResponseError('body is not JSON', origin, '/extract', { cause: jsonSyntaxError(err) });
   }
   const result = extractResponse.safeParse(parsed);
   if (!result.success) {

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { ConfigError, loadConfig } from '../config';
 import { TemporalUnreachableError } from '../temporal/connection-error';
+import { temporalConnectionOptions } from '../temporal/connection-options';
 import { DEFAULT_UI_URL } from './web-ui';
 
 export interface ConnectOptions {
@@ -42,7 +43,10 @@ export async function openTemporal(options: ConnectOptions = {}): Promise<Tempor
   const uiUrl = options.uiUrl ?? uiUrlFrom(env);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS });
+    connection = await Connection.connect({
+      ...temporalConnectionOptions(temporal, address),
+      connectTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    });
   } catch (err) {
     throw new TemporalUnreachableError(address, { cause: err });
   }

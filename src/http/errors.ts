@@ -91,6 +91,26 @@ export class ForbiddenOriginError extends Error {
   }
 }
 
+/**
+ * JSON.parse's error without V8's excerpt of the input (`Unexpected token 'B', "Bearer sk-1"... is not
+ * valid JSON`): the excerpt quotes whatever the body held, credentials an upstream echoed back included,
+ * and the error travels as a failure cause into workflow history and logs. Positions are kept.
+ */
+export function jsonSyntaxError(err: unknown): SyntaxError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new SyntaxError(message.replace(/, ".*"(?:\.\.\.)? is not valid JSON$/s, ' (not valid JSON)'));
+}
+
+/**
+ * Replaces every occurrence of `secret` (as is, and percent-encoded) in upstream-supplied text with
+ * `[redacted]`: some APIs echo the credentials they were sent in their error bodies.
+ */
+export function redactor(secret: string | undefined): (text: string) => string {
+  if (!secret) return (text) => text;
+  const forms = [...new Set([secret, encodeURIComponent(secret)])];
+  return (text) => forms.reduce((out, form) => out.split(form).join('[redacted]'), text);
+}
+
 function describeCause(cause: unknown): string {
   if (cause instanceof Error) {
     const code = (cause as { code?: unknown }).code;

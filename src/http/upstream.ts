@@ -3,12 +3,14 @@ import type { z } from 'zod';
 import type { Clock } from '../clock';
 import {
   ForbiddenOriginError,
+  jsonSyntaxError,
   MalformedResponseError,
   RateLimitedError,
   ResponseTooLargeError,
   UpstreamHttpError,
   UpstreamTimeoutError,
   UpstreamUnreachableError,
+  redactor,
 } from './errors';
 import type { HttpPool } from './pool';
 import { parseRetryAfter } from './retry-after';
@@ -61,6 +63,8 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
   const basePath = base.pathname.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9' };
   if (config.token) headers.authorization = `Bearer ${config.token}`;
+  // What the upstream says goes into error messages, and from there into history and logs.
+  const redact = redactor(config.token);
 
   const send = async (req: UpstreamRequest): Promise<UpstreamResponse> => {
     const url = new URL(basePath + req.path, base.origin);
@@ -105,7 +109,9 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
 
     if (status === 429) throw new RateLimitedError(parseRetryAfter(retryAfter, clock.now()), base.origin, where);
     if (status < 200 || status > 299) {
-      throw new UpstreamHttpError(status, base.origin, where, body.slice(0, SNIPPET_CHARS));
+      // Redacted before it is cut, so a token straddling the cut cannot leave a piece behind.
+      const snippet = redact(body.slice(0, SNIPPET_CHARS + (config.token?.length ?? 0))).slice(0, SNIPPET_CHARS);
+      throw new UpstreamHttpError(status, base.origin, where, snippet);
     }
     return { status, body, elapsedMs: performance.now() - started };
   };
@@ -120,13 +126,13 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
       try {
         parsed = JSON.parse(res.body);
       } catch (err) {
-        throw new MalformedResponseError('body is not JSON', base.origin, req.path, { cause: err });
+        throw new MalformedResponseError('body is not JSON', base.origin, req.path, { cause: jsonSyntaxError(err) });
       }
       const result = schema.safeParse(parsed);
       if (!result.success) {
         const issue = result.error.issues[0];
         const at = issue?.path.length ? issue.path.join('.') : '(root)';
-        throw new MalformedResponseError(`${at}: ${issue?.message ?? 'unexpected shape'}`, base.origin, req.path, {
+        throw new MalformedResponseError(redact(`${at}: ${issue?.message ?? 'unexpected shape'}`), base.origin, req.path, {
           cause: result.error,
         });
       }

@@ -27,8 +27,27 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts the real Temporal dev server (`temporal server start-dev`) and waits until it accepts connections. */
+/** Start attempts when a port is taken between being picked and being bound. */
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts the real Temporal dev server (`temporal server start-dev`) and waits until it accepts connections.
+ * The CLI picks its HTTP API and metrics ports itself, and a free port can be taken (by any outgoing
+ * connection's ephemeral port, say) before it is bound; a start that fails on "address already in use"
+ * is tried again, with fresh ports where the caller did not fix them.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchDevServer(options);
+    } catch (err) {
+      if (attempt >= START_ATTEMPTS || !/address already in use/.test((err as Error).message)) throw err;
+      await sleep(250);
+    }
+  }
+}
+
+async function launchDevServer(options: DevServerOptions): Promise<DevServer> {
   const host = '127.0.0.1';
   const port = options.port || (await freePort());
   const uiPort = options.uiPort || (await freePort());

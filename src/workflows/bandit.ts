@@ -23,6 +23,8 @@ import {
   type Posterior,
 } from './bandit-api';
 import { failureReason } from './failure-reason';
+import { checkDuration, requireKnownKeys, requireObject } from './input-checks';
+import { invalidInput, requireInt } from './invalid-input';
 import { activityPolicies } from './policies';
 
 const VARIANT = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -35,9 +37,7 @@ const MAX_PER_OUTCOME = 1_000_000;
  * when asked. Before history grows large the entity continues as new, carrying its counts.
  */
 export async function banditWorkflow(input: BanditWorkflowInput): Promise<BanditCarriedState> {
-  if (!input || typeof input.experimentId !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.experimentId)) {
-    throw ApplicationFailure.nonRetryable('invalid banditWorkflow input: experimentId: must be 1-128 of A-Z a-z 0-9 _ . -', 'InvalidInput');
-  }
+  validate(input);
   const { sampleWeights } = proxyActivities<Activities>(activityPolicies.sampleWeights);
   const { publishWeights } = proxyActivities<Activities>(activityPolicies.publishWeights);
   const state: BanditCarriedState = input.carried ?? { counts: {}, outcomes: 0, generation: 0 };
@@ -129,6 +129,40 @@ export async function banditWorkflow(input: BanditWorkflowInput): Promise<Bandit
   if (unpublished && Object.keys(state.counts).length) await publish().catch(() => undefined);
   await condition(allHandlersFinished);
   return { ...state, ...(lastWeights && { lastWeights }) };
+}
+
+const WORKFLOW = 'banditWorkflow';
+/** The sampling activity's own limit on draws (activities/thompson.ts MAX_DRAWS; workflow code cannot import it). */
+const MAX_DRAWS = 100_000;
+
+/** Everything the entity reads from its input, checked before it reads any of it (a crash here would be a stuck entity). */
+function validate(raw: unknown): void {
+  const input = requireObject(WORKFLOW, raw);
+  requireKnownKeys(WORKFLOW, input, ['experimentId', 'variants', 'publishEvery', 'seed', 'draws', 'continueAsNewAfterEvents', 'carried']);
+  if (typeof input.experimentId !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.experimentId)) {
+    throw invalidInput(WORKFLOW, 'experimentId', 'must be 1-128 of A-Z a-z 0-9 _ . -');
+  }
+  const variants = input.variants;
+  if (variants !== undefined) {
+    if (!Array.isArray(variants) || variants.length > 10_000) throw invalidInput(WORKFLOW, 'variants', 'must be an array of variant names');
+    const bad = variants.findIndex((v) => typeof v !== 'string' || v.length < 1 || v.length > 200 || v === '__proto__');
+    if (bad >= 0) throw invalidInput(WORKFLOW, `variants.${bad}`, 'must be a name of 1-200 characters (as the engine names patterns)');
+  }
+  checkDuration(WORKFLOW, 'publishEvery', input.publishEvery, 1_000);
+  requireInt(WORKFLOW, 'seed', input.seed, 0, 0xffff_ffff);
+  requireInt(WORKFLOW, 'draws', input.draws, 1, MAX_DRAWS);
+  requireInt(WORKFLOW, 'continueAsNewAfterEvents', input.continueAsNewAfterEvents, 10, 1_000_000);
+  if (input.carried !== undefined) {
+    const carried = requireObject(WORKFLOW, input.carried, 'carried');
+    const counts = requireObject(WORKFLOW, carried.counts, 'carried.counts');
+    for (const [variant, c] of Object.entries(counts)) {
+      const count = requireObject(WORKFLOW, c, `carried.counts.${variant}`);
+      requireInt(WORKFLOW, `carried.counts.${variant}.successes`, count.successes ?? 0, 0, Number.MAX_SAFE_INTEGER);
+      requireInt(WORKFLOW, `carried.counts.${variant}.failures`, count.failures ?? 0, 0, Number.MAX_SAFE_INTEGER);
+    }
+    requireInt(WORKFLOW, 'carried.outcomes', carried.outcomes, 0, Number.MAX_SAFE_INTEGER);
+    requireInt(WORKFLOW, 'carried.generation', carried.generation, 0, Number.MAX_SAFE_INTEGER);
+  }
 }
 
 function validateOutcome(o: BanditOutcome): void {

@@ -1,5 +1,6 @@
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { checkRetry, requireObject } from './input-checks';
 import { activityPolicies, withRetry } from './policies';
 
 type CollectMetricsInput = NonNullable<Parameters<Activities['collectMetrics']>[0]>;
@@ -9,7 +10,9 @@ export type CollectMetricsWorkflowInput = CollectMetricsInput & { retry?: RetryP
 
 /** MetricsCollectorOperator's DAG: one collection across services, meant for a cron schedule. */
 export async function collectMetricsWorkflow(input: CollectMetricsWorkflowInput = {} as CollectMetricsWorkflowInput): Promise<CollectMetricsResult> {
-  const { retry, ...collect } = input;
+  // The other fields are checked by the activity's strict schema, before it calls anything.
+  const { retry, ...collect } = requireObject('collectMetricsWorkflow', input) as CollectMetricsWorkflowInput;
+  checkRetry('collectMetricsWorkflow', retry);
   const { collectMetrics } = proxyActivities<Activities>(withRetry(activityPolicies.collectMetrics, retry));
   return collectMetrics(collect as CollectMetricsInput);
 }

@@ -2,6 +2,7 @@ import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ExtractPatternsInput, ExtractPatternsResult } from '../activities/engine';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
+import { checkRetry, requireKnownKeys, requireObject } from './input-checks';
 import { invalidInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
 
@@ -20,9 +21,13 @@ export type ExtractPatternsWorkflowResult =
 
 /** ViralEngineOperator's DAG: the engine over given items or over a scrape's output. */
 export async function extractPatternsWorkflow(input: ExtractPatternsWorkflowInput): Promise<ExtractPatternsWorkflowResult> {
-  if (!input || (input.items === undefined) === (input.scrape === undefined)) {
-    throw invalidInput('extractPatternsWorkflow', 'items', 'give exactly one of items or scrape');
+  const WORKFLOW = 'extractPatternsWorkflow';
+  requireKnownKeys(WORKFLOW, requireObject(WORKFLOW, input), ['items', 'scrape', 'maxConcurrentBatches', 'retry']);
+  if ((input.items === undefined) === (input.scrape === undefined)) {
+    throw invalidInput(WORKFLOW, 'items', 'give exactly one of items or scrape');
   }
+  if (input.scrape !== undefined) requireObject(WORKFLOW, input.scrape, 'scrape');
+  checkRetry(WORKFLOW, input.retry);
   if (input.items) {
     const { extractPatterns } = proxyActivities<Activities>(withRetry(activityPolicies.extractPatterns, input.retry));
     return { source: 'items', result: await extractPatterns({ items: input.items, maxConcurrentBatches: input.maxConcurrentBatches }) };

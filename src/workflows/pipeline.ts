@@ -20,10 +20,12 @@ import type { PatternsSummary } from '../activities/patterns-from-sink';
 import { banditWorkflow } from './bandit';
 import { banditWorkflowId, outcomeSignal } from './bandit-api';
 import { failureReason } from './failure-reason';
+import { checkRetry, requireKnownKeys, requireObject } from './input-checks';
+import { invalidInput, isInvalidInput } from './invalid-input';
 import { extractPatternsWorkflow } from './patterns';
 import { activityPolicies, withRetry } from './policies';
 import { progressQuery, type FanOutProgress } from './progress';
-import { scrapeAccountsWorkflow, type ScrapeAccountsWorkflowInput, type ScrapeSummary } from './scrape';
+import { checkScrapeFields, scrapeAccountsWorkflow, type ScrapeAccountsWorkflowInput, type ScrapeSummary } from './scrape';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from './search-attributes';
 
 type CollectMetricsResult = Awaited<ReturnType<Activities['collectMetrics']>>;
@@ -62,6 +64,7 @@ export interface ViralPipelineResult {
  * skipped; each stage's summary, and any stage's failure, is in the result.
  */
 export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<ViralPipelineResult> {
+  validate(input);
   const { workflowId } = workflowInfo();
   const experimentId = input.experimentId ?? 'viral-patterns';
   upsertMemo({ pipeline: workflowId, experimentId });
@@ -84,7 +87,9 @@ export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<
     try {
       return await run();
     } catch (err) {
-      if (isCancellation(err)) throw err;
+      // Bad input (a service that is not configured, an accounts file that is not there) ends the run:
+      // the later stages would only run on the rest of the same mistake.
+      if (isCancellation(err) || isInvalidInput(err)) throw err;
       result.failures.push({ stage: name, reason: failureReason(err) });
       return null;
     }
@@ -180,6 +185,40 @@ export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<
   }
   progress.stage = 'done';
   return result;
+}
+
+const WORKFLOW = 'viralPipelineWorkflow';
+const INPUT_KEYS = [
+  'accountIds', 'accountsFile', 'batchSize', 'maxConcurrentBatches', 'chunkSize', 'maxConcurrentChunks', 'maxPostsPerAccount',
+  'pageSize', 'since', 'experimentId', 'services', 'successThreshold', 'retry',
+] as const;
+
+/**
+ * Everything the stages will be given, checked before the first one runs (so before any upstream
+ * call): the scrape's fields as the scrape checks them, the experiment ID, service names (whether they
+ * are configured is the health activity's to say, which it does before calling anything), the threshold and retry.
+ */
+function validate(raw: unknown): void {
+  const input = requireObject(WORKFLOW, raw);
+  requireKnownKeys(WORKFLOW, input, INPUT_KEYS);
+  checkScrapeFields(WORKFLOW, input);
+  const experimentId = input.experimentId;
+  if (experimentId !== undefined && (typeof experimentId !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(experimentId) || experimentId === '.' || experimentId === '..')) {
+    throw invalidInput(WORKFLOW, 'experimentId', 'must be 1-128 of A-Z a-z 0-9 _ . - (and not "." or "..")');
+  }
+  const services = input.services;
+  if (services !== undefined) {
+    if (!Array.isArray(services) || services.length === 0 || services.length > 500) {
+      throw invalidInput(WORKFLOW, 'services', 'must be a non-empty array of configured service names');
+    }
+    const bad = services.findIndex((name) => typeof name !== 'string' || !/^[a-z0-9][a-z0-9_.-]{0,62}$/i.test(name));
+    if (bad >= 0) throw invalidInput(WORKFLOW, `services.${bad}`, `${JSON.stringify(services[bad])?.slice(0, 80)} is not a service name`);
+  }
+  const threshold = input.successThreshold;
+  if (threshold !== undefined && (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))) {
+    throw invalidInput(WORKFLOW, 'successThreshold', `must be a number from 0 to 1, got ${JSON.stringify(threshold)}`);
+  }
+  checkRetry(WORKFLOW, input.retry);
 }
 
 /** Children carry the pipeline's search attribute when the pipeline has it (so it is registered on this cluster). */

@@ -11,7 +11,8 @@ import type { FailedAccount, ScrapeResult } from '../activities/scraper';
 import type { SinkRef } from '../sink/types';
 import { chunk, mapBounded } from './bounded';
 import { failureReason } from './failure-reason';
-import { invalidInput, requireInt } from './invalid-input';
+import { checkRetry, requireKnownKeys, requireObject, type InputObject } from './input-checks';
+import { invalidInput, isInvalidInput, requireInt } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
 import { progressQuery, type FanOutProgress } from './progress';
 
@@ -121,9 +122,11 @@ type ScrapeParams = Required<Pick<ScrapeAccountsWorkflowInput, 'batchSize' | 'ma
 
 /** One chunk of a large scrape, run as a child so its batches' events live in its own history. */
 export async function scrapeChunkWorkflow(input: ScrapeParams & { accountIds: string[]; batchOffset: number }): Promise<ScrapeSummary> {
+  const params = validate(input, 'scrapeChunkWorkflow');
+  const batchOffset = requireInt('scrapeChunkWorkflow', 'batchOffset', input.batchOffset, 0, 10_000_000) ?? 0;
   const progress: FanOutProgress = { stage: 'scrape', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
   setHandler(progressQuery, () => progress);
-  return scrapeInBatches(input.accountIds, input, progress, input.batchOffset);
+  return scrapeInBatches(input.accountIds, params, progress, batchOffset);
 }
 
 async function scrapeInBatches(
@@ -155,7 +158,8 @@ async function scrapeInBatches(
         failed: r.failed,
       };
     } catch (err) {
-      if (isCancellation(err)) throw err;
+      // Bad input is the same for every batch: the run fails with it rather than listing every account as failed.
+      if (isCancellation(err) || isInvalidInput(err)) throw err;
       // Retries are spent: the batch's accounts are reported as failed, with the cause, not hidden.
       const reason = failureReason(err);
       outcome = {
@@ -199,39 +203,70 @@ function merge(runKey: string, parts: ScrapeSummary[], chunks: number): ScrapeSu
   };
 }
 
-function validate(input: ScrapeAccountsWorkflowInput): ScrapeParams {
-  if (typeof input !== 'object' || input === null) throw invalidInput(WORKFLOW, 'input', 'must be an object');
+/** Every field the scrape workflow reads; anything else is refused (a misspelt option would be silently ignored). */
+export const SCRAPE_INPUT_KEYS = [
+  'accountIds', 'accountsFile', 'batchSize', 'maxConcurrentBatches', 'chunkSize', 'maxConcurrentChunks',
+  'maxPostsPerAccount', 'pageSize', 'since', 'runKey', 'retry',
+] as const;
+
+const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A date (2025-01-31) or a date-time with a zone (2025-01-31T12:00:00Z, …+02:00), as the activity accepts. */
+const SINCE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+function validate(raw: unknown, workflow: string = WORKFLOW): ScrapeParams {
+  const input = requireObject(workflow, raw);
+  requireKnownKeys(workflow, input, workflow === WORKFLOW ? SCRAPE_INPUT_KEYS : [...SCRAPE_INPUT_KEYS, 'batchOffset']);
+  checkScrapeFields(workflow, input);
+  const runKey = input.runKey ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
+  if (typeof runKey !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(runKey) || runKey === '.' || runKey === '..') {
+    throw invalidInput(workflow, 'runKey', 'must be 1-128 of A-Z a-z 0-9 _ . -');
+  }
+  return {
+    batchSize: requireInt(workflow, 'batchSize', input.batchSize, 1, 1_000) ?? 100,
+    maxConcurrentBatches: requireInt(workflow, 'maxConcurrentBatches', input.maxConcurrentBatches, 1, 64) ?? 4,
+    chunkSize: requireInt(workflow, 'chunkSize', input.chunkSize, 1, 20_000) ?? 5_000,
+    maxConcurrentChunks: requireInt(workflow, 'maxConcurrentChunks', input.maxConcurrentChunks, 1, 16) ?? 2,
+    runKey,
+    maxPostsPerAccount: input.maxPostsPerAccount as number | undefined,
+    pageSize: input.pageSize as number | undefined,
+    since: input.since as string | undefined,
+    retry: checkRetry(workflow, input.retry),
+  };
+}
+
+/**
+ * The account list and the scrape options, as the scrape workflow and the pipeline (before its first
+ * stage) check them: exactly one of accountIds and accountsFile, IDs that are safe as a path segment and
+ * a file name, limits in range. Duplicates are allowed (dropped and counted in the result).
+ */
+export function checkScrapeFields(workflow: string, input: InputObject): void {
   const hasList = input.accountIds !== undefined;
   if (hasList === (input.accountsFile !== undefined)) {
-    throw invalidInput(WORKFLOW, 'accountIds', 'give exactly one of accountIds or accountsFile');
+    throw invalidInput(workflow, 'accountIds', 'give exactly one of accountIds or accountsFile');
   }
   if (hasList) {
-    if (!Array.isArray(input.accountIds) || input.accountIds.length === 0) {
-      throw invalidInput(WORKFLOW, 'accountIds', 'must be a non-empty array of account IDs');
+    const ids = input.accountIds;
+    if (!Array.isArray(ids) || ids.length === 0) {
+      throw invalidInput(workflow, 'accountIds', 'must be a non-empty array of account IDs');
     }
-    if (input.accountIds.length > MAX_INLINE_ACCOUNTS) {
-      throw invalidInput(WORKFLOW, 'accountIds', `has ${input.accountIds.length} IDs; more than ${MAX_INLINE_ACCOUNTS} must come from accountsFile`);
+    if (ids.length > MAX_INLINE_ACCOUNTS) {
+      throw invalidInput(workflow, 'accountIds', `has ${ids.length} IDs; more than ${MAX_INLINE_ACCOUNTS} must come from accountsFile`);
     }
-    const bad = input.accountIds.findIndex((id) => typeof id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(id) || id === '.' || id === '..');
+    const bad = ids.findIndex((id) => typeof id !== 'string' || !ACCOUNT_ID.test(id) || id === '.' || id === '..');
     if (bad >= 0) {
-      throw invalidInput(WORKFLOW, `accountIds.${bad}`, `${JSON.stringify(input.accountIds[bad])} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`);
+      throw invalidInput(workflow, `accountIds.${bad}`, `${JSON.stringify(ids[bad])?.slice(0, 80)} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`);
     }
-  } else if (typeof input.accountsFile !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.accountsFile)) {
-    throw invalidInput(WORKFLOW, 'accountsFile', 'must be a file name under <dataDir>/accounts/ (A-Z a-z 0-9 _ . -)');
+  } else if (typeof input.accountsFile !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.accountsFile) || ['.', '..'].includes(input.accountsFile)) {
+    throw invalidInput(workflow, 'accountsFile', 'must be a file name under <dataDir>/accounts/ (A-Z a-z 0-9 _ . -)');
   }
-  requireInt(WORKFLOW, 'maxPostsPerAccount', input.maxPostsPerAccount, 1, 10_000);
-  requireInt(WORKFLOW, 'pageSize', input.pageSize, 1, 100);
-  const runKey = input.runKey ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
-  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(runKey)) throw invalidInput(WORKFLOW, 'runKey', 'must be 1-128 of A-Z a-z 0-9 _ . -');
-  return {
-    batchSize: requireInt(WORKFLOW, 'batchSize', input.batchSize, 1, 1_000) ?? 100,
-    maxConcurrentBatches: requireInt(WORKFLOW, 'maxConcurrentBatches', input.maxConcurrentBatches, 1, 64) ?? 4,
-    chunkSize: requireInt(WORKFLOW, 'chunkSize', input.chunkSize, 1, 20_000) ?? 5_000,
-    maxConcurrentChunks: requireInt(WORKFLOW, 'maxConcurrentChunks', input.maxConcurrentChunks, 1, 16) ?? 2,
-    runKey,
-    maxPostsPerAccount: input.maxPostsPerAccount,
-    pageSize: input.pageSize,
-    since: input.since,
-    retry: input.retry,
-  };
+  requireInt(workflow, 'maxPostsPerAccount', input.maxPostsPerAccount, 1, 10_000);
+  requireInt(workflow, 'pageSize', input.pageSize, 1, 100);
+  requireInt(workflow, 'batchSize', input.batchSize, 1, 1_000);
+  requireInt(workflow, 'maxConcurrentBatches', input.maxConcurrentBatches, 1, 64);
+  requireInt(workflow, 'chunkSize', input.chunkSize, 1, 20_000);
+  requireInt(workflow, 'maxConcurrentChunks', input.maxConcurrentChunks, 1, 16);
+  const since = input.since;
+  if (since !== undefined && (typeof since !== 'string' || !SINCE.test(since) || Number.isNaN(Date.parse(since)))) {
+    throw invalidInput(workflow, 'since', `must be an ISO date (2025-01-31) or date-time with a zone (2025-01-31T00:00:00Z), got ${JSON.stringify(since)?.slice(0, 60)}`);
+  }
 }
