@@ -1,0 +1,11 @@
+/**
+ * Runs an activity function the way the worker would, inside an activity Context (heartbeat,
+ * cancellation signal, info), via the SDK's MockActivityEnvironment: the product code path without
+ * a Temporal server in the measurement. A fresh environment per execution, as each real execution
+ * gets its own Context.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+
+export function inActivityContext<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> {
+  return new MockActivityEnvironment().run(fn, input) as Promise<O>;
+}

@@ -1,0 +1,179 @@
+/** The shape of bench/results/latest.json: every figure the report shows, and the inputs behind them. */
+import type { Summary } from './stats';
+
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  totalMemoryGiB: number;
+  node: string;
+  platform: string;
+  /** `git rev-parse HEAD`, plus "-dirty" when the tree has changes; undefined outside a checkout. */
+  commit?: string;
+  loadAverageAtStart: number[];
+}
+
+export interface UpstreamCounts {
+  /** Counted by the simulator over the measured executions. */
+  requests: number;
+  newConnections: number;
+  requestsPerExecution: number;
+  reuse: number;
+}
+
+export interface VariantResult {
+  variant: string;
+  label: string;
+  role: string;
+  warmup: number;
+  executions: number;
+  wallMs: Summary;
+  upstream?: UpstreamCounts;
+  /** The product pool's own counters, for the viralflow rows. */
+  pool?: { requests: number; connections: number; reuse: number };
+  baselineRssMB: number;
+  peakRssMB: number;
+  peakHeapUsedMB: number;
+  cpuMsPerExecution: number;
+  gcMsPerExecution: number;
+  gcMaxPauseMs: number;
+}
+
+export interface OperatorResult {
+  name: string;
+  operator: string;
+  workload: string;
+  notes: string[];
+  floor: { ms: number; formula: string; minRequests: number };
+  variants: VariantResult[];
+  ratios: {
+    viralflowOverNaiveP50?: number;
+    viralflowOverNaiveP99?: number;
+    viralflowOverFloorP50?: number;
+    viralflowOverFloorP99?: number;
+  };
+}
+
+export interface SamplingRow {
+  variant: string;
+  label: string;
+  work: 'thompson' | 'beta';
+  wallMs: Summary;
+  drawsPerSecond: number;
+  peakRssMB: number;
+}
+
+export interface SamplingSizeResult {
+  variants: number;
+  draws: number;
+  rows: SamplingRow[];
+  numpy?: { perDrawDrawsPerSecond: number; matrixDrawsPerSecond: number; perDrawSeconds: Summary; matrixSeconds: Summary };
+}
+
+export interface SamplingResult {
+  numpyVersion?: string;
+  numpyError?: string;
+  sizes: SamplingSizeResult[];
+}
+
+export interface LatencyResult {
+  activity: string;
+  /** How the numbers were read. */
+  source: string;
+  executions: number;
+  scheduleToCloseMs: Summary;
+  /** ActivityTaskScheduled → ActivityTaskStarted: the server handing the task to a waiting poll. */
+  scheduleToStartMs: Summary;
+  /** ActivityTaskStarted → ActivityTaskCompleted: the worker running it and reporting back. */
+  startToCloseMs: Summary;
+}
+
+/** CPU time a load took, per process (the machine has 2 cores: a sum near 2 × wall means CPU-bound). */
+export interface CpuSplit {
+  /** The dev server (Go, SQLite in memory); absent off Linux. */
+  serverMs?: number;
+  workerMs: number;
+  /** The bench process: Temporal client and upstream simulator. */
+  benchMs: number;
+}
+
+export interface ThroughputResult {
+  what: string;
+  count: number;
+  seconds: number;
+  perSecond: number;
+  source: string;
+  cpu?: CpuSplit;
+}
+
+export interface PipelineRun {
+  accounts: number;
+  run: number;
+  /** WorkflowExecutionStarted -> WorkflowExecutionCompleted in the history. */
+  historyMs: number;
+  /** Client-side: start() to result(). */
+  clientMs: number;
+  floorMs: number;
+  floorFormula: string;
+  scraped: number;
+  posts: number;
+  engineRequests: number;
+  engineCacheMisses: number;
+  failures: string[];
+}
+
+export interface WorkerMemory {
+  worker: string;
+  idleRssMB: number;
+  idleHeapUsedMB: number;
+  loadedPeakRssMB: number;
+  loadedPeakHeapUsedMB: number;
+  load: string;
+}
+
+export interface InterceptorRound {
+  variant: 'with' | 'without';
+  round: number;
+  activities: number;
+  perSecond: number;
+  workerCpuUsPerActivity: number;
+}
+
+export interface InterceptorResult {
+  rounds: InterceptorRound[];
+  throughputOverheadPercent: number;
+  cpuOverheadPercent: number;
+  /** In-process: the interceptor's execute() around a no-op, minus a bare call. */
+  microUsPerActivity: number;
+  /** microUsPerActivity as a share of the worker CPU one no-op activity costs without it. */
+  microOverheadPercent: number;
+}
+
+export interface TemporalResult {
+  devServer: string;
+  latency: LatencyResult[];
+  throughput: ThroughputResult[];
+  pipeline: PipelineRun[];
+  memory: WorkerMemory[];
+  interceptor?: InterceptorResult;
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  held: boolean | undefined;
+  why?: string;
+}
+
+export interface BenchResults {
+  mode: 'quick' | 'full';
+  scenarios: string[];
+  startedAt: string;
+  durationSeconds: number;
+  machine: Machine;
+  latencyMs: number;
+  connections: number;
+  operators: OperatorResult[];
+  sampling?: SamplingResult;
+  temporal?: TemporalResult;
+  targets: TargetCheck[];
+}
