@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { EXIT } from '../../src/cli';
 import { projectRoot } from '../../src/project-root';
 
 export interface CliRun {
@@ -30,4 +32,10 @@ export function json<T = Record<string, unknown>>(run: CliRun): T {
   } catch {
     throw new Error(`expected JSON on stdout (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
   }
+}
+
+/** Asserts a run exited 0, showing its output when it did not; answers the run. */
+export function expectOk(run: CliRun): CliRun {
+  assert.equal(run.code, EXIT.ok, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  return run;
 }

@@ -12,7 +12,7 @@ import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { freePort } from '../../src/temporal/dev-server';
 import { pollUntil } from '../helpers/poll';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
-import { json, viralflow, type CliRun } from '../helpers/viralflow-cli';
+import { expectOk, json, viralflow } from '../helpers/viralflow-cli';
 
 interface Started {
   workflowId: string;
@@ -30,10 +30,7 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
   let t: TemporalEnv;
   let env: Record<string, string>;
   const vf = (...args: string[]) => viralflow(args, env);
-  const ok = (run: CliRun) => {
-    assert.equal(run.code, EXIT.ok, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-    return run;
-  };
+  const ok = expectOk;
   const slowHealth = (latencyMs: number) => t.sim.setKnobs('services.health', { latencyMs });
 
   before(async () => {

@@ -9,16 +9,13 @@ import type { ScheduleInfo } from '../../src/client/schedules';
 import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { pollUntil } from '../helpers/poll';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
-import { json, viralflow, type CliRun } from '../helpers/viralflow-cli';
+import { expectOk, json, viralflow } from '../helpers/viralflow-cli';
 
 describe('viralflow schedule against a real Temporal dev server', () => {
   let t: TemporalEnv;
   let env: Record<string, string>;
   const vf = (...args: string[]) => viralflow(args, env);
-  const ok = (run: CliRun) => {
-    assert.equal(run.code, EXIT.ok, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-    return run;
-  };
+  const ok = expectOk;
   /** In-process, for steps that must follow each other within milliseconds. */
   const inProcess = async (...args: string[]) => {
     const err: string[] = [];
