@@ -136,11 +136,12 @@ function samplingSection(s: SamplingResult): string[] {
     rows.push([`numpy ${s.numpyVersion ?? ''}: rng.beta over the whole draws × variants matrix`, 'Beta draws', ...sizes.map((x) => millions(x.numpy?.matrixDrawsPerSecond, 2))]);
   }
   return [
-    '## Thompson sampling throughput (million Beta draws per second, p50 execution)',
+    '## Thompson sampling throughput (million Beta draws per second, fastest execution; p50 in latest.json)',
     '',
     `Sizes: ${sizes.map((x) => `${x.variants.toLocaleString('en')} variants × ${x.draws.toLocaleString('en')} draws`).join('; ')}. ` +
       'Posteriors: Beta(successes + 1, failures + 1) with a fixed spread of 2–20% conversion (bench/sampling/posteriors.ts; the numpy script uses the same formula). ' +
-      'numpy is Debian\'s python3-numpy on /usr/bin/python3, `np.random.default_rng(42).beta`, one process, single-threaded.' +
+      'numpy is Debian\'s python3-numpy on /usr/bin/python3, `np.random.default_rng(42).beta`, one process, single-threaded. ' +
+      'Each figure is the fastest of its executions (numpy: of its repetitions): other load on the machine only ever slows a CPU-bound loop down, so the fastest is the least disturbed, for every row alike.' +
       (s.numpyError ? ` numpy: ${s.numpyError}.` : ''),
     '',
     table(['implementation', 'work', ...sizes.map((x) => `${x.variants.toLocaleString('en')} variants`)], rows),

@@ -58,7 +58,9 @@ export interface SamplingRow {
   label: string;
   work: 'thompson' | 'beta';
   wallMs: Summary;
+  /** From the fastest execution: other load only ever slows a CPU-bound loop, so the best is the least disturbed. */
   drawsPerSecond: number;
+  drawsPerSecondP50: number;
   peakRssMB: number;
 }
 
@@ -66,7 +68,15 @@ export interface SamplingSizeResult {
   variants: number;
   draws: number;
   rows: SamplingRow[];
-  numpy?: { perDrawDrawsPerSecond: number; matrixDrawsPerSecond: number; perDrawSeconds: Summary; matrixSeconds: Summary };
+  /** Best repetition, as for the JavaScript rows; p50 beside it. */
+  numpy?: {
+    perDrawDrawsPerSecond: number;
+    matrixDrawsPerSecond: number;
+    perDrawDrawsPerSecondP50: number;
+    matrixDrawsPerSecondP50: number;
+    perDrawSeconds: Summary;
+    matrixSeconds: Summary;
+  };
 }
 
 export interface SamplingResult {

@@ -82,8 +82,8 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     }
   }
   for (const [label, variant, numpy] of [
-    ['Beta sampler kernel ≥ numpy (one vectorized call for all draws × variants)', 'sampler', 'matrixDrawsPerSecond'],
-    ['sampleWeights activity ≥ numpy (a vectorized call per draw + arg-max: the same work)', 'viralflow', 'perDrawDrawsPerSecond'],
+    ['Beta sampler kernel ≥ numpy (one vectorized call for all draws × variants; fastest run of each)', 'sampler', 'matrixDrawsPerSecond'],
+    ['sampleWeights activity ≥ numpy (a vectorized call per draw + arg-max: the same work; fastest run of each)', 'viralflow', 'perDrawDrawsPerSecond'],
   ] as const) {
     const sizes = r.sampling?.sizes.filter((s) => s.numpy) ?? [];
     if (sizes.length === 0) {
