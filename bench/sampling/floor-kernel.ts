@@ -7,38 +7,13 @@
  * small-shape boost branch. What JavaScript on this machine can do for this algorithm family.
  */
 
+import { ZIGGURAT } from '../../src/sampling/beta-sampler';
+
 const BLOCK = 4096;
 const TWO_POW_MINUS_32 = 2 ** -32;
-const LAYERS = 128;
-const MASK = LAYERS - 1;
-const SCALE = 2 ** 24;
-const R = 3.442619855899;
-const AREA = 9.91256303526217e-3;
-
-/** Marsaglia & Tsang's (2000) ziggurat tables: k (fast-accept), w (magnitude -> x), f (density at edges). */
-const { K, W, F } = (() => {
-  const k = new Float64Array(LAYERS);
-  const w = new Float64Array(LAYERS);
-  const f = new Float64Array(LAYERS);
-  const density = (x: number) => Math.exp(-0.5 * x * x);
-  let dn = R;
-  let tn = dn;
-  const q = AREA / density(dn);
-  k[0] = (dn / q) * SCALE;
-  k[1] = 0;
-  w[0] = q / SCALE;
-  w[MASK] = dn / SCALE;
-  f[0] = 1;
-  f[MASK] = density(dn);
-  for (let i = MASK - 1; i >= 1; i--) {
-    dn = Math.sqrt(-2 * Math.log(AREA / dn + density(dn)));
-    k[i + 1] = (dn / tn) * SCALE;
-    tn = dn;
-    f[i] = density(dn);
-    w[i] = dn / SCALE;
-  }
-  return { K: k, W: w, F: f };
-})();
+// The product sampler's own ziggurat tables and constants: the floor differs in how the loop is fused, not in its numbers.
+const { mask: MASK, r: R } = ZIGGURAT;
+const { k: K, w: W, f: F } = ZIGGURAT.tables;
 
 /** A block of random bits and the generator state behind it; `at` is the next unread index. */
 interface Bits {
