@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { createResponseCache, type ResponseCache } from '../cache/response-cache';
 import type { Clock } from '../clock';
 import { createAdaptiveTimeout, type AdaptiveTimeoutOptions } from '../http/adaptive-timeout';
-import { jsonSyntaxError, MalformedResponseError, UpstreamHttpError, UpstreamTimeoutError } from '../http/errors';
+import { MalformedResponseError, UpstreamHttpError, UpstreamTimeoutError } from '../http/errors';
 import type { Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
 import { toActivityFailure } from './failures';
@@ -129,7 +129,7 @@ export function createExtractPatterns(deps: ExtractPatternsDeps) {
         }
         throw err;
       }
-      const fresh = matchResults(batch, parseExtract(body, engine.origin), engine.origin);
+      const fresh = matchResults(batch, engine.parse(body, '/extract', extractResponse), engine.origin);
       for (const [hash, extraction] of fresh) extractions.set(hash, extraction);
       await cache.setMany(fresh);
       // Keeps a heartbeatTimeout satisfied, and Temporal delivers cancellation only in reply to a
@@ -198,23 +198,6 @@ export function createEngineCache(deps: EngineCacheDeps, overrides: { ttlMs?: nu
     clock: deps.clock,
     ...(deps.redisUrl !== undefined && { redisUrl: deps.redisUrl }),
   });
-}
-
-function parseExtract(body: string, origin: string): z.output<typeof extractResponse> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch (err) {
-    throw new MalformedResponseError('body is not JSON', origin, '/extract', { cause: jsonSyntaxError(err) });
-  }
-  const result = extractResponse.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new MalformedResponseError(`${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unexpected shape'}`, origin, '/extract', {
-      cause: result.error,
-    });
-  }
-  return result.data;
 }
 
 /** Pairs each text sent with its result; a missing, extra or repeated id means the answer cannot be trusted. */

@@ -47,8 +47,10 @@ export interface Upstream {
   readonly origin: string;
   /** Resolves with 2xx answers; rejects with a typed UpstreamError for anything else. */
   send(req: UpstreamRequest): Promise<UpstreamResponse>;
-  /** `send` plus JSON parsing and schema validation; a mismatch is a MalformedResponseError. */
+  /** `send` plus `parse`. */
   json<S extends z.ZodType>(req: UpstreamRequest, schema: S): Promise<z.output<S>>;
+  /** JSON parsing and schema validation of a body from `send`; a mismatch is a MalformedResponseError (token redacted). */
+  parse<S extends z.ZodType>(body: string, path: string, schema: S): z.output<S>;
 }
 
 /** Template tag that percent-encodes each interpolated value as one path segment. */
@@ -116,27 +118,29 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
     return { status, body, elapsedMs: performance.now() - started };
   };
 
+  const parse = <S extends z.ZodType>(body: string, where: string, schema: S): z.output<S> => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch (err) {
+      throw new MalformedResponseError('body is not JSON', base.origin, where, { cause: jsonSyntaxError(err) });
+    }
+    const result = schema.safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const at = issue?.path.length ? issue.path.join('.') : '(root)';
+      throw new MalformedResponseError(redact(`${at}: ${issue?.message ?? 'unexpected shape'}`), base.origin, where, {
+        cause: result.error,
+      });
+    }
+    return result.data;
+  };
+
   return {
     name: config.name,
     origin: base.origin,
     send,
-    async json(req, schema) {
-      const res = await send(req);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(res.body);
-      } catch (err) {
-        throw new MalformedResponseError('body is not JSON', base.origin, req.path, { cause: jsonSyntaxError(err) });
-      }
-      const result = schema.safeParse(parsed);
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        const at = issue?.path.length ? issue.path.join('.') : '(root)';
-        throw new MalformedResponseError(redact(`${at}: ${issue?.message ?? 'unexpected shape'}`), base.origin, req.path, {
-          cause: result.error,
-        });
-      }
-      return result.data;
-    },
+    parse,
+    json: async (req, schema) => parse((await send(req)).body, req.path, schema),
   };
 }
