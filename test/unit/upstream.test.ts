@@ -72,6 +72,30 @@ describe('upstream client over the shared pool', () => {
     await assert.rejects(api.send({ path: '/health', timeoutMs: 200 }), UpstreamTimeoutError);
   });
 
+  test("the caller's signal aborts a request in flight with the caller's reason, and is let go once requests end", async () => {
+    sim.reset();
+    sim.setKnobs('services.health', { hangRate: 1 });
+    const caller = new AbortController();
+    const reason = new Error('activity cancelled');
+    const inFlight = Array.from({ length: 12 }, () => api.send({ path: '/health', timeoutMs: 5_000, signal: caller.signal }));
+    setTimeout(() => caller.abort(reason), 50);
+    const started = performance.now();
+    for (const r of await Promise.allSettled(inFlight)) assert.deepEqual(r, { status: 'rejected', reason });
+    assert.ok(performance.now() - started < 1_000, 'aborted at once, not at the deadline');
+
+    // Settled requests leave no listener behind on a long-lived signal (one activity's, reused by every request).
+    sim.reset();
+    const shared = new AbortController();
+    let listeners = 0;
+    const add = shared.signal.addEventListener.bind(shared.signal);
+    const remove = shared.signal.removeEventListener.bind(shared.signal);
+    shared.signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add;
+    shared.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove;
+    await Promise.all(Array.from({ length: 20 }, () => api.send({ path: '/health', signal: shared.signal })));
+    assert.equal(listeners, 0);
+    await assert.rejects(api.send({ path: '/health', signal: AbortSignal.abort(reason) }), (err) => err === reason);
+  });
+
   test('a body over the cap is cut off as ResponseTooLargeError; a malformed one is MalformedResponseError', async () => {
     sim.reset();
     sim.setKnobs('services.health', { oversizeBytes: 1024 * 1024 });
