@@ -8,6 +8,9 @@ import { createExtractPatternsFromSink } from './patterns-from-sink';
 import { createScrapeAccounts } from './scraper';
 import { createPublishWeights, createSampleWeights } from './thompson';
 
+/** Scraper accounts in flight per pooled connection; each holds an open sink file while in flight. */
+const ACCOUNTS_PER_CONNECTION = 4;
+
 /** All viralflow activities, built from one set of shared dependencies. */
 export function createActivities(deps: ActivityDeps) {
   const { config } = deps;
@@ -17,7 +20,9 @@ export function createActivities(deps: ActivityDeps) {
     checkHealth: createCheckHealth({ services: deps.services, breakers: deps.breakers, concurrency }),
     scrapeAccounts: createScrapeAccounts({
       social: deps.social,
-      concurrency,
+      // More accounts than connections: most of an account's time is a request in flight, so with
+      // only one account per connection a connection idles whenever its account is between pages.
+      concurrency: ACCOUNTS_PER_CONNECTION * concurrency,
       sinkFor: (runKey) => createNdjsonSink(config.dataDir, runKey),
     }),
     loadAccountIds: createLoadAccountIds({ dataDir: config.dataDir }),

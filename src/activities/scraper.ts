@@ -8,7 +8,7 @@ import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
 /** Accounts in flight at once within one execution, when the deps do not say. */
-const DEFAULT_SCRAPE_CONCURRENCY = 32;
+const DEFAULT_SCRAPE_CONCURRENCY = 128;
 /** Cursors travel in heartbeats; an upstream handing out longer ones is not one we can checkpoint cheaply. */
 const MAX_CURSOR_CHARS = 1024;
 /** Failure reasons travel in heartbeats and the result: enough to say what broke, not a body dump. */
@@ -89,9 +89,23 @@ const scrapeProgress = z.object({
 export type ScrapeProgress = z.output<typeof scrapeProgress>;
 type PartialAccount = ScrapeProgress['partial'][number];
 
+/** Where an account's pagination stands: the cursor to ask for next, and what is kept so far. */
+interface Position {
+  cursor: string | undefined;
+  posts: number;
+  pages: number;
+}
+
+interface Fetched {
+  /** Posts asked for; a page offering more is cut to this. */
+  want: number;
+  profile?: z.output<typeof scrapedProfile>;
+  page: z.output<typeof postsPage>;
+}
+
 export interface ScraperDeps {
   social: Upstream;
-  /** Accounts in flight at once within one execution (default 32). */
+  /** Accounts in flight at once within one execution (default 128). */
   concurrency?: number;
   /** The sink for one run's output, e.g. `(runKey) => createNdjsonSink(config.dataDir, runKey)`. */
   sinkFor(runKey: string): ResultsSink;
@@ -131,17 +145,32 @@ export function createScrapeAccounts(deps: ScraperDeps) {
       signal,
     });
 
-    /** Pages one account into `writer`, from the start or from where `from` left off. */
-    const paginate = async (id: string, writer: AccountWriter, from: PartialAccount | undefined): Promise<void> => {
-      let { cursor, posts, pages } = from ?? { cursor: undefined, posts: 0, pages: 0 };
-      let needProfile = from === undefined;
+    /** One page of posts, with the profile when `withProfile`; `posts` already kept decides how many to ask for. */
+    const fetchPage = (id: string, cursor: string | undefined, posts: number, withProfile: boolean): Promise<Fetched> => {
+      const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts);
+      const page = deps.social.json(request(path`/accounts/${id}/posts`, { cursor, limit: want }), postsPage);
+      const fetched: Promise<Fetched> = withProfile
+        ? Promise.all([deps.social.json(request(path`/accounts/${id}`), scrapedProfile), page]).then(([profile, p]) => ({
+            want,
+            profile,
+            page: p,
+          }))
+        : page.then((p) => ({ want, page: p }));
+      // Requests start before anyone awaits them (see paginate); an early exit must not leave an unhandled rejection.
+      fetched.catch(() => {});
+      return fetched;
+    };
+
+    /**
+     * Pages one account into `writer`, from `start` on, `pending` being the request for the first
+     * page. The next page is requested before this one is written, so the file write overlaps the
+     * upstream round trip instead of adding to it.
+     */
+    const paginate = async (id: string, writer: AccountWriter, start: Position, pending: Promise<Fetched>): Promise<void> => {
+      let { cursor, posts, pages } = start;
+      const postsPath = path`/accounts/${id}/posts`;
       for (;;) {
-        const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts);
-        const postsPath = path`/accounts/${id}/posts`;
-        const pageRequest = deps.social.json(request(postsPath, { cursor, limit: want }), postsPage);
-        const [profile, page] = needProfile
-          ? await Promise.all([deps.social.json(request(path`/accounts/${id}`), scrapedProfile), pageRequest])
-          : [undefined, await pageRequest];
+        const { want, profile, page } = await pending;
         const malformed = (detail: string, where = postsPath) => new MalformedResponseError(detail, deps.social.origin, where);
         if (profile && profile.accountId !== id) throw malformed(`profile is for account "${profile.accountId}"`, path`/accounts/${id}`);
         if (page.accountId !== id || page.posts.some((p) => p.accountId !== id)) throw malformed('posts of another account');
@@ -152,6 +181,7 @@ export function createScrapeAccounts(deps: ScraperDeps) {
         const finished = next === null || posts + kept.length >= input.maxPostsPerAccount || kept.length < offered.length;
         // A page that moves nowhere would have us page forever.
         if (!finished && (page.posts.length === 0 || next === cursor)) throw malformed('next cursor makes no progress');
+        if (!finished) pending = fetchPage(id, next, posts + kept.length, false);
 
         const bytes = await writer.append({ ...(profile && { profile }), posts: kept });
         posts += kept.length;
@@ -162,19 +192,22 @@ export function createScrapeAccounts(deps: ScraperDeps) {
           return;
         }
         cursor = next;
-        needProfile = false;
         progress.advance({ id, attempt, bytes, cursor, posts, pages });
       }
     };
 
     const scrapeAccount = async (id: string): Promise<void> => {
       const from = progress.partialOf(id);
+      // A fresh account's first requests need nothing from the sink: they go out while it opens the file.
+      let pending = from ? undefined : fetchPage(id, undefined, 0, true);
+      // Should the sink fail, the batch stops and the stop signal aborts these requests.
       const writer = await sink.open(id, attempt, from && { attempt: from.attempt, bytes: from.bytes });
       // The sink answers 0 bytes when that partial output is gone: then the account starts over.
       const resumeFrom = from && writer.bytes > 0 ? from : undefined;
       if (resumeFrom) continued++;
+      pending ??= resumeFrom ? fetchPage(id, resumeFrom.cursor, resumeFrom.posts, false) : fetchPage(id, undefined, 0, true);
       try {
-        await paginate(id, writer, resumeFrom);
+        await paginate(id, writer, resumeFrom ?? { cursor: undefined, posts: 0, pages: 0 }, pending);
       } catch (err) {
         const failure = accountFailure(id, err);
         if (!failure) {

@@ -13,7 +13,7 @@
  * account whole or not at all, and a re-run replaces it the same way.
  */
 import { constants } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -71,8 +71,8 @@ export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink {
           if (from !== mine) source = from;
         }
       }
-      if (bytes === 0) await writeFile(mine, '');
-      const handle = await open(mine, 'a');
+      // 'w' starts a fresh output (creating or emptying the file); 'a' continues the copy cut back above.
+      const handle = await open(mine, bytes === 0 ? 'w' : 'a');
       return accountWriter({ handle, partial: mine, complete, source, bytes });
     },
 

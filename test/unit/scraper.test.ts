@@ -118,6 +118,47 @@ describe('scrapeAccounts', () => {
     assert.ok(requests('social.posts') < 2 * Math.ceil(POSTS_PER_ACCOUNT / 5), 'older pages were never requested');
   });
 
+  test('overlaps file I/O with the upstream: first requests go out while the file opens, the next page while one is written', async () => {
+    s.sim.reset();
+    /** Resolves once the simulator has received `n` requests on `route`; rejects (failing the run) if it never does. */
+    const seen = async (route: string, n: number, what: string) => {
+      const deadline = performance.now() + 2_000;
+      while (requests(route) < n) {
+        if (performance.now() > deadline) throw new Error(`${what}: the simulator never saw request ${n} of ${route}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    const inner = createNdjsonSink(s.config.dataDir, runKey());
+    let appends = 0;
+    const sink: typeof inner = {
+      ...inner,
+      async open(accountId, attemptNo, resumeFrom) {
+        await seen('social.profile', 1, 'open');
+        await seen('social.posts', 1, 'open');
+        const writer = await inner.open(accountId, attemptNo, resumeFrom);
+        return {
+          get bytes() {
+            return writer.bytes;
+          },
+          async append(records) {
+            appends++;
+            // 25 posts in pages of 10: pages 1 and 2 have another page after them, which must already be asked for.
+            if (appends < 3) await seen('social.posts', appends + 1, `append ${appends}`);
+            return writer.append(records);
+          },
+          complete: () => writer.complete(),
+          abandon: () => writer.abandon(),
+          discard: () => writer.discard(),
+        };
+      },
+    };
+    const result = await run({ accountIds: ['overlap-0'], pageSize: 10, runKey: runKey() }, { sinkFor: () => sink });
+    assert.deepEqual(result.failed, []);
+    assert.equal(result.pages, 3);
+    assert.equal(requests('social.posts'), 3, 'prefetching never asks beyond the last page');
+    assert.deepEqual(await collectPosts(result.sink, ['overlap-0']), simPosts('overlap-0'));
+  });
+
   test('scrapes accounts concurrently: 64 accounts at 50 ms per request take a few latencies, not 64', async () => {
     s.sim.reset();
     s.sim.setKnobs('social.profile', { latencyMs: 50 });
