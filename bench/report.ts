@@ -224,9 +224,18 @@ function temporalSection(t: TemporalResult): string[] {
       '### Worker RSS',
       '',
       table(
-        ['worker process', 'idle RSS MB (heap used)', 'peak RSS MB under load (peak heap used)', 'load'],
-        t.memory.map((x) => [x.worker, `${mb(x.idleRssMB)} (${mb(x.idleHeapUsedMB)})`, `${mb(x.loadedPeakRssMB)} (${mb(x.loadedPeakHeapUsedMB)})`, x.load]),
+        ['worker process', 'idle RSS MB (heap used)', 'idle anonymous MB', 'peak RSS MB under load (peak heap used)', 'peak anonymous MB', 'load'],
+        t.memory.map((x) => [
+          x.worker,
+          `${mb(x.idleRssMB)} (${mb(x.idleHeapUsedMB)})`,
+          x.idleAnonMB ? mb(x.idleAnonMB) : '—',
+          `${mb(x.loadedPeakRssMB)} (${mb(x.loadedPeakHeapUsedMB)})`,
+          x.loadedPeakAnonMB ? mb(x.loadedPeakAnonMB) : '—',
+          x.load,
+        ]),
       ),
+      '',
+      'Anonymous = RssAnon from /proc/<pid>/status: the resident memory the process alone owns. RSS adds the file-backed pages (the node binary, the Temporal SDK core library), which the kernel can drop and reload and which processes running the same files share.',
       '',
     );
   }

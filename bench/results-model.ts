@@ -135,8 +135,11 @@ export interface WorkerMemory {
   worker: string;
   idleRssMB: number;
   idleHeapUsedMB: number;
+  /** RssAnon: RSS without the file-backed pages every Node process maps (0 when not measured). */
+  idleAnonMB: number;
   loadedPeakRssMB: number;
   loadedPeakHeapUsedMB: number;
+  loadedPeakAnonMB: number;
   load: string;
 }
 

@@ -60,8 +60,11 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       checks.push({
         target,
         measured:
-          `peak ${worst.loadedPeakRssMB.toFixed(0)} MB (${worst.worker}, ${worst.load}); idle ${worst.idleRssMB.toFixed(0)} MB` +
-          (experiment ? `; with V8 heap limits (experiment): idle ${experiment.idleRssMB.toFixed(0)} MB, peak ${experiment.loadedPeakRssMB.toFixed(0)} MB` : ''),
+          `peak ${worst.loadedPeakRssMB.toFixed(0)} MB (${worst.worker}, ${worst.load}); idle ${worst.idleRssMB.toFixed(0)} MB; ` +
+          `anonymous (RSS without file-backed pages): idle ${worst.idleAnonMB.toFixed(0)} MB, peak ${worst.loadedPeakAnonMB.toFixed(0)} MB` +
+          (experiment
+            ? `; with the documented memory settings (experiment): RSS idle ${experiment.idleRssMB.toFixed(0)} MB, peak ${experiment.loadedPeakRssMB.toFixed(0)} MB, anonymous peak ${experiment.loadedPeakAnonMB.toFixed(0)} MB`
+            : ''),
         held: worst.loadedPeakRssMB <= 100,
       });
     }

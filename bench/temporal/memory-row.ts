@@ -7,8 +7,10 @@ export function memoryRow(worker: string, idle: WorkerSample, loaded: WorkerSamp
     worker,
     idleRssMB: idle.rssMB,
     idleHeapUsedMB: idle.heapUsedMB,
+    idleAnonMB: idle.anonMB,
     loadedPeakRssMB: loaded.peakRssMB,
     loadedPeakHeapUsedMB: loaded.peakHeapUsedMB,
+    loadedPeakAnonMB: loaded.peakAnonMB,
     load,
   };
 }

@@ -2,7 +2,7 @@
  * Split workers: one workflow-only worker serving every queue, and activity-only workers that
  * differ in one thing each: the metrics interceptor (on / off, loaded alternately A/B/A/B… with
  * the same no-op fan-out so drift hits both alike), and, in full runs, V8 heap limits (the same
- * code with `--max-old-space-size=96 --max-semi-space-size=1`: evidence for the RSS target).
+ * code with the memory settings README.md documents: evidence for the RSS target).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InterceptorResult, InterceptorRound, WorkerMemory } from '../results-model';
@@ -25,8 +25,12 @@ export interface SplitCounts {
   tunedWorker: boolean;
 }
 
-/** Node flags for the heap-limited experiment: a ceiling on the old generation and a small young generation. */
+/**
+ * The memory settings README.md documents for small activity-only workers: a ceiling on the old
+ * generation, a small young generation, and two glibc malloc arenas instead of one per thread.
+ */
 export const TUNED_NODE_FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=1'];
+export const TUNED_ENV = { MALLOC_ARENA_MAX: '2' };
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -49,7 +53,7 @@ export async function runSplitWorkers(
     };
     started.push(workers.with, workers.without);
     const tuned = counts.tunedWorker
-      ? await startWorkerChild('activities, heap-limited', env.workerSpec([queues.tuned], 'activities', true), { execArgv: TUNED_NODE_FLAGS })
+      ? await startWorkerChild('activities, heap-limited', env.workerSpec([queues.tuned], 'activities', true), { execArgv: TUNED_NODE_FLAGS, env: TUNED_ENV })
       : undefined;
     if (tuned) started.push(tuned);
     await sleep(counts.settleMs);
@@ -92,7 +96,7 @@ export async function runSplitWorkers(
     };
     await loadWith(workers.with, queues.with, 'activity-only worker, metrics interceptor on', idle.with);
     if (tuned && idle.tuned) {
-      await loadWith(tuned, queues.tuned, `activity-only worker, interceptor on, node ${TUNED_NODE_FLAGS.join(' ')} (experiment)`, idle.tuned);
+      await loadWith(tuned, queues.tuned, `activity-only worker, interceptor on, MALLOC_ARENA_MAX=2 node ${TUNED_NODE_FLAGS.join(' ')} (experiment)`, idle.tuned);
     }
     memory.push(memoryRow('workflow-only worker (all split queues)', idle.workflows, await workflows.sample(), 'all of the above'));
 

@@ -11,7 +11,7 @@ import { createActivityDeps } from '../../src/activities/deps';
 import { loadConfig } from '../../src/config';
 import { activityMetricsInterceptor } from '../../src/metrics/interceptor';
 import { createMetrics } from '../../src/metrics/registry';
-import { startMemorySampler } from '../measure/memory-sampler';
+import { anonymousRssBytes, startMemorySampler } from '../measure/memory-sampler';
 import { SERVICES } from '../workload';
 import { benchActivities } from './activities';
 import { isWorkerRequest, type WorkerChildSpec, type WorkerReply, type WorkerSample } from './worker-protocol';
@@ -64,13 +64,22 @@ async function main(): Promise<void> {
     ),
   );
 
-  const memory = startMemorySampler(50);
+  const memory = startMemorySampler(50, { anonymous: true });
   let cpuMark = process.cpuUsage();
   const sample = (): WorkerSample => {
     memory.sample();
     const m = process.memoryUsage();
     const cpu = process.cpuUsage(cpuMark);
-    return { rssMB: m.rss / MB, heapUsedMB: m.heapUsed / MB, peakRssMB: memory.peak().rssBytes / MB, peakHeapUsedMB: memory.peak().heapUsedBytes / MB, cpuUs: cpu.user + cpu.system };
+    const peak = memory.peak();
+    return {
+      rssMB: m.rss / MB,
+      heapUsedMB: m.heapUsed / MB,
+      anonMB: anonymousRssBytes() / MB,
+      peakRssMB: peak.rssBytes / MB,
+      peakHeapUsedMB: peak.heapUsedBytes / MB,
+      peakAnonMB: peak.anonBytes / MB,
+      cpuUs: cpu.user + cpu.system,
+    };
   };
   process.on('message', (message: unknown) => {
     if (!isWorkerRequest(message)) return;

@@ -19,9 +19,12 @@ export interface WorkerChildSpec {
 export interface WorkerSample {
   rssMB: number;
   heapUsedMB: number;
+  /** Anonymous resident memory (Linux RssAnon): RSS without file-backed pages (node binary, native libraries); 0 elsewhere. */
+  anonMB: number;
   /** Since the last mark. */
   peakRssMB: number;
   peakHeapUsedMB: number;
+  peakAnonMB: number;
   cpuUs: number;
 }
 
