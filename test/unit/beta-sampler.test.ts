@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createBetaSampler, createRng, sampleGamma } from '../../src/sampling/beta-sampler';
+import { createBetaSampler, createRng, sampleGamma, type BetaSampler, type Rng } from '../../src/sampling/beta-sampler';
 
 const N = 200_000;
 
@@ -40,6 +40,42 @@ function ksDistance(values: Float64Array, cdf: (x: number) => number): number {
 
 /** KS critical distance at significance 0.001. */
 const ksBound = (n: number) => 1.95 / Math.sqrt(n);
+
+/** χ² critical value for 99 degrees of freedom at significance 0.001. */
+const CHI2_99 = 148.23;
+
+/**
+ * N(0, 1) in the body (KS), bin by bin (χ² over 100 equiprobable bins: sees a ziggurat that accepts
+ * its wedges unchecked, which KS misses), in the tails beyond the ziggurat base (R ≈ 3.44), and symmetric.
+ */
+function assertNormal(values: Float64Array): void {
+  const n = values.length;
+  const d = ksDistance(values, normalCdf);
+  assert.ok(d < ksBound(n), `KS distance ${d}`);
+  const bins = new Float64Array(100);
+  for (const v of values) bins[Math.min(99, Math.floor(normalCdf(v) * 100))]!++;
+  const chi2 = bins.reduce((sum, count) => sum + (count - n / 100) ** 2 / (n / 100), 0);
+  assert.ok(chi2 < CHI2_99, `χ² over 100 bins ${chi2}`);
+  for (const [cut, p] of [[3.5, 4.6527e-4], [4, 6.3342e-5]] as const) {
+    const beyond = values.reduce((count, v) => count + (Math.abs(v) > cut ? 1 : 0), 0);
+    assertClose(beyond / n, p, Math.sqrt((p * (1 - p)) / n), `P(|Z| > ${cut})`);
+  }
+  const negative = values.reduce((count, v) => count + (v < 0 ? 1 : 0), 0);
+  assertClose(negative / n, 0.5, 0.5 / Math.sqrt(n), 'P(Z < 0)');
+}
+
+/** `n` draws of every pair, one array per pair. */
+function drawPerPair(sampler: BetaSampler, n: number): Float64Array[] {
+  const draws = Array.from({ length: sampler.size }, () => new Float64Array(n));
+  const out = new Float64Array(sampler.size);
+  for (let d = 0; d < n; d++) {
+    sampler.draw(out);
+    for (let i = 0; i < sampler.size; i++) draws[i]![d] = out[i]!;
+  }
+  return draws;
+}
+
+const binomial = (n: number, k: number): number => (k === 0 ? 1 : (binomial(n - 1, k - 1) * n) / k);
 
 describe('createRng', () => {
   test('the same seed gives the same sequence; another seed gives another', () => {
@@ -87,14 +123,7 @@ describe('createRng', () => {
       rng.fillNormals(values.subarray(at, at + size));
       at += size;
     }
-    const d = ksDistance(values, normalCdf);
-    assert.ok(d < ksBound(n), `KS distance ${d}`);
-    for (const [cut, p] of [[3.5, 4.6527e-4], [4, 6.3342e-5]] as const) {
-      const beyond = values.reduce((count, v) => count + (Math.abs(v) > cut ? 1 : 0), 0);
-      assertClose(beyond / n, p, Math.sqrt((p * (1 - p)) / n), `P(|Z| > ${cut})`);
-    }
-    const negative = values.reduce((count, v) => count + (v < 0 ? 1 : 0), 0);
-    assertClose(negative / n, 0.5, 0.5 / Math.sqrt(n), 'P(Z < 0)');
+    assertNormal(values);
   });
 
   test('the tail beyond the ziggurat base has the normal shape: E[|Z| - c | |Z| > c]', () => {
@@ -164,13 +193,7 @@ describe('createBetaSampler', () => {
     // All pairs side by side in one sampler: the same code path the Thompson tally uses.
     const alphas = Float64Array.from(cases.map(([a]) => a));
     const betas = Float64Array.from(cases.map(([, b]) => b));
-    const sampler = createBetaSampler(createRng(2024), alphas, betas);
-    const draws = cases.map(() => new Float64Array(N));
-    const out = new Float64Array(cases.length);
-    for (let d = 0; d < N; d++) {
-      sampler.draw(out);
-      for (let i = 0; i < cases.length; i++) draws[i]![d] = out[i]!;
-    }
+    const draws = drawPerPair(createBetaSampler(createRng(2024), alphas, betas), N);
     cases.forEach(([a, b], i) => {
       const values = draws[i]!;
       assert.ok(values.every((v) => v >= 0 && v <= 1 && !Number.isNaN(v)), `Beta(${a}, ${b}) in [0, 1]`);
@@ -182,6 +205,72 @@ describe('createBetaSampler', () => {
       const excess = (6 * ((a - b) ** 2 * (a + b + 1) - a * b * (a + b + 2))) / (a * b * (a + b + 2) * (a + b + 3));
       assertClose(got.variance, variance, variance * Math.sqrt((excess + 2) / N), `Beta(${a}, ${b}) variance`, 6);
     });
+  });
+
+  test('draws follow the Beta CDF (KS), for closed forms with shapes below 1, at 1 and above', () => {
+    // I_x(a, b) for integer shapes is P(Binomial(a + b - 1, x) >= a).
+    const cases: Array<[number, number, (x: number) => number]> = [
+      [1, 1, (x) => x],
+      [0.5, 0.5, (x) => (2 / Math.PI) * Math.asin(Math.sqrt(x))],
+      [0.3, 1, (x) => x ** 0.3],
+      [1, 0.3, (x) => 1 - (1 - x) ** 0.3],
+      [2, 5, (x) => 1 - (1 - x) ** 6 - 6 * x * (1 - x) ** 5],
+      [40, 2, (x) => x ** 41 + 41 * x ** 40 * (1 - x)],
+    ];
+    const sampler = createBetaSampler(createRng(77), Float64Array.from(cases.map(([a]) => a)), Float64Array.from(cases.map(([, b]) => b)));
+    const draws = drawPerPair(sampler, N);
+    cases.forEach(([a, b, cdf], i) => {
+      const d = ksDistance(draws[i]!, cdf);
+      assert.ok(d < ksBound(N), `Beta(${a}, ${b}): KS distance ${d}`);
+    });
+  });
+
+  test('the normals inside the sampler are N(0, 1) in the body (KS) and beyond the ziggurat base', () => {
+    // Beta(a, b) with b ≫ a is X / b for X ~ Gamma(a), and by Wilson–Hilferty (X / a)^(1/3) is
+    // N(1 - 1/(9a), 1/(9a)) up to O(1/a): for a = 1e6, the sampler's own normal, rare paths included.
+    const a = 1e6;
+    const b = 1e13;
+    const pairs = 1_000;
+    const n = 4_000_000;
+    const sampler = createBetaSampler(createRng(5), new Float64Array(pairs).fill(a), new Float64Array(pairs).fill(b));
+    const z = new Float64Array(n);
+    const out = new Float64Array(pairs);
+    for (let at = 0; at < n; at += pairs) {
+      sampler.draw(out);
+      for (let i = 0; i < pairs; i++) {
+        const x = out[i]! / (1 - out[i]!) * (b / a); // X / a, from X / (X + Y) with Y ≈ b
+        z[at + i] = (Math.cbrt(x) - (1 - 1 / (9 * a))) / Math.sqrt(1 / (9 * a));
+      }
+    }
+    assertNormal(z);
+  });
+
+  test('an Rng not made by createRng drives the sampler too: deterministic, and the right distribution', () => {
+    // A wrapper is a different object, so the sampler seeds a stream of its own from it.
+    const wrapped = (seed: number): Rng => {
+      const inner = createRng(seed);
+      return { uniform: () => inner.uniform(), normal: () => inner.normal(), fillUniforms: (o) => inner.fillUniforms(o), fillNormals: (o) => inner.fillNormals(o) };
+    };
+    const draw = (seed: number) => drawPerPair(createBetaSampler(wrapped(seed), Float64Array.from([3]), Float64Array.from([7])), N)[0]!;
+    const values = draw(31);
+    assert.deepEqual(draw(31), values);
+    const d = ksDistance(values, (x) => 1 - [0, 1, 2].reduce((p, j) => p + binomial(9, j) * x ** j * (1 - x) ** (9 - j), 0));
+    assert.ok(d < ksBound(N), `KS distance ${d}`);
+  });
+
+  test('samplers and scalar calls sharing one Rng continue its stream instead of repeating it', () => {
+    const alphas = Float64Array.from([2, 2]);
+    const betas = Float64Array.from([3, 3]);
+    const rng = createRng(8);
+    const first = createBetaSampler(rng, alphas, betas).draw(new Float64Array(2));
+    const u = rng.uniform();
+    const second = createBetaSampler(rng, alphas, betas).draw(new Float64Array(2));
+    assert.notDeepEqual(second, first);
+    // Replayed from the same seed, the interleaving gives the same values.
+    const again = createRng(8);
+    assert.deepEqual(createBetaSampler(again, alphas, betas).draw(new Float64Array(2)), first);
+    assert.equal(again.uniform(), u);
+    assert.deepEqual(createBetaSampler(again, alphas, betas).draw(new Float64Array(2)), second);
   });
 
   test('the same seed fills the same values', () => {
