@@ -1,77 +1,19 @@
 /**
  * The sampling floor: Beta(a, b) = X / (X + Y) with X, Y ~ Gamma by Marsaglia–Tsang, normals by a
- * 128-layer ziggurat, bits from xoshiro128** — the product's algorithms, fused into one loop with
- * every hot value in a local: random bits are generated in bulk and consumed straight from the
- * block (no intermediate arrays of normals and uniforms, no per-pair bookkeeping, no activity).
- * Shapes must be ≥ 1 (true for Beta-Bernoulli posteriors with a uniform prior), which drops the
- * small-shape boost branch. What JavaScript on this machine can do for this algorithm family.
+ * 128-layer ziggurat, bits from xoshiro128** — the product's algorithms, fused into one loop over
+ * every draw and pair with every hot value in a local, the generator state included. Beside the
+ * product's createBetaSampler it drops a call and bookkeeping per draw and, as shapes must be ≥ 1
+ * (true for Beta-Bernoulli posteriors with a uniform prior), the small-shape boost. What
+ * JavaScript on this machine can do for this algorithm family.
  */
 
 import { ZIGGURAT } from '../../src/sampling/beta-sampler';
 
-const BLOCK = 4096;
 const TWO_POW_MINUS_32 = 2 ** -32;
-// The product sampler's own ziggurat tables and constants: the floor differs in how the loop is fused, not in its numbers.
-const { mask: MASK, r: R } = ZIGGURAT;
-const { k: K, w: W, f: F } = ZIGGURAT.tables;
-
-/** A block of random bits and the generator state behind it; `at` is the next unread index. */
-interface Bits {
-  block: Uint32Array;
-  at: number;
-  state: Int32Array;
-}
-
-function refill(bits: Bits): void {
-  const { block, state } = bits;
-  let s0 = state[0]!;
-  let s1 = state[1]!;
-  let s2 = state[2]!;
-  let s3 = state[3]!;
-  for (let i = 0; i < BLOCK; i++) {
-    const x = Math.imul(s1, 5);
-    block[i] = Math.imul((x << 7) | (x >>> 25), 9);
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-  }
-  state[0] = s0;
-  state[1] = s1;
-  state[2] = s2;
-  state[3] = s3;
-  bits.at = 0;
-}
-
-function next32(bits: Bits): number {
-  if (bits.at === BLOCK) refill(bits);
-  return bits.block[bits.at++]!;
-}
-
-/** The ziggurat's rare path (~3% of draws): the base layer's tail, or the wedge test; redraws on rejection. */
-function normalSlow(first: number, bits: Bits): number {
-  for (let j = first; ; j = next32(bits)) {
-    const layer = j & MASK;
-    const sign = 1 - ((j >>> 6) & 2);
-    const m = j >>> 8;
-    const x = m * W[layer]!;
-    if (m < K[layer]!) return sign * x;
-    if (layer === 0) {
-      let t: number;
-      let y: number;
-      do {
-        t = -Math.log((next32(bits) + 0.5) * TWO_POW_MINUS_32) / R;
-        y = -Math.log((next32(bits) + 0.5) * TWO_POW_MINUS_32);
-      } while (y + y < t * t);
-      return sign * (R + t);
-    }
-    const u = (next32(bits) + 0.5) * TWO_POW_MINUS_32;
-    if (F[layer]! + u * (F[layer - 1]! - F[layer]!) < Math.exp(-0.5 * x * x)) return sign * x;
-  }
-}
+// The product sampler's own ziggurat tables and rare path (~1% of normals): the floor differs in
+// how the loop is fused, not in its numbers.
+const { mask: MASK, normalFrom } = ZIGGURAT;
+const { k: K, w: W } = ZIGGURAT.tables;
 
 export interface FloorSampler {
   /** Fills `out` (one slot per shape pair) with one Beta draw per pair, `draws` times; answers the sum of every draw (keeps the work observable). */
@@ -101,13 +43,16 @@ export function createFloorSampler(alphas: Float64Array, betas: Float64Array, se
     state[i] = z ^ (z >>> 15);
   }
   if ((state[0]! | state[1]! | state[2]! | state[3]!) === 0) state[0] = 1;
-  const bits: Bits = { block: new Uint32Array(BLOCK), at: BLOCK, state };
+  // The rare path's extra bits: a second stream, so the loop's own state never leaves its locals.
+  const rare = Int32Array.from(state, (s) => Math.imul(s, 0x2c1b3c6d) | 1);
 
   return {
     draw(draws, out) {
       if (out.length !== n) throw new RangeError(`out has length ${out.length}, expected ${n}`);
-      const block = bits.block;
-      let at = bits.at;
+      let s0 = state[0]!;
+      let s1 = state[1]!;
+      let s2 = state[2]!;
+      let s3 = state[3]!;
       let sum = 0;
       for (let d = 0; d < draws; d++) {
         for (let i = 0; i < n; i++) {
@@ -118,29 +63,28 @@ export function createFloorSampler(alphas: Float64Array, betas: Float64Array, se
             const c = dc[i * 4 + side + 1]!;
             let g: number;
             for (;;) {
-              if (at === BLOCK) {
-                refill(bits);
-                at = 0;
+              // Two xoshiro128** outputs, the step inline: bits for the uniform, then for the normal.
+              let bits = 0;
+              let ubits = 0;
+              for (let twice = 0; twice < 2; twice++) {
+                const r = Math.imul(s1, 5);
+                ubits = bits;
+                bits = Math.imul((r << 7) | (r >>> 25), 9);
+                const t = s1 << 9;
+                s2 ^= s0;
+                s3 ^= s1;
+                s1 ^= s2;
+                s0 ^= s3;
+                s2 ^= t;
+                s3 = (s3 << 11) | (s3 >>> 21);
               }
-              const j = block[at++]!;
-              const m = j >>> 8;
-              const layer = j & MASK;
-              let x: number;
-              if (m < K[layer]!) {
-                x = m * W[layer]! * (1 - ((j >>> 6) & 2));
-              } else {
-                bits.at = at;
-                x = normalSlow(j, bits);
-                at = bits.at;
-              }
+              const u = ((ubits >>> 0) + 0.5) * TWO_POW_MINUS_32;
+              const m = bits >>> 8;
+              const layer = bits & MASK;
+              const x = m < K[layer]! ? m * W[layer]! * (1 - ((bits >>> 6) & 2)) : normalFrom(bits, rare);
               let v = 1 + c * x;
               if (v <= 0) continue;
               v = v * v * v;
-              if (at === BLOCK) {
-                refill(bits);
-                at = 0;
-              }
-              const u = (block[at++]! + 0.5) * TWO_POW_MINUS_32;
               const x2 = x * x;
               if (u < 1 - 0.0331 * x2 * x2 || Math.log(u) < 0.5 * x2 + dd * (1 - v + Math.log(v))) {
                 g = dd * v;
@@ -155,7 +99,10 @@ export function createFloorSampler(alphas: Float64Array, betas: Float64Array, se
           sum += beta;
         }
       }
-      bits.at = at;
+      state[0] = s0;
+      state[1] = s1;
+      state[2] = s2;
+      state[3] = s3;
       return sum;
     },
   };
