@@ -192,8 +192,11 @@ function marsagliaTsang(rng: Rng, d: number, c: number): number {
   }
 }
 
-function checkShape(shape: number, what: string): void {
-  if (!(shape > 0) || !Number.isFinite(shape)) throw new RangeError(`${what} must be a finite number > 0, got ${shape}`);
+/** `index` names an element of `what`; the message is only built on failure (a sampler checks every pair). */
+function checkShape(shape: number, what: string, index?: number): void {
+  if (!(shape > 0) || !Number.isFinite(shape)) {
+    throw new RangeError(`${index === undefined ? what : `${what}[${index}]`} must be a finite number > 0, got ${shape}`);
+  }
 }
 
 /** One Gamma(shape, 1) deviate. Shapes below 1 use the boost Gamma(a) = Gamma(a + 1) · U^(1/a). */
@@ -254,8 +257,8 @@ export function createBetaSampler(rng: Rng, alphas: Float64Array, betas: Float64
   for (let i = 0; i < size; i++) {
     const a = alphas[i]!;
     const b = betas[i]!;
-    checkShape(a, `alpha[${i}]`);
-    checkShape(b, `beta[${i}]`);
+    checkShape(a, 'alpha', i);
+    checkShape(b, 'beta', i);
     const dA = (a < 1 ? a + 1 : a) - 1 / 3;
     const dB = (b < 1 ? b + 1 : b) - 1 / 3;
     k[i * 4] = dA;
