@@ -94,7 +94,7 @@ export function createSampleWeights(deps: SampleWeightsDeps) {
   });
 
   return async function sampleWeights(rawInput: SampleWeightsInput): Promise<SampleWeightsResult> {
-    const input = parseInput(sampleWeightsInput, rawInput, 'sampleWeights');
+    const { input, shares } = accept(rawInput);
     const posteriors = betaPosteriors(input.variants);
     const draws = input.draws ?? Math.max(1, Math.min(DEFAULT_DRAWS, Math.floor(DEFAULT_SAMPLES / posteriors.ids.length)));
     const digest = posteriorDigest(posteriors, draws);
@@ -120,11 +120,73 @@ export function createSampleWeights(deps: SampleWeightsDeps) {
     }
 
     const p = tally.probabilities();
-    const probabilityBest = Object.freeze(Object.fromEntries(posteriors.ids.map((id, i) => [id, p[i]!])));
+    for (let i = 0; i < p.length; i++) if (p[i] !== 0) shares[posteriors.ids[i]!] = p[i]!;
+    const probabilityBest = Object.freeze(shares);
     const result = { weights: probabilityBest, probabilityBest, seed, draws };
     cache.set(key, { result, variants: posteriors.ids.length });
     return { ...result, cached: false };
   };
+}
+
+type ValidInput = z.output<typeof sampleWeightsInput>;
+
+/** Valid input, and the result's id -> share record for it with every share 0 (see zeroShares). */
+interface Accepted {
+  input: ValidInput;
+  shares: Record<string, number>;
+}
+
+function accept(raw: SampleWeightsInput): Accepted {
+  const plain = acceptPlain(raw);
+  if (plain) return plain;
+  const input = parseInput(sampleWeightsInput, raw, 'sampleWeights');
+  return { input, shares: zeroShares(input.variants)! }; // the schema refuses repeated ids
+}
+
+/**
+ * The ids' shares, all 0, in input order; undefined when an id repeats. It doubles as the duplicate
+ * check (a Set beside it cost half as much again at 100,000 variants), and after sampling only the
+ * variants that won a draw (at most `draws` of them) are written.
+ */
+function zeroShares(variants: readonly { id: string }[]): Record<string, number> | undefined {
+  const shares: Record<string, number> = {};
+  for (const { id } of variants) {
+    if (Object.hasOwn(shares, id)) return undefined;
+    shares[id] = 0;
+  }
+  return shares;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+
+const isIntIn = (value: unknown, min: number, max: number): boolean =>
+  Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+
+/**
+ * Valid input by one typed loop over the variants: zod's parse of 100,000 of them (a new object
+ * and a check chain per field) took ~75 ms, a fifth of the activity. It only ever accepts: whatever
+ * it does not recognise as valid (bad input, but also class instances) answers undefined and goes
+ * through the schema, which stays the one source of error messages. Whatever it accepts, the
+ * schema accepts too, with the same values: plain data, as a decoded payload always is.
+ */
+function acceptPlain(raw: unknown): Accepted | undefined {
+  if (!isPlainObject(raw)) return undefined;
+  for (const key in raw) if (key !== 'variants' && key !== 'seed' && key !== 'draws') return undefined;
+  const { variants, seed, draws } = raw;
+  if (!Array.isArray(variants) || variants.length < 1 || variants.length > MAX_VARIANTS) return undefined;
+  if (seed !== undefined && !isIntIn(seed, 0, 0xffff_ffff)) return undefined;
+  if (draws !== undefined && !(isIntIn(draws, 1, MAX_DRAWS) && variants.length * (draws as number) <= MAX_SAMPLES)) return undefined;
+  for (const v of variants as unknown[]) {
+    if (!isPlainObject(v)) return undefined;
+    for (const key in v) if (key !== 'id' && key !== 'successes' && key !== 'failures') return undefined;
+    const { id, successes, failures } = v;
+    if (typeof id !== 'string' || id.length < 1 || id.length > 128 || !notProtoKey(id)) return undefined;
+    if (!isIntIn(successes, 0, Number.MAX_SAFE_INTEGER) || !isIntIn(failures, 0, Number.MAX_SAFE_INTEGER)) return undefined;
+  }
+  const input = raw as ValidInput;
+  const shares = zeroShares(input.variants);
+  return shares && { input, shares };
 }
 
 /** Identifies a posterior summary: ids in order, alphas, betas and draws (the seed is appended by the caller). */

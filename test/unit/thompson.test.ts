@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import fc from 'fast-check';
 import { request } from 'undici';
-import { createPublishWeights, createSampleWeights, type SampleWeightsInput } from '../../src/activities/thompson';
+import { createPublishWeights, createSampleWeights, MAX_DRAWS, type SampleWeightsInput } from '../../src/activities/thompson';
 import { createMetrics, type ViralflowMetrics } from '../../src/metrics/registry';
 import { createRng } from '../../src/sampling/beta-sampler';
 import { betaPosteriors, createBestArmTally } from '../../src/sampling/thompson';
@@ -13,6 +15,15 @@ import { rejectsWith } from '../helpers/failures';
 import { startSimDeps, type SimDeps } from '../helpers/sim-deps';
 
 const sum = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
+
+/** A deep copy in which every object has a null prototype (arrays stay arrays). */
+function withoutPrototypes(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutPrototypes);
+  if (typeof value !== 'object' || value === null) return value;
+  const copy = Object.create(null) as Record<string, unknown>;
+  for (const [key, inner] of Object.entries(value)) copy[key] = withoutPrototypes(inner);
+  return copy;
+}
 
 describe('createBestArmTally', () => {
   test('P(best) matches the exact value for Beta(2, 1) vs Beta(1, 1): 2/3', () => {
@@ -57,6 +68,9 @@ describe('sampleWeights', () => {
   const activity = () => createSampleWeights({ metrics });
   const cacheCount = async (result: 'hit' | 'miss') =>
     (await metrics.cacheRequests.get()).values.find((v) => v.labels.cache === 'thompson' && v.labels.result === result)?.value ?? 0;
+
+  const run = (input: unknown) => runActivity(activity(), input as SampleWeightsInput);
+  const v = (id: string, successes = 1, failures = 1) => ({ id, successes, failures });
 
   /** Close enough that Monte-Carlo noise shows: no variant's probability is 0 or 1. */
   const close: SampleWeightsInput = {
@@ -131,8 +145,6 @@ describe('sampleWeights', () => {
   });
 
   test('bad input is a non-retryable InvalidInput naming the field', async () => {
-    const run = (input: unknown) => runActivity(activity(), input as SampleWeightsInput);
-    const v = (id: string, successes = 1, failures = 1) => ({ id, successes, failures });
     const dup = await rejectsWith(run({ variants: [v('a'), v('a')] }), 'InvalidInput', /variants\.1\.id/, /duplicate/);
     assert.equal(dup.nonRetryable, true);
     await rejectsWith(run({ variants: [v('a', -1)] }), 'InvalidInput', /variants\.0\.successes/);
@@ -145,6 +157,71 @@ describe('sampleWeights', () => {
     const many = Array.from({ length: 1_000 }, (_, i) => v(`v${i}`));
     await rejectsWith(run({ variants: many, draws: 100_000 }), 'InvalidInput', /draws/, /variants \(1000\)/);
     assert.equal(await cacheCount('miss'), 0, 'refused before any work');
+  });
+
+  test('ids that name Object.prototype members are ordinary variants', async () => {
+    const ids = ['constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    const result = await runActivity(activity(), { variants: ids.map((id, i) => ({ id, successes: i, failures: 5 })), seed: 2 });
+    assert.deepEqual(Object.keys(result.weights), ids);
+    assert.ok(Object.values(result.weights).every((w) => typeof w === 'number'));
+    assert.ok(Math.abs(sum(result.weights) - 1) < 1e-9);
+    await rejectsWith(run({ variants: [v('constructor'), v('constructor')] }), 'InvalidInput', /variants\.1\.id: duplicate id "constructor"/);
+  });
+
+  test('the typed check of plain input and the schema agree: same weights, same refusals', async () => {
+    // Objects without Object.prototype always go through the zod schema; plain ones take the typed
+    // check first. Every input must come out the same both ways.
+    const quiet = () => new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const outcome = (input: unknown) =>
+      runActivity(activity(), input as SampleWeightsInput, quiet()).then(
+        (r) => ({ weights: r.weights, seed: r.seed, draws: r.draws }),
+        (err: unknown) => ({ refused: err instanceof ApplicationFailure ? `${err.type}: ${err.message}` : String(err) }),
+      );
+    // Valid input, then often one field set to an edge case of its own, valid or not.
+    const counts = [0, -0, -1, 0.5, 2 ** 53 - 1, 2 ** 53, Number.NaN, Infinity, '1', undefined, null];
+    const edits: Record<string, unknown[]> = {
+      id: ['', '__proto__', 'x'.repeat(128), 'x'.repeat(129), 'constructor', 7, undefined],
+      successes: counts,
+      failures: counts,
+      seed: [0, -1, 0.5, 2 ** 32 - 1, 2 ** 32, undefined, null, '1'],
+      draws: [0, 1, MAX_DRAWS, MAX_DRAWS + 1, 0.5, undefined, null],
+      variants: [[], 'a', undefined, null, {}, [null], [[]]],
+      extra: [1, undefined],
+      'repeated id': [undefined],
+    };
+    const inVariant = new Set(['id', 'successes', 'failures']);
+    const valid = fc.record(
+      {
+        variants: fc.uniqueArray(
+          fc.record({ id: fc.oneof(fc.constantFrom('a', 'b', 'toString'), fc.string({ minLength: 1, maxLength: 2 })), successes: fc.nat(4), failures: fc.nat(4) }),
+          { selector: (x) => x.id, minLength: 1, maxLength: 4 },
+        ),
+        seed: fc.nat(3),
+        draws: fc.integer({ min: 1, max: 40 }),
+      },
+      { requiredKeys: ['variants'] },
+    );
+    const edit = fc
+      .constantFrom(...Object.keys(edits))
+      .chain((field) => fc.record({ field: fc.constant(field), value: fc.constantFrom(...edits[field]!), variant: fc.nat(3), top: fc.boolean() }));
+    const input = fc.tuple(valid, fc.option(edit, { freq: 4 })).map(([base, e]) => {
+      const variants: Record<string, unknown>[] = base.variants.map((x) => ({ ...x }));
+      const out: Record<string, unknown> = { ...base, variants };
+      if (e === null) return out;
+      if (e.field === 'repeated id') variants.push({ ...variants[0]! });
+      else ((inVariant.has(e.field) || (e.field === 'extra' && !e.top)) ? variants[e.variant % variants.length]! : out)[e.field] = e.value;
+      return out;
+    });
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(input, async (plain) => {
+        const viaTypedCheck = await outcome(plain);
+        assert.deepEqual(await outcome(withoutPrototypes(plain)), viaTypedCheck);
+        if ('refused' in viaTypedCheck) refused++;
+      }),
+      { numRuns: 500, seed: 6 },
+    );
+    assert.ok(refused > 100 && refused < 400, `${refused} of 500 refused: both kinds of input are generated`);
   });
 
   test('100,000 variants: sampled with the default budget, weights still sum to 1', async (t) => {
