@@ -16,7 +16,7 @@ const { mask: MASK, normalFrom } = ZIGGURAT;
 const { k: K, w: W } = ZIGGURAT.tables;
 
 export interface FloorSampler {
-  /** Fills `out` (one slot per shape pair) with one Beta draw per pair, `draws` times; answers the sum of every draw (keeps the work observable). */
+  /** Fills `out` (one slot per shape pair) with one Beta draw per pair, `draws` times; answers the sum of the last draw (keeps the work observable). */
   draw(draws: number, out: Float64Array): number;
 }
 
@@ -53,7 +53,6 @@ export function createFloorSampler(alphas: Float64Array, betas: Float64Array, se
       let s1 = state[1]!;
       let s2 = state[2]!;
       let s3 = state[3]!;
-      let sum = 0;
       for (let d = 0; d < draws; d++) {
         for (let i = 0; i < n; i++) {
           let gx = 0;
@@ -63,28 +62,27 @@ export function createFloorSampler(alphas: Float64Array, betas: Float64Array, se
             const c = dc[i * 4 + side + 1]!;
             let g: number;
             for (;;) {
-              // Two xoshiro128** outputs, the step inline: bits for the uniform, then for the normal.
-              let bits = 0;
-              let ubits = 0;
-              for (let twice = 0; twice < 2; twice++) {
-                const r = Math.imul(s1, 5);
-                ubits = bits;
-                bits = Math.imul((r << 7) | (r >>> 25), 9);
-                const t = s1 << 9;
-                s2 ^= s0;
-                s3 ^= s1;
-                s1 ^= s2;
-                s0 ^= s3;
-                s2 ^= t;
-                s3 = (s3 << 11) | (s3 >>> 21);
-              }
-              const u = ((ubits >>> 0) + 0.5) * TWO_POW_MINUS_32;
+              // Two xoshiro128** outputs (for the uniform, then the normal) and the state two
+              // steps on, in closed form: the reference step applied twice, its xors folded.
+              let r = Math.imul(s1, 5);
+              const ubits = Math.imul((r << 7) | (r >>> 25), 9);
+              const s1Next = s0 ^ s1 ^ s2;
+              r = Math.imul(s1Next, 5);
+              const bits = Math.imul((r << 7) | (r >>> 25), 9);
+              const s3Next = ((s1 ^ s3) << 11) | ((s1 ^ s3) >>> 21);
+              const s0Next2 = s2 ^ s3 ^ s3Next;
+              const s1Next2 = s0 ^ s3 ^ (s1 << 9);
+              s2 = s1 ^ s2 ^ s3 ^ ((s0 ^ s2) << 9);
+              s3 = ((s1Next ^ s3Next) << 11) | ((s1Next ^ s3Next) >>> 21);
+              s0 = s0Next2;
+              s1 = s1Next2;
               const m = bits >>> 8;
               const layer = bits & MASK;
               const x = m < K[layer]! ? m * W[layer]! * (1 - ((bits >>> 6) & 2)) : normalFrom(bits, rare);
               let v = 1 + c * x;
               if (v <= 0) continue;
               v = v * v * v;
+              const u = ((ubits >>> 0) + 0.5) * TWO_POW_MINUS_32;
               const x2 = x * x;
               if (u < 1 - 0.0331 * x2 * x2 || Math.log(u) < 0.5 * x2 + dd * (1 - v + Math.log(v))) {
                 g = dd * v;
@@ -94,15 +92,15 @@ export function createFloorSampler(alphas: Float64Array, betas: Float64Array, se
             if (side === 0) gx = g;
             else gy = g;
           }
-          const beta = gx / (gx + gy);
-          out[i] = beta;
-          sum += beta;
+          out[i] = gx / (gx + gy);
         }
       }
       state[0] = s0;
       state[1] = s1;
       state[2] = s2;
       state[3] = s3;
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += out[i]!;
       return sum;
     },
   };
