@@ -240,6 +240,9 @@ function stateFrom(word: () => number): Int32Array {
 /** The generator a sampler advances: createRng's own state, or for any other Rng a stream seeded from it. */
 const generatorStateOf = (rng: Rng): Int32Array => generatorStates.get(rng) ?? stateFrom(() => rng.uniform() * 2 ** 32);
 
+/** Pairs per call of a sampler's inner loop. */
+const SPAN = 1024;
+
 /**
  * One fused loop per draw: the Marsaglia–Tsang constants of every shape are precomputed once, and
  * the generator state lives in locals for the whole pass, with xoshiro128**, the ziggurat's fast
@@ -276,66 +279,74 @@ export function createBetaSampler(rng: Rng, alphas: Float64Array, betas: Float64
   const state = generatorStateOf(rng);
   const rare = stateFrom(() => next32(state));
 
+  /** Draws pairs [from, to) into `out`, with the generator state in locals for the span. */
+  const drawSpan = (out: Float64Array, from: number, to: number): void => {
+    let s0 = state[0]!;
+    let s1 = state[1]!;
+    let s2 = state[2]!;
+    let s3 = state[3]!;
+    for (let i = from; i < to; i++) {
+      let gx = 0;
+      let gy = 0;
+      for (let side = 0; side < 4; side += 2) {
+        const d = k[i * 4 + side]!;
+        const c = k[i * 4 + side + 1]!;
+        let g: number;
+        for (;;) {
+          // Two xoshiro128** outputs: w for the uniform, then j for the normal (w is wasted when
+          // v <= 0). Each step's six chained xors are folded into one assignment per word, from
+          // the old words (as in next32); the two steps written out beat a 2-turn loop by ~6%.
+          let p = Math.imul(s1, 5);
+          const w = Math.imul((p << 7) | (p >>> 25), 9);
+          const n0 = s0 ^ s1 ^ s3;
+          const n1 = s0 ^ s1 ^ s2;
+          const n2 = s0 ^ s2 ^ (s1 << 9);
+          const n3 = ((s1 ^ s3) << 11) | ((s1 ^ s3) >>> 21);
+          p = Math.imul(n1, 5);
+          const j = Math.imul((p << 7) | (p >>> 25), 9);
+          s0 = n0 ^ n1 ^ n3;
+          s1 = n0 ^ n1 ^ n2;
+          s2 = n0 ^ n2 ^ (n1 << 9);
+          s3 = ((n1 ^ n3) << 11) | ((n1 ^ n3) >>> 21);
+
+          const m = j >>> 8;
+          const layer = j & ZIG_MASK;
+          let x: number;
+          if (m < ZIG.k[layer]!) {
+            x = m * ZIG.w[layer]! * (1 - ((j >>> 6) & 2));
+          } else {
+            x = normalFrom(j, rare);
+          }
+          // Marsaglia–Tsang, as in marsagliaTsang.
+          let v = 1 + c * x;
+          if (v <= 0) continue;
+          v = v * v * v;
+          const u = uniformOf(w);
+          const x2 = x * x;
+          if (u < 1 - 0.0331 * x2 * x2 || Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) {
+            g = d * v;
+            break;
+          }
+        }
+        if (side === 0) gx = g;
+        else gy = g;
+      }
+      out[i] = boosted && (inv[i * 2] !== 0 || inv[i * 2 + 1] !== 0) ? boostedBeta(gx, gy, inv[i * 2]!, inv[i * 2 + 1]!, rare) : gx / (gx + gy);
+    }
+    state[0] = s0;
+    state[1] = s1;
+    state[2] = s2;
+    state[3] = s3;
+  };
+
   return {
     size,
     draw(out) {
       if (out.length !== size) throw new RangeError(`out has length ${out.length}, expected ${size}`);
-      let s0 = state[0]!;
-      let s1 = state[1]!;
-      let s2 = state[2]!;
-      let s3 = state[3]!;
-      for (let i = 0; i < size; i++) {
-        let gx = 0;
-        let gy = 0;
-        for (let side = 0; side < 4; side += 2) {
-          const d = k[i * 4 + side]!;
-          const c = k[i * 4 + side + 1]!;
-          let g: number;
-          for (;;) {
-            // Two xoshiro128** outputs: w for the uniform, then j for the normal (w is wasted when
-            // v <= 0). Each step's six chained xors are folded into one assignment per word, from
-            // the old words (as in next32); the two steps written out beat a 2-turn loop by ~6%.
-            let p = Math.imul(s1, 5);
-            const w = Math.imul((p << 7) | (p >>> 25), 9);
-            const n0 = s0 ^ s1 ^ s3;
-            const n1 = s0 ^ s1 ^ s2;
-            const n2 = s0 ^ s2 ^ (s1 << 9);
-            const n3 = ((s1 ^ s3) << 11) | ((s1 ^ s3) >>> 21);
-            p = Math.imul(n1, 5);
-            const j = Math.imul((p << 7) | (p >>> 25), 9);
-            s0 = n0 ^ n1 ^ n3;
-            s1 = n0 ^ n1 ^ n2;
-            s2 = n0 ^ n2 ^ (n1 << 9);
-            s3 = ((n1 ^ n3) << 11) | ((n1 ^ n3) >>> 21);
-
-            const m = j >>> 8;
-            const layer = j & ZIG_MASK;
-            let x: number;
-            if (m < ZIG.k[layer]!) {
-              x = m * ZIG.w[layer]! * (1 - ((j >>> 6) & 2));
-            } else {
-              x = normalFrom(j, rare);
-            }
-            // Marsaglia–Tsang, as in marsagliaTsang.
-            let v = 1 + c * x;
-            if (v <= 0) continue;
-            v = v * v * v;
-            const u = uniformOf(w);
-            const x2 = x * x;
-            if (u < 1 - 0.0331 * x2 * x2 || Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) {
-              g = d * v;
-              break;
-            }
-          }
-          if (side === 0) gx = g;
-          else gy = g;
-        }
-        out[i] = boosted && (inv[i * 2] !== 0 || inv[i * 2 + 1] !== 0) ? boostedBeta(gx, gy, inv[i * 2]!, inv[i * 2 + 1]!, rare) : gx / (gx + gy);
-      }
-      state[0] = s0;
-      state[1] = s1;
-      state[2] = s2;
-      state[3] = s3;
+      // In spans, so that V8 optimizes drawSpan as a whole function, once every line of it has run,
+      // rather than only by on-stack replacement inside its loop: with 100,000 pairs per call, the
+      // code it settled on drew ~15% fewer Betas per second.
+      for (let from = 0; from < size; from += SPAN) drawSpan(out, from, Math.min(size, from + SPAN));
       return out;
     },
   };
