@@ -17,7 +17,8 @@ export interface MemoryPeak {
 }
 
 export interface MemorySampler {
-  sample(): void;
+  /** Takes a reading now, counts it towards the peak, and answers it. */
+  sample(): MemoryPeak;
   peak(): MemoryPeak;
   /** Starts a new window: the peak so far is forgotten. */
   reset(): void;
@@ -25,7 +26,7 @@ export interface MemorySampler {
 }
 
 /** RssAnon of this process in bytes, or 0 where /proc is not there. */
-export function anonymousRssBytes(): number {
+function anonymousRssBytes(): number {
   try {
     const kB = /^RssAnon:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'latin1'))?.[1];
     return kB === undefined ? 0 : Number(kB) * 1024;
@@ -37,11 +38,15 @@ export function anonymousRssBytes(): number {
 export function startMemorySampler(intervalMs = 20, options: { anonymous?: boolean } = {}): MemorySampler {
   const empty = (): MemoryPeak => ({ rssBytes: 0, heapUsedBytes: 0, anonBytes: 0 });
   let peak = empty();
-  const sample = () => {
+  const sample = (): MemoryPeak => {
     const m = process.memoryUsage();
-    if (m.rss > peak.rssBytes) peak.rssBytes = m.rss;
-    if (m.heapUsed > peak.heapUsedBytes) peak.heapUsedBytes = m.heapUsed;
-    if (options.anonymous) peak.anonBytes = Math.max(peak.anonBytes, anonymousRssBytes());
+    const now = { rssBytes: m.rss, heapUsedBytes: m.heapUsed, anonBytes: options.anonymous ? anonymousRssBytes() : 0 };
+    peak = {
+      rssBytes: Math.max(peak.rssBytes, now.rssBytes),
+      heapUsedBytes: Math.max(peak.heapUsedBytes, now.heapUsedBytes),
+      anonBytes: Math.max(peak.anonBytes, now.anonBytes),
+    };
+    return now;
   };
   const timer = setInterval(sample, intervalMs);
   timer.unref();

@@ -11,7 +11,7 @@ import { createActivityDeps } from '../../src/activities/deps';
 import { loadConfig } from '../../src/config';
 import { activityMetricsInterceptor } from '../../src/metrics/interceptor';
 import { createMetrics } from '../../src/metrics/registry';
-import { anonymousRssBytes, startMemorySampler } from '../measure/memory-sampler';
+import { startMemorySampler } from '../measure/memory-sampler';
 import { SERVICES } from '../workload';
 import { benchActivities } from './activities';
 import { isWorkerRequest, type WorkerChildSpec, type WorkerReply, type WorkerSample } from './worker-protocol';
@@ -67,14 +67,13 @@ async function main(): Promise<void> {
   const memory = startMemorySampler(50, { anonymous: true });
   let cpuMark = process.cpuUsage();
   const sample = (): WorkerSample => {
-    memory.sample();
-    const m = process.memoryUsage();
+    const now = memory.sample();
     const cpu = process.cpuUsage(cpuMark);
     const peak = memory.peak();
     return {
-      rssMB: m.rss / MB,
-      heapUsedMB: m.heapUsed / MB,
-      anonMB: anonymousRssBytes() / MB,
+      rssMB: now.rssBytes / MB,
+      heapUsedMB: now.heapUsedBytes / MB,
+      anonMB: now.anonBytes / MB,
       peakRssMB: peak.rssBytes / MB,
       peakHeapUsedMB: peak.heapUsedBytes / MB,
       peakAnonMB: peak.anonBytes / MB,

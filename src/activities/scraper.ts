@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { MalformedResponseError, ResponseTooLargeError, UpstreamError, UpstreamHttpError } from '../http/errors';
 import { path, type Upstream, type UpstreamRequest } from '../http/upstream';
-import { scrapedPost, scrapedProfile, type AccountWriter, type ResultsSink, type SinkRef } from '../sink/types';
+import { scrapedPost, scrapedProfile, type AccountWriter, type ResultsSink, type ScrapedProfile, type SinkRef } from '../sink/types';
 import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
@@ -99,7 +99,7 @@ interface Position {
 interface Fetched {
   /** Posts asked for; a page offering more is cut to this. */
   want: number;
-  profile?: z.output<typeof scrapedProfile>;
+  profile?: ScrapedProfile;
   page: z.output<typeof postsPage>;
 }
 
