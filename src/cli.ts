@@ -41,7 +41,8 @@ export async function runCli(argv: string[], context: CliContext = {}): Promise<
     return EXIT.ok;
   } catch (err) {
     // commander has already printed its own usage errors and help.
-    if (!(err instanceof CommanderError)) streams.stderr(`viralflow: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (!(err instanceof CommanderError))
+      streams.stderr(`viralflow: ${err instanceof Error ? err.message : String(err)}\n`);
     return exitCodeFor(err);
   }
 }

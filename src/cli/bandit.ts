@@ -22,7 +22,8 @@ export function banditCommand(ctx: CommandContext) {
       .option('--count <n>', 'how many such outcomes', positiveInteger, 1)
       .option('--timeout <duration>', 'how long to wait for the entity to answer', '30s'),
   ).action(async (experiment, opts) => {
-    if (Boolean(opts.success) === Boolean(opts.failure)) throw new UsageError('give exactly one of --success or --failure');
+    if (Boolean(opts.success) === Boolean(opts.failure))
+      throw new UsageError('give exactly one of --success or --failure');
     const outcome = { variant: opts.variant, ...(opts.success ? { successes: opts.count } : { failures: opts.count }) };
     const timeoutMs = parseDuration(opts.timeout, '--timeout');
     await ctx.withClient(async (vf) => {

@@ -61,7 +61,10 @@ export function createCommandContext(context: CliContext = {}): CommandContext {
 
 /** The settings the program and each top-level command share. */
 export function programSettings(cmd: Command, streams: CliStreams): Command {
-  return cmd.configureOutput({ writeOut: streams.stdout, writeErr: streams.stderr }).showHelpAfterError().exitOverride();
+  return cmd
+    .configureOutput({ writeOut: streams.stdout, writeErr: streams.stderr })
+    .showHelpAfterError()
+    .exitOverride();
 }
 
 // --- shared option parsers and options ------------------------------------------------------------

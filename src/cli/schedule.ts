@@ -92,14 +92,14 @@ export function scheduleCommand(ctx: CommandContext) {
     ['pause', 'stop taking actions until unpaused'],
     ['unpause', 'resume taking actions'],
   ] as const) {
-    withJson(schedule.command(verb).argument('<scheduleId>').description(describe).option('--note <text>', 'why')).action(
-      async (scheduleId, opts) => {
-        await ctx.withClient(async (vf) => {
-          await (verb === 'pause' ? vf.pauseSchedule(scheduleId, opts.note) : vf.unpauseSchedule(scheduleId, opts.note));
-          ctx.output(opts).result({ scheduleId, paused: verb === 'pause' }, () => `Schedule ${scheduleId} ${verb}d.`);
-        });
-      },
-    );
+    withJson(
+      schedule.command(verb).argument('<scheduleId>').description(describe).option('--note <text>', 'why'),
+    ).action(async (scheduleId, opts) => {
+      await ctx.withClient(async (vf) => {
+        await (verb === 'pause' ? vf.pauseSchedule(scheduleId, opts.note) : vf.unpauseSchedule(scheduleId, opts.note));
+        ctx.output(opts).result({ scheduleId, paused: verb === 'pause' }, () => `Schedule ${scheduleId} ${verb}d.`);
+      });
+    });
   }
 
   withJson(
