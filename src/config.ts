@@ -1,8 +1,12 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ConfigError } from './config-error';
+import { envSecret } from './env-secret';
 import { DEFAULT_POOL_OPTIONS, type HttpPoolOptions } from './http/pool';
 import type { UpstreamConfig } from './http/upstream';
+import { temporalConfig, type TemporalConfig } from './temporal/connection-config';
+
+export { ConfigError } from './config-error';
+export type { TemporalConfig, TemporalTlsConfig } from './temporal/connection-config';
 
 /** Where the standalone simulator listens, and so where every upstream points by default. */
 export const DEFAULT_SIM_URL = 'http://127.0.0.1:8787';
@@ -32,56 +36,11 @@ export interface ViralflowConfig {
 
 export type WorkerRole = 'all' | 'activities' | 'workflows';
 
-export interface TemporalConfig {
-  address: string;
-  namespace: string;
-  taskQueue: string;
-  /**
-   * TLS to the Temporal frontend, or false for plaintext (the dev server). On when any TEMPORAL_TLS_*
-   * file or TEMPORAL_TLS=true is given, and when an API key is (unless TEMPORAL_TLS=false says otherwise).
-   */
-  tls: TemporalTlsConfig | false;
-  /** Sent as `Authorization: Bearer …` on every call (Temporal Cloud API keys); never logged. */
-  apiKey?: string;
-}
-
-/** PEM contents, read and checked at start-up; the paths are kept for messages. */
-export interface TemporalTlsConfig {
-  /** CA that signed the server's certificate (TEMPORAL_TLS_CA); the system roots when absent. */
-  serverRootCACertificate?: Buffer;
-  /** mTLS client certificate and its key (TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY). */
-  clientCertPair?: { crt: Buffer; key: Buffer };
-  /** Name checked against the server's certificate instead of the address's host (TEMPORAL_TLS_SERVER_NAME). */
-  serverNameOverride?: string;
-  files: { ca?: string; cert?: string; key?: string };
-}
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().positive();
 const url = z.url({ protocol: /^https?$/ });
 
 const envSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TLS: z
-    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
-    .transform((v) => v === 'true' || v === '1')
-    .optional(),
-  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
-  TEMPORAL_TLS_CA: z.string().min(1).optional(),
-  // A DNS name: what the server's certificate must be issued for.
-  TEMPORAL_TLS_SERVER_NAME: z
-    .string()
-    .regex(/^[A-Za-z0-9*]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'must be a host name')
-    .optional(),
   VIRALFLOW_TASK_QUEUE: z.string().min(1).default('viralflow'),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   METRICS_PORT: port.default(9464),
@@ -104,7 +63,8 @@ type Env = Record<string, string | undefined>;
 
 /** Reads the whole configuration from the environment; a bad value throws a ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): ViralflowConfig {
-  const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const given: Env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
@@ -115,11 +75,11 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
   const upstream = (name: string, explicit: string | undefined, prefix: string): UpstreamConfig => ({
     name,
     baseUrl: explicit ?? `${root}${prefix}`,
-    token: secret(env, `VIRALFLOW_${name.toUpperCase()}_TOKEN`),
+    token: envSecret(env, `VIRALFLOW_${name.toUpperCase()}_TOKEN`),
   });
 
   return {
-    temporal: temporalConfig(env, e),
+    temporal: temporalConfig(given, e.VIRALFLOW_TASK_QUEUE),
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     maxConcurrentActivities: e.VIRALFLOW_MAX_CONCURRENT_ACTIVITIES,
@@ -153,75 +113,4 @@ function parseServices(spec: string, root: string): Record<string, UpstreamConfi
     services[name] = { name, baseUrl };
   }
   return services;
-}
-
-/** A secret from `NAME` or from the file named by `NAME_FILE` (Docker/Kubernetes secrets). */
-function secret(env: Env, name: string): string | undefined {
-  if (env[name]) return env[name];
-  const file = env[`${name}_FILE`];
-  if (!file) return undefined;
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (err) {
-    throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-}
-
-/** The Temporal connection's security settings: TLS files read and checked now, so a bad path fails start-up naming it. */
-function temporalConfig(env: Env, e: z.output<typeof envSchema>): TemporalConfig {
-  const apiKey = secret(env, 'TEMPORAL_API_KEY');
-  if (apiKey !== undefined && !/^[\x21-\x7e]+$/.test(apiKey)) {
-    // It travels in an HTTP/2 header: whitespace or control characters would break (or smuggle) headers.
-    throw new ConfigError(`${env.TEMPORAL_API_KEY ? 'TEMPORAL_API_KEY' : 'TEMPORAL_API_KEY_FILE'}: must be one line of visible ASCII characters`);
-  }
-  const base = { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.VIRALFLOW_TASK_QUEUE, ...(apiKey !== undefined && { apiKey }) };
-
-  const given = (['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_NAME'] as const).filter((name) => e[name] !== undefined);
-  if (e.TEMPORAL_TLS === false) {
-    if (given.length) throw new ConfigError(`TEMPORAL_TLS=false conflicts with ${given.join(', ')}`);
-    return { ...base, tls: false };
-  }
-  if (!e.TEMPORAL_TLS && !given.length && apiKey === undefined) return { ...base, tls: false };
-
-  if ((e.TEMPORAL_TLS_CERT === undefined) !== (e.TEMPORAL_TLS_KEY === undefined)) {
-    const [has, missing] = e.TEMPORAL_TLS_CERT === undefined ? ['TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CERT'] : ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY'];
-    throw new ConfigError(`${missing}: required with ${has} (mTLS needs the client certificate and its key)`);
-  }
-  const tls: TemporalTlsConfig = { files: {} };
-  if (e.TEMPORAL_TLS_CA !== undefined) {
-    tls.serverRootCACertificate = pemFile('TEMPORAL_TLS_CA', e.TEMPORAL_TLS_CA, 'certificate');
-    tls.files.ca = e.TEMPORAL_TLS_CA;
-  }
-  if (e.TEMPORAL_TLS_CERT !== undefined && e.TEMPORAL_TLS_KEY !== undefined) {
-    const crt = pemFile('TEMPORAL_TLS_CERT', e.TEMPORAL_TLS_CERT, 'certificate');
-    const key = pemFile('TEMPORAL_TLS_KEY', e.TEMPORAL_TLS_KEY, 'key');
-    if (!new X509Certificate(crt).checkPrivateKey(createPrivateKey(key))) {
-      throw new ConfigError(`TEMPORAL_TLS_KEY: ${e.TEMPORAL_TLS_KEY} is not the private key of the certificate in TEMPORAL_TLS_CERT (${e.TEMPORAL_TLS_CERT})`);
-    }
-    tls.clientCertPair = { crt, key };
-    Object.assign(tls.files, { cert: e.TEMPORAL_TLS_CERT, key: e.TEMPORAL_TLS_KEY });
-  }
-  if (e.TEMPORAL_TLS_SERVER_NAME !== undefined) tls.serverNameOverride = e.TEMPORAL_TLS_SERVER_NAME;
-  return { ...base, tls };
-}
-
-/** A PEM file that must hold a parsable certificate or private key; the message names the variable, never the contents. */
-function pemFile(variable: string, file: string, kind: 'certificate' | 'key'): Buffer {
-  let pem: Buffer;
-  try {
-    pem = readFileSync(file);
-  } catch (err) {
-    throw new ConfigError(`${variable}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  try {
-    if (kind === 'certificate') {
-      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate');
-      new X509Certificate(pem); // the first one must parse; a CA bundle may hold more
-    } else {
-      createPrivateKey(pem);
-    }
-  } catch {
-    throw new ConfigError(`${variable}: ${file} is not a PEM ${kind === 'certificate' ? 'certificate' : 'private key'}`);
-  }
-  return pem;
 }

@@ -16,6 +16,10 @@ import { createViralflowWorker } from './worker';
 export interface DevOptions {
   /** Keep running after the demo workflow completes (default) or stop (used by tests and CI smoke runs). */
   exitAfterDemo?: boolean;
+  /** Environment to configure from. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Where progress lines and the demo's Web UI link go. @default console.log */
+  print?: (line: string) => void;
 }
 
 /**
@@ -27,7 +31,9 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
   const root = projectRoot();
   const dataDir = join(root, '.data');
   mkdirSync(dataDir, { recursive: true });
-  const base = loadConfig();
+  const env = options.env ?? process.env;
+  const print = options.print ?? ((line: string) => console.log(line));
+  const base = loadConfig(env);
   const temporalPort = Number(base.temporal.address.split(':').pop()) || 7233;
 
   Runtime.install({
@@ -39,14 +45,14 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
         : {},
   });
 
-  const cli = await resolveTemporalCli({ log: (line) => console.log(line) });
-  console.log(`Temporal CLI: ${cli.path} (${cli.source})`);
+  const cli = await resolveTemporalCli({ log: print });
+  print(`Temporal CLI: ${cli.path} (${cli.source})`);
   let server: DevServer | undefined;
   let uiUrl = 'http://localhost:8233';
   const existing = await Connection.connect({ ...temporalConnectionOptions(base.temporal), connectTimeout: 1_000 }).catch(() => undefined);
   if (existing) {
     await existing.close();
-    console.log(`Using the Temporal server already running at ${base.temporal.address}`);
+    print(`Using the Temporal server already running at ${base.temporal.address}`);
   } else {
     server = await startDevServer({
       cliPath: cli.path,
@@ -57,19 +63,19 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
       searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
     });
     uiUrl = server.uiUrl;
-    console.log(`Temporal dev server at ${server.address} (state in .data/temporal.db), Web UI ${uiUrl}`);
+    print(`Temporal dev server at ${server.address} (state in .data/temporal.db), Web UI ${uiUrl}`);
   }
 
   const sim = await startSimulator({ seed: 42, port: Number(new URL(base.social.baseUrl).port) || 8787 });
-  console.log(`Upstream simulator at ${sim.url}`);
-  const config = loadConfig({ ...process.env, VIRALFLOW_UPSTREAM_URL: sim.url, VIRALFLOW_DATA_DIR: base.dataDir });
+  print(`Upstream simulator at ${sim.url}`);
+  const config = loadConfig({ ...env, VIRALFLOW_UPSTREAM_URL: sim.url, VIRALFLOW_DATA_DIR: base.dataDir });
 
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const metrics = createMetrics();
   const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
   const { worker, run } = await createViralflowWorker({ config, connection, metrics });
   const running = run();
-  console.log(`Worker ${worker.options.identity} on task queue ${config.temporal.taskQueue}; metrics ${metricsServer.url}`);
+  print(`Worker ${worker.options.identity} on task queue ${config.temporal.taskQueue}; metrics ${metricsServer.url}`);
 
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
@@ -79,22 +85,22 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
     args: [{}],
   });
   const link = `${uiUrl}/namespaces/${config.temporal.namespace}/workflows/${handle.workflowId}/${handle.firstExecutionRunId}/history`;
-  console.log(`Started demo workflow ${handle.workflowId}\n  Web UI:  ${link}`);
+  print(`Started demo workflow ${handle.workflowId}\n  Web UI:  ${link}`);
   const result = await handle.result();
-  console.log(`Demo workflow completed: ${result.available.length} services available, ${result.unavailable.length} unavailable`);
-  console.log(`  Metrics: ${metricsServer.url}`);
+  print(`Demo workflow completed: ${result.available.length} services available, ${result.unavailable.length} unavailable`);
+  print(`  Metrics: ${metricsServer.url}`);
 
   if (options.exitAfterDemo) worker.shutdown();
-  else console.log('Running; press Ctrl-C to stop the worker, simulator and dev server.');
+  else print('Running; press Ctrl-C to stop the worker, simulator and dev server.');
   try {
     await running;
   } finally {
-    console.log('Worker stopped; closing the simulator and the dev server…');
+    print('Worker stopped; closing the simulator and the dev server…');
     await clientConnection.close();
     await connection.close();
     await metricsServer.close();
     await sim.close();
     await server?.stop();
-    console.log('Stopped.');
+    print('Stopped.');
   }
 }

@@ -74,7 +74,11 @@ function workflowCode(bundle: WorkerSetup['workflowBundle']): Pick<WorkerOptions
  * graceful shutdown on SIGINT/SIGTERM (the Runtime's default signals): polling stops, in-flight
  * activities get the grace time to finish, the rest are cancelled and retried by the server.
  */
-export async function runWorker(config: ViralflowConfig = loadConfig()): Promise<void> {
+export async function runWorker(
+  config: ViralflowConfig = loadConfig(),
+  /** Where the start-up line goes (the CLI's stdout). @default console.log */
+  print: (line: string) => void = console.log,
+): Promise<void> {
   if (config.temporalMetricsPort > 0) {
     Runtime.install({
       telemetryOptions: {
@@ -89,7 +93,7 @@ export async function runWorker(config: ViralflowConfig = loadConfig()): Promise
   const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
   try {
     const { worker, run } = await createViralflowWorker({ config, connection, metrics });
-    console.log(
+    print(
       `viralflow worker ${worker.options.identity} (${config.role}): namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
         `Temporal ${config.temporal.address} (${describeConnectionSecurity(config.temporal)}), ` +
         `metrics ${metricsServer.url}` +

@@ -172,3 +172,37 @@ describe('the CLI rejects bad usage before connecting', () => {
     assert.ok(new InvalidDurationError('x', 'y') instanceof UsageError);
   });
 });
+
+describe('every command group prints through the streams it is given', () => {
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['node', 'viralflow', ...args], {
+      env,
+      streams: { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) },
+    });
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  };
+
+  test('help of a command in each group: exit 0, on the given stdout', async () => {
+    for (const args of [['worker'], ['start'], ['bandit', 'show'], ['schedule', 'list']]) {
+      const r = await run([...args, '--help']);
+      assert.equal(r.code, EXIT.ok, args.join(' '));
+      assert.match(r.stdout, new RegExp(`^Usage: viralflow ${args.join(' ')} `), args.join(' '));
+      assert.equal(r.stderr, '');
+    }
+  });
+
+  test('a usage error in a nested command: exit 2, message and help on the given stderr', async () => {
+    const r = await run(['bandit', 'record', 'exp', '--success']);
+    assert.equal(r.code, EXIT.usage);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: required option '--variant <variant>' not specified\n\nUsage: viralflow bandit record /);
+  });
+
+  test('temporal-cli prints the resolved path on the given stdout', async () => {
+    const r = await run(['temporal-cli'], { TEMPORAL_CLI_PATH: process.execPath });
+    assert.equal(r.code, EXIT.ok, r.stderr);
+    assert.equal(r.stdout, `${process.execPath}\t(TEMPORAL_CLI_PATH)\n`);
+  });
+});
