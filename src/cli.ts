@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { checkOutcomeRequest } from './client/bandit';
 import { connectViralflow, type ViralflowClient } from './client/client';
 import type { ConnectOptions } from './client/connect';
 import { parseDuration, formatDuration } from './client/duration';
@@ -231,6 +232,7 @@ export function buildCli(context: CliContext = {}): Command {
     if (Boolean(opts.success) === Boolean(opts.failure)) throw new UsageError('give exactly one of --success or --failure');
     const outcome = { variant: opts.variant, ...(opts.success ? { successes: opts.count } : { failures: opts.count }) };
     const timeoutMs = parseDuration(opts.timeout, '--timeout');
+    checkOutcomeRequest(experiment, outcome);
     await withClient(async (vf) => {
       const p = await vf.recordOutcome(experiment, outcome, { timeoutMs });
       output(opts).result({ experimentId: experiment, posterior: p }, () =>

@@ -1,15 +1,8 @@
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError, type Workflow } from '@temporalio/common';
-import {
-  banditWorkflowId,
-  posteriorsQuery,
-  recordOutcomeUpdate,
-  weightsQuery,
-  type BanditOutcome,
-  type BanditWeights,
-  type BanditWorkflowInput,
-  type Posterior,
-} from '../workflows/bandit-api';
+import { banditOutcome, banditWorkflowInput, type BanditOutcome, type BanditWorkflowInput } from '../contracts/bandit';
+import { firstProblem, refusal } from '../contracts/input-error';
+import { banditWorkflowId, posteriorsQuery, recordOutcomeUpdate, weightsQuery, type BanditWeights, type Posterior } from '../workflows/bandit-api';
 import type { TemporalSession } from './connect';
 import { BanditUnansweredError, NoSuchWorkflowError, UsageError } from './errors';
 import { workflowLink } from './web-ui';
@@ -18,6 +11,22 @@ import { WORKFLOW_TYPES } from './workflow-types';
 export interface RecordOutcomeOptions {
   /** How long to wait for the entity's answer (default 30 s): without a worker it would never come. */
   timeoutMs?: number;
+}
+
+/**
+ * Refuses, before anything is sent, what the entity would refuse: an experiment ID its workflow
+ * cannot start with (the publish activity's rule, so `..` is never an entity) and an outcome its
+ * update validator rejects, in the same words.
+ */
+export function checkOutcomeRequest(experimentId: string, outcome: BanditOutcome): void {
+  const input: BanditWorkflowInput = { experimentId };
+  const start = banditWorkflowInput.safeParse(input);
+  if (!start.success) {
+    const problem = refusal('banditWorkflow input', firstProblem(start.error, banditWorkflowInput));
+    throw new UsageError(`the bandit entity for experiment ${experimentId} could not start: ${problem}`);
+  }
+  const parsed = banditOutcome.safeParse(outcome);
+  if (!parsed.success) throw new UsageError(refusal('outcome', firstProblem(parsed.error, banditOutcome, 'outcome')));
 }
 
 /**
@@ -31,6 +40,7 @@ export async function recordOutcome(
   outcome: BanditOutcome,
   options: RecordOutcomeOptions = {},
 ): Promise<Posterior> {
+  checkOutcomeRequest(experimentId, outcome);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const input: BanditWorkflowInput = { experimentId };
   const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPES.bandit, {

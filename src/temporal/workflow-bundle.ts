@@ -12,12 +12,16 @@ const WORKFLOWS_PATH = require.resolve('../workflows');
 const BUNDLE_PATH = join(__dirname, '..', 'workflow-bundle.js');
 const MANIFEST_PATH = `${BUNDLE_PATH}.sha256`;
 
+/** The compiled folders workflow code is built from: the workflows and the input contracts they parse with. */
+const WORKFLOW_SOURCE_DIRS = [dirname(WORKFLOWS_PATH), join(dirname(WORKFLOWS_PATH), '..', 'contracts')];
+
 function workflowCodeHash(): string {
-  const dir = dirname(WORKFLOWS_PATH);
   const hash = createHash('sha256');
   hash.update(String((require('@temporalio/workflow/package.json') as { version: string }).version));
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
-    hash.update(file).update(readFileSync(join(dir, file)));
+  for (const dir of WORKFLOW_SOURCE_DIRS) {
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+      hash.update(file).update(readFileSync(join(dir, file)));
+    }
   }
   return hash.digest('hex');
 }

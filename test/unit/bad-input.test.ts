@@ -60,16 +60,17 @@ describe('bad activity input is refused before any upstream call', () => {
     await refused('scrapeAccounts', { ...base, accountIds: [] }, /accountIds: Too small: expected array to have >=1 items/);
     await refused('scrapeAccounts', { ...base, accountIds: Array.from({ length: 1001 }, (_, i) => `a-${i}`) }, /accountIds: Too big: expected array to have <=1000 items/);
     for (const id of [...URLS, ...PATHS, '', 'x'.repeat(65)]) {
-      await refused('scrapeAccounts', { ...base, accountIds: ['ok-1', id] }, /accountIds\.1: must be 1-64 characters of A-Z a-z 0-9 _ \. -|accountIds\.1: must not be "\." or "\.\."/);
+      // The workflows' words: the scrape workflow and the activity share one account ID rule (src/contracts/names.ts).
+      await refused('scrapeAccounts', { ...base, accountIds: ['ok-1', id] }, /accountIds\.1: .* is not an account ID \(1-64 of A-Z a-z 0-9 _ \. -\)/);
     }
     await refused('scrapeAccounts', { accountIds: ['a'], runKey: '../../tmp' }, /runKey: must be 1-128 characters/);
-    await refused('scrapeAccounts', { ...base, accountIds: ['a'], maxPostsPerAccount: -1 }, /maxPostsPerAccount: Too small/);
-    await refused('scrapeAccounts', { ...base, accountIds: ['a'], pageSize: 0 }, /pageSize: Too small/);
+    await refused('scrapeAccounts', { ...base, accountIds: ['a'], maxPostsPerAccount: -1 }, /maxPostsPerAccount: must be an integer from 1 to 10000, got -1/);
+    await refused('scrapeAccounts', { ...base, accountIds: ['a'], pageSize: 0 }, /pageSize: must be an integer from 1 to 100, got 0/);
     await refused('scrapeAccounts', { ...base, accountIds: ['a'], timeoutMs: 1e9 }, /timeoutMs: Too big/);
-    await refused('scrapeAccounts', { ...base, accountIds: ['a'], since: 'last week' }, /since: Invalid input/);
+    await refused('scrapeAccounts', { ...base, accountIds: ['a'], since: 'last week' }, /since: must be an ISO date/);
     await refused('scrapeAccounts', { ...base, accountIds: ['a'], baseUrl: 'http://evil.example' }, /Unrecognized key: "baseUrl"/);
     await refused('scrapeAccounts', { ...base, accountIds: 'a-1' }, /accountIds: Invalid input: expected array, received string/);
-    await refused('loadAccountIds', { file: '../../etc/passwd', offset: 0, limit: 10 }, /file: must be a file name of A-Z a-z 0-9 _ \. -/);
+    await refused('loadAccountIds', { file: '../../etc/passwd', offset: 0, limit: 10 }, /file: must be a file name under <dataDir>\/accounts\/ \(A-Z a-z 0-9 _ \. -\)/);
     await refused('loadAccountIds', { file: 'list.txt', offset: -1, limit: 10 }, /offset: Too small/);
   });
 
