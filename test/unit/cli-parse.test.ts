@@ -82,6 +82,9 @@ describe('readWorkflowInput', () => {
     assert.throws(() => readWorkflowInput({ accountsFile: file('empty.txt', '# nothing\n\n') }), /no account IDs/);
     assert.throws(() => readWorkflowInput({ input: '{"accountIds": ["z"]}', accountsFile: lines }), /both name the accounts/);
     assert.throws(() => readWorkflowInput({ accountsFile: file('broken.json', '["x",]') }), InvalidJsonError);
+    // The workflow's account ID rule, named by line (or index), before anything is sent.
+    assert.throws(() => readWorkflowInput({ accountsFile: file('dots.txt', 'ok-1\n# c\n..\n') }), /--accounts .*dots\.txt:3: "\.\." is not an account ID \(1-64 of A-Z a-z 0-9 _ \. -\)/);
+    assert.throws(() => readWorkflowInput({ accountsFile: file('urls.json', '["ok", "http://x/y"]') }), /urls\.json: \[1\]: "http:\/\/x\/y" is not an account ID/);
   });
 });
 
