@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { describeValue } from './describe-value';
 import { jsonObject } from './json-object';
-import { retryOverride, type RetryOverride } from './retry';
+import { activityInputWithRetry } from './retry';
 
 /** Most services one check or collection names. */
 export const MAX_SERVICES = 500;
@@ -28,20 +27,6 @@ export function healthCheckInput(configured: readonly string[]) {
   });
 }
 export type HealthCheckInput = z.input<ReturnType<typeof healthCheckInput>>;
-
-/**
- * A workflow whose input is one activity's input plus `retry`. The workflow checks `retry`; the
- * activity checks the rest before it calls anything, since only the worker knows the configured
- * service names.
- */
-export function activityInputWithRetry<T extends object>() {
-  const schema = z.looseObject(
-    { retry: retryOverride.optional() },
-    { error: (issue) => (issue.code === 'invalid_type' ? `must be a JSON object, got ${describeValue(issue.input)}` : undefined) },
-  );
-  // Typed as the activity's input: its fields pass through unchecked here, to be checked by the activity.
-  return schema as unknown as z.ZodType<T & { retry?: RetryOverride }, T & { retry?: z.input<typeof retryOverride> }>;
-}
 
 export const healthCheckWorkflowInput = activityInputWithRetry<HealthCheckInput>();
 export type HealthCheckWorkflowInput = z.input<typeof healthCheckWorkflowInput>;

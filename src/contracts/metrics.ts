@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { activityInputWithRetry, configuredServices } from './health';
+import { configuredServices } from './health';
 import { jsonObject } from './json-object';
+import { activityInputWithRetry } from './retry';
 
 export const METRICS_FORMATS = ['prometheus', 'json'] as const;
 export type MetricsFormat = (typeof METRICS_FORMATS)[number];

@@ -6,11 +6,9 @@ import { accountId, runKey, variantName } from './names';
 import { retryOverride } from './retry';
 import { MAX_INLINE_ACCOUNTS } from './scrape';
 
+const fraction = (i: { input?: unknown }) => `must be a number from 0 to 1, got ${describeValue(i.input)}`;
 /** A post whose virality reaches this counts as a success for its top pattern (the bandit's outcome). */
-export const successThreshold = z
-  .number({ error: (i) => `must be a number from 0 to 1, got ${describeValue(i.input)}` })
-  .min(0, { error: (i) => `must be a number from 0 to 1, got ${describeValue(i.input)}` })
-  .max(1, { error: (i) => `must be a number from 0 to 1, got ${describeValue(i.input)}` });
+export const successThreshold = z.number({ error: fraction }).min(0, { error: fraction }).max(1, { error: fraction });
 
 /** Engine requests in flight at once. */
 const maxConcurrentBatches = z.number().int().min(1).max(32);

@@ -45,3 +45,17 @@ export const retryOverride = jsonObject({
 });
 
 export type RetryOverride = z.output<typeof retryOverride>;
+
+/**
+ * A workflow whose input is one activity's input plus `retry`. The workflow checks `retry`; the
+ * activity checks the rest before it calls anything, since only the worker knows the configured
+ * service names.
+ */
+export function activityInputWithRetry<T extends object>() {
+  const schema = z.looseObject(
+    { retry: retryOverride.optional() },
+    { error: (issue) => (issue.code === 'invalid_type' ? `must be a JSON object, got ${describeValue(issue.input)}` : undefined) },
+  );
+  // Typed as the activity's input: its fields pass through unchecked here, to be checked by the activity.
+  return schema as unknown as z.ZodType<T & { retry?: RetryOverride }, T & { retry?: z.input<typeof retryOverride> }>;
+}

@@ -9,6 +9,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { banditOutcome, banditWorkflowInput } from '../contracts/bandit';
+import { FailureType } from '../contracts/failure-types';
 import {
   outcomeSignal,
   posteriorsQuery,
@@ -22,8 +24,6 @@ import {
   type BanditWorkflowInput,
   type Posterior,
 } from './bandit-api';
-import { banditOutcome, banditWorkflowInput } from '../contracts/bandit';
-import { FailureType } from '../contracts/failure-types';
 import { failureReason } from './failure-reason';
 import { parseArgument, parseWorkflowInput } from './invalid-input';
 import { activityPolicies } from './policies';
