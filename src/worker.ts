@@ -62,7 +62,9 @@ export async function createViralflowWorker(setup: WorkerSetup): Promise<Viralfl
 }
 
 /** The prebuilt bundle when it is current, else the source to bundle at start-up. */
-function workflowCode(bundle: WorkerSetup['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
+function workflowCode(
+  bundle: WorkerSetup['workflowBundle'],
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
   const current = bundle ?? prebuiltWorkflowBundle();
   if (current) return { workflowBundle: current };
   console.warn('viralflow: no up-to-date prebuilt workflow bundle (run `npm run build`); bundling at start-up');

@@ -3,7 +3,12 @@ import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { FailureType } from '../contracts/failure-types';
-import { collectMetricsInput, METRICS_FORMATS, type CollectMetricsInput, type MetricsFormat } from '../contracts/metrics';
+import {
+  collectMetricsInput,
+  METRICS_FORMATS,
+  type CollectMetricsInput,
+  type MetricsFormat,
+} from '../contracts/metrics';
 import { MalformedResponseError, RateLimitedError } from '../http/errors';
 import type { Upstream, UpstreamConfig } from '../http/upstream';
 import { createAggregator, type Aggregate } from '../metrics-collection/aggregate';

@@ -2,7 +2,14 @@ import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedEr
 import { WorkflowNotFoundError, type Workflow } from '@temporalio/common';
 import { banditOutcome, banditWorkflowInput, type BanditOutcome, type BanditWorkflowInput } from '../contracts/bandit';
 import { firstProblem, refusal } from '../contracts/input-error';
-import { banditWorkflowId, posteriorsQuery, recordOutcomeUpdate, weightsQuery, type BanditWeights, type Posterior } from '../workflows/bandit-api';
+import {
+  banditWorkflowId,
+  posteriorsQuery,
+  recordOutcomeUpdate,
+  weightsQuery,
+  type BanditWeights,
+  type Posterior,
+} from '../workflows/bandit-api';
 import type { TemporalSession } from './connect';
 import { BanditUnansweredError, NoSuchWorkflowError, UsageError } from './errors';
 import { workflowLink } from './web-ui';

@@ -53,10 +53,15 @@ function defaultWorkflowId(name: WorkflowName, input: object): string {
   if (name !== 'bandit') return `${name}-${Date.now()}`;
   // One entity per experiment: the ID is derived, so every client finds the same workflow.
   const experimentId = (input as { experimentId?: unknown }).experimentId;
-  if (experimentId === undefined || experimentId === '') throw new UsageError('the bandit workflow needs "experimentId" in its input');
+  if (experimentId === undefined || experimentId === '') {
+    throw new UsageError('the bandit workflow needs "experimentId" in its input');
+  }
   // The ID names the entity: one the workflow would refuse to start (`..`) is refused here, in its words.
   const checked = experimentIdRule.safeParse(experimentId);
-  if (!checked.success) throw new UsageError(refusal('banditWorkflow input', { field: 'experimentId', message: checked.error.issues[0]?.message ?? 'is not valid' }));
+  if (!checked.success) {
+    const message = checked.error.issues[0]?.message ?? 'is not valid';
+    throw new UsageError(refusal('banditWorkflow input', { field: 'experimentId', message }));
+  }
   return banditWorkflowId(checked.data);
 }
 

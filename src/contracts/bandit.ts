@@ -74,7 +74,7 @@ export const sampleWeightsInput = jsonObject({
     .max(MAX_VARIANTS),
   /** uint32; absent: derived from the posteriors, so the same input always gives the same answer. */
   seed: banditWorkflowInput.shape.seed,
-  /** Monte-Carlo draws for probability-best; default 1000, lowered above 5,000 variants to stay within the default budget. */
+  /** Monte-Carlo draws for probability-best; default 1000, fewer above 5,000 variants (the default budget). */
   draws: banditWorkflowInput.shape.draws,
 }).superRefine((input, ctx) => {
   const seen = new Set<string>();
@@ -107,7 +107,10 @@ const shares = z.record(variantName, z.number().min(0).max(1)).refine((r) => {
 /** The publishWeights activity: one experiment's weights. */
 export const publishWeightsInput = jsonObject({
   experimentId,
-  weights: shares.refine((w) => Math.abs(Object.values(w).reduce((a, b) => a + b, 0) - 1) <= SUM_TOLERANCE, 'must sum to 1'),
+  weights: shares.refine(
+    (w) => Math.abs(Object.values(w).reduce((a, b) => a + b, 0) - 1) <= SUM_TOLERANCE,
+    'must sum to 1',
+  ),
   probabilityBest: shares.optional(),
   timeoutMs: z.number().int().min(10).max(60_000).default(5_000),
 }).superRefine((input, ctx) => {
@@ -119,4 +122,3 @@ export const publishWeightsInput = jsonObject({
   }
 });
 export type PublishWeightsInput = z.input<typeof publishWeightsInput>;
-

@@ -7,6 +7,7 @@ import { describeValue } from './describe-value';
  */
 export function jsonObject<S extends z.core.$ZodLooseShape>(shape: S) {
   return z.strictObject(shape, {
-    error: (issue) => (issue.code === 'invalid_type' ? `must be a JSON object, got ${describeValue(issue.input)}` : undefined),
+    error: (issue) =>
+      issue.code === 'invalid_type' ? `must be a JSON object, got ${describeValue(issue.input)}` : undefined,
   });
 }

@@ -7,6 +7,10 @@ import { describeValue } from './describe-value';
  * dot-segments `.` or `..` (they match the character class but would leave the folder or URL path).
  */
 
+/** The characters of a name (a regex character class body; `-` last, so it is literal): letters, digits, `_ . -`. */
+const SAFE_CHARS = 'A-Za-z0-9_.-';
+/** A variant's: also `:`. */
+const VARIANT_CHARS = 'A-Za-z0-9_.:-';
 const isDotSegment = (s: string) => s === '.' || s === '..';
 
 /** A rule of 1 to `max` characters from `chars` (a regex character class body), `.` and `..` excluded. */
@@ -22,7 +26,7 @@ function nameSchema(test: (value: unknown) => boolean, message: (input: unknown)
 }
 
 export const ACCOUNT_ID_MAX = 64;
-export const isAccountId = safeName('A-Za-z0-9_.-', ACCOUNT_ID_MAX);
+export const isAccountId = safeName(SAFE_CHARS, ACCOUNT_ID_MAX);
 /** An account on the social upstream: a path segment of its API and a file name in the sink. */
 export const accountId = nameSchema(
   isAccountId,
@@ -31,25 +35,25 @@ export const accountId = nameSchema(
 
 /** Names a scrape run's sink location; every attempt and re-run of the run writes to the same place. */
 export const runKey = nameSchema(
-  safeName('A-Za-z0-9_.-', 128),
+  safeName(SAFE_CHARS, 128),
   () => 'must be 1-128 characters of A-Z a-z 0-9 _ . - (not "." or "..")',
 );
 
 /** The run key a workflow ID gives: its characters outside the rule replaced by `_`. */
 export function runKeyFor(workflowId: string): string {
-  const key = workflowId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
+  const key = workflowId.replace(new RegExp(`[^${SAFE_CHARS}]`, 'g'), '_').slice(0, 128);
   return isDotSegment(key) ? key.replace(/\./g, '_') : key;
 }
 
 /** An experiment on the experiments upstream (a URL path segment there) and the bandit entity's ID suffix. */
 export const experimentId = nameSchema(
-  safeName('A-Za-z0-9_.-', 128),
+  safeName(SAFE_CHARS, 128),
   () => 'must be 1-128 of A-Z a-z 0-9 _ . - (and not "." or "..")',
 );
 
 /** A file under `<dataDir>/accounts/`: workflow input names files, never paths. */
 export const accountsFileName = nameSchema(
-  safeName('A-Za-z0-9_.-', 128),
+  safeName(SAFE_CHARS, 128),
   () => 'must be a file name under <dataDir>/accounts/ (A-Z a-z 0-9 _ . -)',
 );
 
@@ -60,11 +64,14 @@ export const serviceName = nameSchema(
 );
 
 export const VARIANT_MAX = 128;
-const variantChars = safeName('A-Za-z0-9_.:-', VARIANT_MAX);
+const variantChars = safeName(VARIANT_CHARS, VARIANT_MAX);
 /**
  * A bandit variant, which is an engine pattern name: a key of the weights the experiments API
  * stores. `__proto__` matches the characters but is dropped from records by zod and many JSON
  * libraries, so it is refused outright.
  */
 export const isVariantName = (value: unknown): boolean => variantChars(value) && value !== '__proto__';
-export const variantName = nameSchema(isVariantName, () => `must be 1-${VARIANT_MAX} of A-Z a-z 0-9 _ . : - (not "__proto__")`);
+export const variantName = nameSchema(
+  isVariantName,
+  () => `must be 1-${VARIANT_MAX} of A-Z a-z 0-9 _ . : - (not "__proto__")`,
+);

@@ -51,7 +51,12 @@ export const extractPatternsWorkflowInput = withExactlyOne(
     /** Content to analyse directly (up to 10,000 items)… */
     items: extractPatternsInput.shape.items.optional(),
     /** …or the posts of a scrape run, read from its sink. */
-    scrape: jsonObject({ runKey: scrapeRunKey, accountIds, successThreshold: threshold.unwrap().optional(), maxPosts }).optional(),
+    scrape: jsonObject({
+      runKey: scrapeRunKey,
+      accountIds,
+      successThreshold: threshold.unwrap().optional(),
+      maxPosts,
+    }).optional(),
     maxConcurrentBatches: maxConcurrentBatches.optional(),
     retry: retryOverride.optional(),
   }),

@@ -17,7 +17,11 @@ export const viralPipelineInput = withExactlyOne(
      * Services to health-check and collect metrics from (default: all configured). Whether each is
      * configured is the health activity's to say, which it does before calling anything.
      */
-    services: z.array(serviceName, { error: serviceList }).min(1, { error: serviceList }).max(500, { error: serviceList }).optional(),
+    services: z
+      .array(serviceName, { error: serviceList })
+      .min(1, { error: serviceList })
+      .max(500, { error: serviceList })
+      .optional(),
     /** Virality at or above this counts as a success for the post's top pattern. @default 0.5 */
     successThreshold: successThreshold.optional(),
   }),

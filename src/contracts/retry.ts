@@ -31,9 +31,15 @@ export const retryOverride = jsonObject({
   initialInterval: interval.optional(),
   backoffCoefficient: z.number({ error: atLeastOne }).min(1, { error: atLeastOne }).optional(),
   maximumInterval: interval.optional(),
-  maximumAttempts: z.number({ error: positiveInt }).int({ error: positiveInt }).min(1, { error: positiveInt }).optional(),
+  maximumAttempts: z
+    .number({ error: positiveInt })
+    .int({ error: positiveInt })
+    .min(1, { error: positiveInt })
+    .optional(),
   nonRetryableErrorTypes: z
-    .array(z.string({ error: typeNames }).min(1, { error: typeNames }).max(200, { error: typeNames }), { error: typeNames })
+    .array(z.string({ error: typeNames }).min(1, { error: typeNames }).max(200, { error: typeNames }), {
+      error: typeNames,
+    })
     .max(100, { error: typeNames })
     .optional(),
 }).superRefine((retry, ctx) => {
@@ -54,7 +60,10 @@ export type RetryOverride = z.output<typeof retryOverride>;
 export function activityInputWithRetry<T extends object>() {
   const schema = z.looseObject(
     { retry: retryOverride.optional() },
-    { error: (issue) => (issue.code === 'invalid_type' ? `must be a JSON object, got ${describeValue(issue.input)}` : undefined) },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type' ? `must be a JSON object, got ${describeValue(issue.input)}` : undefined,
+    },
   );
   // Typed as the activity's input: its fields pass through unchecked here, to be checked by the activity.
   return schema as unknown as z.ZodType<T & { retry?: RetryOverride }, T & { retry?: z.input<typeof retryOverride> }>;

@@ -13,7 +13,7 @@ export const MAX_BATCH = 1_000;
 
 const accountList = 'must be a non-empty array of account IDs';
 
-/** A date (2025-01-31) or a date-time with a zone (2025-01-31T12:00:00Z, …+02:00): posts older than this are not wanted. */
+/** A date (2025-01-31) or a date-time with a zone (2025-01-31T12:00:00Z, …+02:00): older posts are not wanted. */
 export const since = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
   error: (i) =>
     `must be an ISO date (2025-01-31) or date-time with a zone (2025-01-31T00:00:00Z), got ${describeValue(i.input)}`,
@@ -89,7 +89,10 @@ export const scrapeAccountsInput = jsonObject({
   since: pagingFields.since,
   /** Names the logical run: every attempt and re-run of it writes to the same sink location. */
   runKey,
-  /** Per request; below the activity's heartbeat timeout, so a hung request fails the attempt before the server gives up on it. */
+  /**
+   * Per request; below the activity's heartbeat timeout, so a hung request fails the attempt before the
+   * server gives up on it.
+   */
   timeoutMs: z.number().int().min(10).max(60_000).default(5_000),
 });
 export type ScrapeAccountsInput = z.input<typeof scrapeAccountsInput>;

@@ -36,14 +36,21 @@ export const workflowBundlerOptions: Pick<BundleOptions, 'webpackConfigHook'> = 
     ...config,
     resolve: {
       ...config.resolve,
-      alias: { ...(config.resolve?.alias as Record<string, string | false>), [require.resolve('zod/v4/locales')]: require.resolve('./zod-locales-en') },
+      alias: {
+        ...(config.resolve?.alias as Record<string, string | false>),
+        [require.resolve('zod/v4/locales')]: require.resolve('./zod-locales-en'),
+      },
     },
   }),
 };
 
 /** Writes the bundle and its manifest next to the compiled code (run by `npm run build`). */
 export async function writeWorkflowBundle(): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN'), ...workflowBundlerOptions });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: new DefaultLogger('WARN'),
+    ...workflowBundlerOptions,
+  });
   writeFileSync(BUNDLE_PATH, code);
   writeFileSync(MANIFEST_PATH, workflowCodeHash());
   return BUNDLE_PATH;

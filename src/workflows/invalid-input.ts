@@ -5,7 +5,10 @@ import { firstProblem, refusal, type InputProblem } from '../contracts/input-err
 
 /** Fails the workflow (not just a task) with the same non-retryable type activities use for bad input. */
 export function invalidInput(workflow: string, field: string, problem: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(refusal(`${workflow} input`, { field, message: problem }), FailureType.InvalidInput);
+  return ApplicationFailure.nonRetryable(
+    refusal(`${workflow} input`, { field, message: problem }),
+    FailureType.InvalidInput,
+  );
 }
 
 /**
@@ -20,7 +23,12 @@ export function parseWorkflowInput<S extends z.ZodType>(workflow: string, schema
 
 /** As parseWorkflowInput, for an update's or signal's argument (`subject` names it in the refusal). */
 export function parseArgument<S extends z.ZodType>(subject: string, schema: S, input: unknown): z.output<S> {
-  return parseOrRefuse(schema, input, (problem) => ApplicationFailure.nonRetryable(refusal(subject, problem), FailureType.InvalidInput), subject);
+  return parseOrRefuse(
+    schema,
+    input,
+    (problem) => ApplicationFailure.nonRetryable(refusal(subject, problem), FailureType.InvalidInput),
+    subject,
+  );
 }
 
 function parseOrRefuse<S extends z.ZodType>(

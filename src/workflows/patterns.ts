@@ -13,7 +13,9 @@ export type ExtractPatternsWorkflowResult =
   | { source: 'scrape'; result: PatternsSummary };
 
 /** ViralEngineOperator's DAG: the engine over given items or over a scrape's output. */
-export async function extractPatternsWorkflow(raw: ExtractPatternsWorkflowInput): Promise<ExtractPatternsWorkflowResult> {
+export async function extractPatternsWorkflow(
+  raw: ExtractPatternsWorkflowInput,
+): Promise<ExtractPatternsWorkflowResult> {
   const input = parseWorkflowInput('extractPatternsWorkflow', extractPatternsWorkflowInput, raw);
   if (input.items) {
     const { extractPatterns } = proxyActivities<Activities>(withRetry(activityPolicies.extractPatterns, input.retry));

@@ -97,7 +97,7 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
 
 type ScrapeParams = ReturnType<typeof withDefaults>;
 
-/** The settings without the account source, their defaults (the contract's `@default`s) filled in, as chunks receive them. */
+/** The settings without the account source, the contract's `@default`s filled in: what each chunk receives. */
 function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
   const { accountIds: _ids, accountsFile: _file, ...settings } = input;
   return {
