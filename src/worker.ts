@@ -8,7 +8,7 @@ import { createMetrics, type ViralflowMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/server';
 import { TemporalUnreachableError } from './temporal/connection-error';
 import { describeConnectionSecurity, temporalConnectionOptions } from './temporal/connection-options';
-import { prebuiltWorkflowBundle } from './temporal/workflow-bundle';
+import { prebuiltWorkflowBundle, workflowBundlerOptions } from './temporal/workflow-bundle';
 
 export interface WorkerSetup {
   config: ViralflowConfig;
@@ -62,11 +62,13 @@ export async function createViralflowWorker(setup: WorkerSetup): Promise<Viralfl
 }
 
 /** The prebuilt bundle when it is current, else the source to bundle at start-up. */
-function workflowCode(bundle: WorkerSetup['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowCode(
+  bundle: WorkerSetup['workflowBundle'],
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
   const current = bundle ?? prebuiltWorkflowBundle();
   if (current) return { workflowBundle: current };
   console.warn('viralflow: no up-to-date prebuilt workflow bundle (run `npm run build`); bundling at start-up');
-  return { workflowsPath: require.resolve('./workflows') };
+  return { workflowsPath: require.resolve('./workflows'), bundlerOptions: workflowBundlerOptions };
 }
 
 /**

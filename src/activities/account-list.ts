@@ -2,32 +2,18 @@ import { open } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
-import { FailureType } from './failures';
+import { FailureType } from '../contracts/failure-types';
+import { isAccountId } from '../contracts/names';
+import { loadAccountIdsInput, type LoadAccountIdsInput } from '../contracts/scrape';
 import { parseInput } from './validate';
 
-const input = z
-  .object({
-    /** A file name under `<dataDir>/accounts/`: workflow input names files, never paths. */
-    file: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be a file name of A-Z a-z 0-9 _ . -').refine((f) => f !== '.' && f !== '..'),
-    offset: z.number().int().min(0),
-    limit: z.number().int().min(1).max(20_000),
-  })
-  .strict();
-
-export interface LoadAccountIdsInput {
-  file: string;
-  offset: number;
-  limit: number;
-}
+export type { LoadAccountIdsInput } from '../contracts/scrape';
 
 export interface AccountIdsPage {
   accountIds: string[];
   /** True when the file has no IDs past this page. */
   done: boolean;
 }
-
-const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
  * Reads one page of a large account list (one ID per line; blank lines and `#` comments skipped),
@@ -36,7 +22,7 @@ const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 export function createLoadAccountIds(deps: { dataDir: string }) {
   const root = resolve(deps.dataDir, 'accounts');
   return async function loadAccountIds(raw: LoadAccountIdsInput): Promise<AccountIdsPage> {
-    const { file, offset, limit } = parseInput(input, raw, 'loadAccountIds');
+    const { file, offset, limit } = parseInput(loadAccountIdsInput, raw, 'loadAccountIds');
     const target = resolve(join(root, file));
     if (!target.startsWith(root + sep)) throw badList(`${file} is outside the accounts folder`);
     const handle = await open(target).catch((err: NodeJS.ErrnoException) => {
@@ -50,7 +36,7 @@ export function createLoadAccountIds(deps: { dataDir: string }) {
         line++;
         const id = text.trim();
         if (!id || id.startsWith('#')) continue;
-        if (!ACCOUNT_ID.test(id) || id === '.' || id === '..') throw badList(`${file}:${line}: ${JSON.stringify(id.slice(0, 80))} is not an account ID`);
+        if (!isAccountId(id)) throw badList(`${file}:${line}: ${JSON.stringify(id.slice(0, 80))} is not an account ID`);
         if (index >= offset + limit) return { accountIds, done: false };
         if (index++ >= offset) accountIds.push(id);
       }

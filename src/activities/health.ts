@@ -1,29 +1,12 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { healthCheckInput, type HealthCheckInput } from '../contracts/health';
 import type { Upstream } from '../http/upstream';
 import { CircuitOpenError, type CircuitBreakers, type CircuitStateName } from '../resilience/circuit-breakers';
 import { parseInput } from './validate';
 
-/** The input schema, built from the configured service names: workflow input names services, config locates them. */
-function healthInput(configured: string[]) {
-  return z
-  .object({
-    /** Names of configured services; all of them when absent. */
-    services: z.array(z.enum(configured)).min(1).max(500).optional(),
-    /** Per-service deadline. */
-    timeoutMs: z.number().int().min(10).max(60_000).default(2_000),
-    /** An answer slower than this counts as degraded (default: half the timeout). */
-    degradedAfterMs: z.number().int().min(1).max(60_000).optional(),
-  })
-  .strict();
-}
-
-export interface HealthCheckInput {
-  services?: string[];
-  timeoutMs?: number;
-  degradedAfterMs?: number;
-}
+export type { HealthCheckInput } from '../contracts/health';
 
 export type ServiceStatus = 'up' | 'degraded' | 'down' | 'skipped';
 
@@ -56,7 +39,7 @@ export interface HealthCheckDeps {
 /** HealthCheckOperator, rebuilt: every service at once over the shared pool, each behind its own circuit breaker. */
 export function createCheckHealth(deps: HealthCheckDeps) {
   const limit = pLimit(deps.concurrency);
-  const schema = healthInput(Object.keys(deps.services));
+  const schema = healthCheckInput(Object.keys(deps.services));
 
   return async function checkHealth(rawInput: HealthCheckInput = {}): Promise<HealthReport> {
     const input = parseInput(schema, rawInput, 'checkHealth');

@@ -1,3 +1,4 @@
+import { checkOutcomeRequest } from '../client/bandit';
 import { parseDuration } from '../client/duration';
 import { UsageError } from '../client/errors';
 import { table } from '../client/output';
@@ -26,6 +27,7 @@ export function banditCommand(ctx: CommandContext) {
       throw new UsageError('give exactly one of --success or --failure');
     const outcome = { variant: opts.variant, ...(opts.success ? { successes: opts.count } : { failures: opts.count }) };
     const timeoutMs = parseDuration(opts.timeout, '--timeout');
+    checkOutcomeRequest(experiment, outcome);
     await ctx.withClient(async (vf) => {
       const p = await vf.recordOutcome(experiment, outcome, { timeoutMs });
       ctx

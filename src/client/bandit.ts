@@ -1,13 +1,13 @@
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError, type Workflow } from '@temporalio/common';
+import { banditOutcome, banditWorkflowInput, type BanditOutcome, type BanditWorkflowInput } from '../contracts/bandit';
+import { firstProblem, refusal } from '../contracts/input-error';
 import {
   banditWorkflowId,
   posteriorsQuery,
   recordOutcomeUpdate,
   weightsQuery,
-  type BanditOutcome,
   type BanditWeights,
-  type BanditWorkflowInput,
   type Posterior,
 } from '../workflows/bandit-api';
 import type { TemporalSession } from './connect';
@@ -21,6 +21,22 @@ export interface RecordOutcomeOptions {
 }
 
 /**
+ * Refuses, before anything is sent, what the entity would refuse: an experiment ID its workflow
+ * cannot start with (the publish activity's rule, so `..` is never an entity) and an outcome its
+ * update validator rejects, in the same words.
+ */
+export function checkOutcomeRequest(experimentId: string, outcome: BanditOutcome): void {
+  const input: BanditWorkflowInput = { experimentId };
+  const start = banditWorkflowInput.safeParse(input);
+  if (!start.success) {
+    const problem = refusal('banditWorkflow input', firstProblem(start.error, banditWorkflowInput));
+    throw new UsageError(`the bandit entity for experiment ${experimentId} could not start: ${problem}`);
+  }
+  const parsed = banditOutcome.safeParse(outcome);
+  if (!parsed.success) throw new UsageError(refusal('outcome', firstProblem(parsed.error, banditOutcome, 'outcome')));
+}
+
+/**
  * Records outcomes on the experiment's bandit entity and answers with the variant's new posterior. An
  * update-with-start with conflict policy USE_EXISTING: the first outcome of an experiment creates its
  * entity (`bandit-<experimentId>`), later ones go to the running one.
@@ -31,6 +47,7 @@ export async function recordOutcome(
   outcome: BanditOutcome,
   options: RecordOutcomeOptions = {},
 ): Promise<Posterior> {
+  checkOutcomeRequest(experimentId, outcome);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const input: BanditWorkflowInput = { experimentId };
   const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPES.bandit, {

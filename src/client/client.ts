@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import type { BanditOutcome, Posterior } from '../workflows/bandit-api';
+import type { BanditOutcome } from '../contracts/bandit';
+import type { Posterior } from '../workflows/bandit-api';
 import { banditState, recordOutcome, type BanditState, type RecordOutcomeOptions } from './bandit';
 import { openTemporal, type ConnectOptions } from './connect';
 import {

@@ -1,5 +1,7 @@
 import { QueryNotRegisteredError, WorkflowFailedError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { refusal } from '../contracts/input-error';
+import { experimentId as experimentIdRule } from '../contracts/names';
 import { banditWorkflowId } from '../workflows/bandit-api';
 import type { FanOutProgress } from '../workflows/progress';
 import type { TemporalSession } from './connect';
@@ -51,8 +53,16 @@ function defaultWorkflowId(name: WorkflowName, input: object): string {
   if (name !== 'bandit') return `${name}-${Date.now()}`;
   // One entity per experiment: the ID is derived, so every client finds the same workflow.
   const experimentId = (input as { experimentId?: unknown }).experimentId;
-  if (typeof experimentId !== 'string' || !experimentId) throw new UsageError('the bandit workflow needs "experimentId" in its input');
-  return banditWorkflowId(experimentId);
+  if (experimentId === undefined || experimentId === '') {
+    throw new UsageError('the bandit workflow needs "experimentId" in its input');
+  }
+  // The ID names the entity: one the workflow would refuse to start (`..`) is refused here, in its words.
+  const checked = experimentIdRule.safeParse(experimentId);
+  if (!checked.success) {
+    const message = checked.error.issues[0]?.message ?? 'is not valid';
+    throw new UsageError(refusal('banditWorkflow input', { field: 'experimentId', message }));
+  }
+  return banditWorkflowId(checked.data);
 }
 
 /** What a waiting caller is told every `progressEveryMs`. */

@@ -9,6 +9,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { banditOutcome, banditWorkflowInput } from '../contracts/bandit';
+import { FailureType } from '../contracts/failure-types';
 import {
   outcomeSignal,
   posteriorsQuery,
@@ -23,12 +25,8 @@ import {
   type Posterior,
 } from './bandit-api';
 import { failureReason } from './failure-reason';
-import { checkDuration, requireKnownKeys, requireObject } from './input-checks';
-import { invalidInput, requireInt } from './invalid-input';
+import { parseArgument, parseWorkflowInput } from './invalid-input';
 import { activityPolicies } from './policies';
-
-const VARIANT = /^[A-Za-z0-9_.:-]{1,128}$/;
-const MAX_PER_OUTCOME = 1_000_000;
 
 /**
  * ThompsonSamplingOperator as a durable entity, one per experiment. Outcomes arrive through the
@@ -36,8 +34,9 @@ const MAX_PER_OUTCOME = 1_000_000;
  * posteriors and weights. Weights are recomputed and published on a cadence while outcomes arrive, or
  * when asked. Before history grows large the entity continues as new, carrying its counts.
  */
-export async function banditWorkflow(input: BanditWorkflowInput): Promise<BanditCarriedState> {
-  validate(input);
+export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCarriedState> {
+  // Checked before anything of it is read: a crash here would be a stuck entity.
+  const input = parseWorkflowInput('banditWorkflow', banditWorkflowInput, raw);
   const { sampleWeights } = proxyActivities<Activities>(activityPolicies.sampleWeights);
   const { publishWeights } = proxyActivities<Activities>(activityPolicies.publishWeights);
   const state: BanditCarriedState = input.carried ?? { counts: {}, outcomes: 0, generation: 0 };
@@ -67,7 +66,7 @@ export async function banditWorkflow(input: BanditWorkflowInput): Promise<Bandit
   const publish = (): Promise<BanditWeights> => {
     const run = async (): Promise<BanditWeights> => {
       const variants = Object.entries(state.counts).map(([id, c]) => ({ id, ...c }));
-      if (!variants.length) throw ApplicationFailure.nonRetryable('no variants to weigh yet', 'NoVariants');
+      if (!variants.length) throw ApplicationFailure.nonRetryable('no variants to weigh yet', FailureType.NoVariants);
       const basedOnOutcomes = state.outcomes;
       unpublished = false;
       const sampled = await sampleWeights({ variants, seed: (seed + state.outcomes) >>> 0, draws: input.draws });
@@ -92,12 +91,11 @@ export async function banditWorkflow(input: BanditWorkflowInput): Promise<Bandit
       apply(o);
       return posterior(o.variant);
     },
-    { validator: validateOutcome },
+    { validator: (o) => void parseArgument('outcome', banditOutcome, o) },
   );
   setHandler(outcomeSignal, (o) => {
     try {
-      validateOutcome(o);
-      apply(o);
+      apply(parseArgument('outcome', banditOutcome, o));
     } catch (err) {
       log.warn('dropped an invalid outcome signal', { error: (err as Error).message });
     }
@@ -120,7 +118,7 @@ export async function banditWorkflow(input: BanditWorkflowInput): Promise<Bandit
     if (!stopping && historyIsLarge()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof banditWorkflow>({
-        ...input,
+        ...raw,
         seed,
         carried: { ...state, ...(lastWeights && { lastWeights }), generation: state.generation + 1 },
       });
@@ -129,52 +127,4 @@ export async function banditWorkflow(input: BanditWorkflowInput): Promise<Bandit
   if (unpublished && Object.keys(state.counts).length) await publish().catch(() => undefined);
   await condition(allHandlersFinished);
   return { ...state, ...(lastWeights && { lastWeights }) };
-}
-
-const WORKFLOW = 'banditWorkflow';
-/** The sampling activity's own limit on draws (activities/thompson.ts MAX_DRAWS; workflow code cannot import it). */
-const MAX_DRAWS = 100_000;
-
-/** Everything the entity reads from its input, checked before it reads any of it (a crash here would be a stuck entity). */
-function validate(raw: unknown): void {
-  const input = requireObject(WORKFLOW, raw);
-  requireKnownKeys(WORKFLOW, input, ['experimentId', 'variants', 'publishEvery', 'seed', 'draws', 'continueAsNewAfterEvents', 'carried']);
-  if (typeof input.experimentId !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.experimentId)) {
-    throw invalidInput(WORKFLOW, 'experimentId', 'must be 1-128 of A-Z a-z 0-9 _ . -');
-  }
-  const variants = input.variants;
-  if (variants !== undefined) {
-    if (!Array.isArray(variants) || variants.length > 10_000) throw invalidInput(WORKFLOW, 'variants', 'must be an array of variant names');
-    const bad = variants.findIndex((v) => typeof v !== 'string' || v.length < 1 || v.length > 200 || v === '__proto__');
-    if (bad >= 0) throw invalidInput(WORKFLOW, `variants.${bad}`, 'must be a name of 1-200 characters (as the engine names patterns)');
-  }
-  checkDuration(WORKFLOW, 'publishEvery', input.publishEvery, 1_000);
-  requireInt(WORKFLOW, 'seed', input.seed, 0, 0xffff_ffff);
-  requireInt(WORKFLOW, 'draws', input.draws, 1, MAX_DRAWS);
-  requireInt(WORKFLOW, 'continueAsNewAfterEvents', input.continueAsNewAfterEvents, 10, 1_000_000);
-  if (input.carried !== undefined) {
-    const carried = requireObject(WORKFLOW, input.carried, 'carried');
-    const counts = requireObject(WORKFLOW, carried.counts, 'carried.counts');
-    for (const [variant, c] of Object.entries(counts)) {
-      const count = requireObject(WORKFLOW, c, `carried.counts.${variant}`);
-      requireInt(WORKFLOW, `carried.counts.${variant}.successes`, count.successes ?? 0, 0, Number.MAX_SAFE_INTEGER);
-      requireInt(WORKFLOW, `carried.counts.${variant}.failures`, count.failures ?? 0, 0, Number.MAX_SAFE_INTEGER);
-    }
-    requireInt(WORKFLOW, 'carried.outcomes', carried.outcomes, 0, Number.MAX_SAFE_INTEGER);
-    requireInt(WORKFLOW, 'carried.generation', carried.generation, 0, Number.MAX_SAFE_INTEGER);
-  }
-}
-
-function validateOutcome(o: BanditOutcome): void {
-  const problem = (field: string, message: string) =>
-    ApplicationFailure.nonRetryable(`invalid outcome: ${field}: ${message}`, 'InvalidInput');
-  if (!o || typeof o !== 'object') throw problem('outcome', 'must be an object');
-  if (typeof o.variant !== 'string' || !VARIANT.test(o.variant)) throw problem('variant', 'must be 1-128 of A-Z a-z 0-9 _ . : -');
-  for (const field of ['successes', 'failures'] as const) {
-    const v = o[field];
-    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > MAX_PER_OUTCOME)) {
-      throw problem(field, `must be an integer from 0 to ${MAX_PER_OUTCOME}`);
-    }
-  }
-  if (!o.successes && !o.failures) throw problem('successes', 'an outcome needs at least one success or failure');
 }

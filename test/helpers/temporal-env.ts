@@ -10,6 +10,7 @@ import { startSimulator, type Simulator } from '../../src/sim/server';
 import type { SimConfig } from '../../src/sim/types';
 import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { workflowBundlerOptions } from '../../src/temporal/workflow-bundle';
 import { createViralflowWorker, type ViralflowWorker } from '../../src/worker';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 
@@ -33,6 +34,7 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
     logger: new DefaultLogger('WARN'),
+    ...workflowBundlerOptions,
   });
   return bundle;
 }
