@@ -15,6 +15,7 @@ const MANIFEST_PATH = `${BUNDLE_PATH}.sha256`;
 function workflowCodeHash(): string {
   const dir = dirname(WORKFLOWS_PATH);
   const hash = createHash('sha256');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the package's exports map allows this JSON file
   hash.update(String((require('@temporalio/workflow/package.json') as { version: string }).version));
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
     hash.update(file).update(readFileSync(join(dir, file)));
