@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DepsOverrides } from '../../src/activities/deps';
 import { loadConfig, type ViralflowConfig } from '../../src/config';
 import { createMetrics, type ViralflowMetrics } from '../../src/metrics/registry';
@@ -12,6 +12,7 @@ import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { createViralflowWorker, type ViralflowWorker } from '../../src/worker';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { bufferedLogger, flushLog, logLine } from './test-log';
 
 export interface TemporalEnv {
   server: DevServer;
@@ -32,7 +33,7 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('WARN'),
+    logger: bufferedLogger('WARN'),
   });
   return bundle;
 }
@@ -43,17 +44,35 @@ export interface TemporalEnvOptions {
   deps?: DepsOverrides;
 }
 
+/** Sends the SDK's logs (worker, activities, workflows, core) to the test log: printed only for a failing test. */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: bufferedLogger() });
+  runtimeInstalled = true;
+}
+
 /**
  * A real Temporal dev server (the CLI's `server start-dev`, in memory), the upstream simulator and one
  * viralflow worker on a task queue of its own, wired like production. One per test file.
+ * Logs go to the test log (./test-log); if the env cannot start, they are printed with the error.
  */
 export async function startTemporalEnv(options: TemporalEnvOptions = {}): Promise<TemporalEnv> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
+  installTestRuntime();
+  try {
+    return await launchTemporalEnv(options);
+  } catch (err) {
+    flushLog('starting the Temporal test environment failed');
+    throw err;
   }
+}
+
+async function launchTemporalEnv(options: TemporalEnvOptions): Promise<TemporalEnv> {
   const cli = await resolveTemporalCli();
-  const server = await startDevServer({ cliPath: cli.path, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const server = await startDevServer({
+    cliPath: cli.path,
+    searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+    onOutput: (line) => logLine('temporal server', line),
+  });
   const sim = await startSimulator({ seed: 7, ...options.sim });
   const taskQueue = `test-${process.pid}-${Date.now()}`;
   const config = loadConfig({
