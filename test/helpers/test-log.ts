@@ -58,7 +58,9 @@ export function bufferedLogger(level: LogLevel = 'INFO'): DefaultLogger {
 export function flushLog(heading: string): void {
   if (lines.length) {
     const skipped = dropped ? ` (the first ${dropped} lines dropped)` : '';
-    process.stderr.write(`--- ${heading}: logs of the system under test${skipped} ---\n${lines.join('\n')}\n--- end ---\n`);
+    process.stderr.write(
+      `--- ${heading}: logs of the system under test${skipped} ---\n${lines.join('\n')}\n--- end ---\n`,
+    );
   }
   discardLog();
 }
