@@ -7,6 +7,7 @@ import type { SimConfig } from '../../src/sim/types';
 import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { whenFrontendHealthy } from './temporal-env';
 import { logLine } from './test-log';
 import { startWorkerProcess, workerEnv, type WorkerProcess } from './worker-process';
 
@@ -35,7 +36,7 @@ export async function startProcessEnv(options: { sim?: SimConfig } = {}): Promis
     onOutput: (line) => logLine('temporal server', line),
   });
   const sim = await startSimulator({ seed: 7, ...options.sim });
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await whenFrontendHealthy(() => Connection.connect({ address: server.address }));
   const client = new Client({ connection });
   const taskQueue = `faults-${process.pid}-${Date.now()}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'viralflow-faults-'));
