@@ -17,6 +17,7 @@ const WORKFLOW_SOURCE_DIRS = [dirname(WORKFLOWS_PATH), join(dirname(WORKFLOWS_PA
 
 function workflowCodeHash(): string {
   const hash = createHash('sha256');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the package's exports map allows this JSON file
   hash.update(String((require('@temporalio/workflow/package.json') as { version: string }).version));
   for (const dir of WORKFLOW_SOURCE_DIRS) {
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {

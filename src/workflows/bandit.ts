@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -46,7 +47,11 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
   // A seed drawn from the workflow's deterministic RNG: reproducible on replay, varied across experiments.
   const seed = input.seed ?? Math.floor(Math.random() * 0xffff_ffff);
   let lastWeights: BanditWeights | null = state.lastWeights ?? null;
-  let unpublished = false;
+  // Outcomes the previous run counted after its last publication (it continued as new before its tick)
+  // are this run's to publish; without this they would wait for the next outcome to arrive. Patched:
+  // runs from before did not, and replay as they ran.
+  let unpublished =
+    state.outcomes !== (lastWeights?.basedOnOutcomes ?? 0) && patched('bandit-publish-carried-outcomes');
   let stopping = false;
   let publishing: Promise<BanditWeights> | undefined;
 
