@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createNdjsonSink, ndjsonSinkRef, readPosts, readProfile } from '../../src/sink/ndjson-sink';
-import { CorruptSinkError, SinkPathError, type ScrapedPost, type ScrapedProfile, type SinkRef } from '../../src/sink/types';
+import { CorruptSinkError, SinkPathError, type ScrapedPost, type ScrapedProfile, type NdjsonSinkRef } from '../../src/sink/types';
 
 const profile = (accountId: string): ScrapedProfile => ({
   accountId,
@@ -32,7 +32,7 @@ describe('NDJSON results sink', () => {
   let run = 0;
   /** A fresh run directory per test, so tests cannot see each other's files. */
   const sink = () => createNdjsonSink(dataDir, `run-${++run}`);
-  const files = async (ref: SinkRef) => (await readdir(ref.dir)).sort();
+  const files = async (ref: NdjsonSinkRef) => (await readdir(ref.dir)).sort();
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'viralflow-sink-'));
