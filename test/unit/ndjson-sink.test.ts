@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { collectPosts } from '../helpers/sink-posts';
+import { sinkContract } from '../helpers/sink-contract';
+import { createNdjsonStore } from '../../src/store/ndjson-store';
 import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,4 +208,13 @@ describe('NDJSON results sink', () => {
     await assert.rejects(s.open('ok', 0), RangeError);
     assert.deepEqual(await readdir(dataDir), ['scrape'], 'nothing was created beside the sink root');
   });
+});
+
+describe('NDJSON results store', () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'viralflow-store-'));
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+  sinkContract('NDJSON store', () => createNdjsonStore(dataDir));
 });

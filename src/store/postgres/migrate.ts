@@ -13,7 +13,7 @@ export const MIGRATIONS_TABLE = 'viralflow_migrations';
 const MIGRATIONS_DIR = join(__dirname, 'migrations');
 /** Compiled migration files; their `.d.ts` and `.map` siblings are not migrations. */
 const MIGRATION_FILE = /^(\d+_[a-z0-9-]+)\.js$/;
-const IGNORE = '.*\\.(d\\.ts|map)|\\..*';
+const IGNORE = '(?:.*\\.(?:d\\.ts|map)|\\..*)';
 
 /** The tables workers read and write, each needing SELECT, INSERT, UPDATE and DELETE. */
 export const STORE_TABLES = [
@@ -67,7 +67,8 @@ export async function migrateSchema(client: PoolClient, log: (line: string) => v
     });
     applied = ran.map((m) => m.name);
     // Re-checked after the lock is gone: a newer worker may have migrated past us meanwhile.
-    await check();
+    const still = await check();
+    if (still.length) throw new ResultsStoreError('other', `migrations did not apply: ${still.join(', ')}`);
   }
   await requirePrivileges(client);
   return { applied, version: known.length };
