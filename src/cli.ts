@@ -3,6 +3,7 @@ import { UsageError } from './client/errors';
 import { processStreams } from './client/output';
 import { ConfigError } from './config';
 import { banditCommand } from './cli/bandit';
+import { dataCommands } from './cli/data';
 import { createCommandContext, EXIT, programSettings, type CliContext, type CommandGroup } from './cli/context';
 import { runtimeCommands } from './cli/runtime';
 import { scheduleCommand } from './cli/schedule';
@@ -12,7 +13,13 @@ import { TemporalUnreachableError } from './temporal/connection-error';
 export { EXIT, type CliContext } from './cli/context';
 
 /** The `viralflow` commands, in the order help lists them: a new group is one module in src/cli/ and one line here. */
-const COMMAND_GROUPS: readonly CommandGroup[] = [runtimeCommands, workflowCommands, banditCommand, scheduleCommand];
+const COMMAND_GROUPS: readonly CommandGroup[] = [
+  runtimeCommands,
+  workflowCommands,
+  banditCommand,
+  scheduleCommand,
+  dataCommands,
+];
 
 export function buildCli(context: CliContext = {}): Command {
   const ctx = createCommandContext(context);

@@ -57,6 +57,12 @@ export const accountsFileName = nameSchema(
   () => 'must be a file name under <dataDir>/accounts/ (A-Z a-z 0-9 _ . -)',
 );
 
+/** An account list in the results store (`viralflow accounts import --name`). */
+export const accountListName = nameSchema(
+  safeName(SAFE_CHARS, 128),
+  () => 'must be 1-128 characters of A-Z a-z 0-9 _ . - (not "." or "..")',
+);
+
 /** A service name as configuration spells it (whether it is configured is the worker's to say). */
 export const serviceName = nameSchema(
   (v): boolean => typeof v === 'string' && /^[a-z0-9][a-z0-9_.-]{0,62}$/i.test(v),

@@ -3,7 +3,7 @@ import { describeValue } from './describe-value';
 import { withExactlyOne } from './exactly-one';
 import { intIn } from './integer';
 import { jsonObject } from './json-object';
-import { accountId, accountsFileName, runKey } from './names';
+import { accountId, accountListName, accountsFileName, runKey } from './names';
 import { retryOverride } from './retry';
 
 /** Largest inline list; bigger jobs pass `accountsFile` so the start event stays small. */
@@ -97,11 +97,17 @@ export const scrapeAccountsInput = jsonObject({
 });
 export type ScrapeAccountsInput = z.input<typeof scrapeAccountsInput>;
 
-/** The loadAccountIds activity: one page of an accounts file. */
-export const loadAccountIdsInput = jsonObject({
-  file: accountsFileName,
-  offset: z.number().int().min(0),
-  /** At most a chunk: the scrape pages through the file one chunk at a time. */
-  limit: scrapeFields.chunkSize.unwrap(),
-});
+/** The loadAccountIds activity: one page of a stored account list. */
+export const loadAccountIdsInput = withExactlyOne(
+  jsonObject({
+    /** A list's name in the results store (a file under `<dataDir>/accounts/` for the NDJSON store)… */
+    list: accountListName.optional(),
+    /** …or its older name: an accounts file. */
+    file: accountsFileName.optional(),
+    offset: z.number().int().min(0),
+    /** At most a chunk: the scrape pages through the list one chunk at a time. */
+    limit: scrapeFields.chunkSize.unwrap(),
+  }),
+  ['list', 'file'],
+);
 export type LoadAccountIdsInput = z.input<typeof loadAccountIdsInput>;
