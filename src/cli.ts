@@ -10,6 +10,7 @@ import { readWorkflowInput, type WorkflowInputSources } from './client/workflow-
 import { resolveWorkflow, WORKFLOW_NAMES, WORKFLOW_TYPES } from './client/workflow-types';
 import type { WaitProgress, WorkflowSummary } from './client/workflows';
 import { ConfigError } from './config';
+import { registerDoctorCommand } from './cli/doctor';
 import { runDev } from './dev';
 import { startSimulator } from './sim/server';
 import type { SimConfig } from './sim/types';
@@ -114,6 +115,8 @@ export function buildCli(context: CliContext = {}): Command {
     .description('one-command demo: Temporal dev server + simulator + worker + a demo run in the Web UI')
     .option('--exit', 'stop after the demo workflow completes')
     .action((opts: { exit?: boolean }) => runDev({ exitAfterDemo: opts.exit }));
+
+  registerDoctorCommand(program, context);
 
   program
     .command('temporal-cli')
