@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '../config';
 import { fail, pass, runChecks, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
 import { redisCheck } from './redis-check';
+import { resultsStoreCheck } from './store-check';
 import { namespaceCheck, searchAttributesCheck, temporalServerCheck, workersCheck } from './temporal-checks';
 import { upstreamsCheck } from './upstream-checks';
 
@@ -26,6 +27,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   searchAttributesCheck,
   workersCheck,
   upstreamsCheck,
+  resultsStoreCheck,
   redisCheck,
 ];
 

@@ -8,8 +8,9 @@ import type { DoctorReport } from '../../src/doctor/doctor';
 import { freePort } from '../../src/temporal/dev-server';
 import { EXPERIMENT_KEY } from '../../src/workflows/search-attributes';
 import { pollUntil } from '../helpers/poll';
+import { startTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
-import { json, viralflow, type CliRun } from '../helpers/viralflow-cli';
+import { expectOk, json, viralflow, type CliRun } from '../helpers/viralflow-cli';
 
 type Status = 'pass' | 'fail' | 'skip';
 
@@ -22,8 +23,9 @@ const check = (report: DoctorReport, id: string) => {
   return found;
 };
 
-describe('viralflow doctor against a real dev server, worker, simulator and Redis', () => {
+describe('viralflow doctor against a real dev server, worker, simulator, PostgreSQL and Redis', () => {
   let t: TemporalEnv;
+  let db: TestDatabase;
   let redis: ChildProcess;
   let redisUrl: string;
   let healthy: Record<string, string>;
@@ -35,6 +37,7 @@ describe('viralflow doctor against a real dev server, worker, simulator and Redi
 
   before(async () => {
     t = await startTemporalEnv();
+    db = await startTestDatabase();
     const port = await freePort();
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     redisUrl = `redis://127.0.0.1:${port}`;
@@ -44,13 +47,16 @@ describe('viralflow doctor against a real dev server, worker, simulator and Redi
       VIRALFLOW_TASK_QUEUE: t.taskQueue,
       VIRALFLOW_UPSTREAM_URL: t.sim.url,
       REDIS_URL: redisUrl,
+      VIRALFLOW_DATABASE_URL: db.url,
     };
+    expectOk(await viralflow(['db', 'migrate'], healthy));
   });
   after(async () => {
     if (redis && redis.exitCode === null) {
       redis.kill('SIGTERM');
       await once(redis, 'exit');
     }
+    await db?.close();
     await t?.close();
   });
 
@@ -77,6 +83,7 @@ describe('viralflow doctor against a real dev server, worker, simulator and Redi
         'service:billing',
         'service:search',
         'service:feed',
+        'results-store',
         'redis',
       ],
     );
@@ -164,6 +171,24 @@ describe('viralflow doctor against a real dev server, worker, simulator and Redi
     } finally {
       await operator.addSearchAttributes({ namespace: 'default', searchAttributes: { [EXPERIMENT_KEY.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD } });
     }
+  });
+
+  test('the results store: a schema not migrated, and a database that does not answer', async () => {
+    const fresh = await doctor({ VIRALFLOW_DATABASE_URL: await db.freshDatabase() });
+    assert.equal(fresh.run.code, EXIT.failed);
+    const pending = check(fresh.report, 'results-store');
+    assert.equal(pending.status, 'fail');
+    assert.match(pending.detail, /schema is at version 0 of [1-9]/);
+    assert.match(pending.fix ?? '', /viralflow db migrate/);
+
+    const down = await doctor({ VIRALFLOW_DATABASE_URL: db.url.replace(`:${db.pg.port}/`, `:${await freePort()}/`) });
+    const unreachable = check(down.report, 'results-store');
+    assert.equal(unreachable.status, 'fail');
+    assert.match(unreachable.detail, /cannot reach PostgreSQL/);
+    assert.ok(!JSON.stringify(down.report).includes(db.password), 'the password stays out of the report');
+
+    const none = await doctor({ VIRALFLOW_DATABASE_URL: '' });
+    assert.equal(check(none.report, 'results-store').status, 'skip');
   });
 
   test('bad configuration stops at the first check, naming the variable', async () => {
