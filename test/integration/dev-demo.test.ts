@@ -84,6 +84,21 @@ describe('viralflow dev: the demo runs the pipeline and keeps serving', () => {
       const doctor = json<DoctorReport>(await viralflow(['doctor', '--json'], env));
       assert.ok(doctor.ok, JSON.stringify(doctor.checks.filter((c) => c.status === 'fail')));
 
+      // `start pipeline --wait` shows the scrape child's batches as they go (not "0/0" until the end):
+      // slow pages, one batch at a time, so the progress ticks land mid-scrape.
+      const knobs = await fetch(`${env['VIRALFLOW_UPSTREAM_URL']}/_sim/knobs`, {
+        method: 'POST',
+        body: JSON.stringify({ route: 'social.posts', knobs: { latencyMs: 400 } }),
+      });
+      assert.equal(knobs.status, 200);
+      const accounts = Array.from({ length: 30 }, (_, i) => `wait-${i}`);
+      const input = JSON.stringify({ accountIds: accounts, batchSize: 10, maxConcurrentBatches: 1, experimentId: 'wait-progress' });
+      const waited = expectOk(await viralflow(['start', 'pipeline', '--input', input, '--wait', '--progress-every', '250ms'], env, 60_000));
+      const ticks = [...waited.stderr.matchAll(/\(scrape: (\d+)\/(\d+) batches, (\d+)\/(\d+) accounts\)/g)];
+      assert.ok(ticks.length >= 1, waited.stderr);
+      for (const [, , total, , accountsTotal] of ticks) assert.deepEqual([total, accountsTotal], ['3', '30'], waited.stderr);
+      assert.ok(ticks.some(([, done]) => Number(done) < 3), `a tick mid-scrape:\n${waited.stderr}`);
+
       const connection = await Connection.connect({ address: server.address });
       try {
         const client = new Client({ connection });
