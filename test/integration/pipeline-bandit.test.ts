@@ -116,6 +116,7 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
     assert.deepEqual(stored.weights, published.weights);
     await handle.signal(stopSignal);
     await handle.result();
+    await saveHistory(t, banditWorkflowId(experimentId)); // the weights-on-evidence path, for replay
   });
 
   test('pipeline over 1,000 accounts: every account scraped once or listed as failed; all stages report', async () => {
