@@ -53,7 +53,7 @@ export async function runDemoPipeline(session: TemporalSession, options: DemoRun
   if (searchable) print(`  All its runs: search ${PIPELINE_KEY.name} = "${workflowId}"`);
 
   const result = (await withProgress(session, workflowId, handle.result(), options)) as ViralPipelineResult;
-  const bandit = result.bandit ? await freshWeights(session, result.bandit.experimentId) : undefined;
+  const bandit = result.bandit ? await banditState(session, result.bandit.experimentId, { freshWithinMs: 15_000 }) : undefined;
   const schedule = await demoSchedule(session);
   print(summary(result, bandit, link));
   print(`Schedule ${schedule.scheduleId}: ${WORKFLOW_TYPES.health} at "${schedule.cron.join(' | ')}" (next ${schedule.nextRuns[0] ?? '-'})\n  Web UI:  ${schedule.link}`);
@@ -95,17 +95,6 @@ async function withProgress<T>(session: TemporalSession, workflowId: string, don
 function progressLine(p: FanOutProgress): string {
   if (p.stage !== 'scrape' || p.batchesTotal === 0) return `  … ${p.stage}`;
   return `  … scrape: ${p.batchesDone}/${p.batchesTotal} batches, ${p.accountsDone}/${p.accountsTotal} accounts`;
-}
-
-/** The bandit's weights once they cover every outcome it has (it weighs new outcomes within seconds). */
-async function freshWeights(session: TemporalSession, experimentId: string, timeoutMs = 15_000): Promise<BanditState> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const state = await banditState(session, experimentId);
-    const outcomes = state.posteriors.reduce((n, p) => n + p.successes + p.failures, 0);
-    if ((state.weights && state.weights.basedOnOutcomes >= outcomes) || Date.now() > deadline) return state;
-    await sleep(250);
-  }
 }
 
 async function demoSchedule(session: TemporalSession): Promise<ScheduleInfo> {

@@ -101,10 +101,9 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
       uiUrl: 'http://localhost:8233',
       close: async () => undefined, // the env owns the connection
     };
-    const state = await pollUntil('weights from 300 outcomes via banditState', async () => {
-      const s = await banditState(session, experimentId);
-      return s.weights?.basedOnOutcomes === 300 ? s : undefined;
-    }, { timeoutMs: 10_000 });
+    // banditState waits (up to freshWithinMs) for weights that cover every outcome: no polling here.
+    const state = await banditState(session, experimentId, { freshWithinMs: 10_000 });
+    assert.equal(state.weights?.basedOnOutcomes, 300);
     assert.ok(state.weights!.weights['humor']! > state.weights!.weights['hook']!, JSON.stringify(state.weights));
     assert.equal((await fetch(`${t.sim.url}/experiments/${experimentId}/weights`)).status, 404, 'nothing published before the hour');
 
