@@ -110,6 +110,19 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
     assert.match(run.stderr, /temporal-server/);
   });
 
+  test('the connection settings in use: an API key turns TLS on, which a plaintext server refuses', async () => {
+    const tls = await doctor({ TEMPORAL_API_KEY: 'doctor-test-key' });
+    const server = check(tls.report, 'temporal-server');
+    assert.equal(server.status, 'fail');
+    assert.match(server.detail, /\(TLS, system CAs, API key\)/);
+    assert.match(server.fix ?? '', /TEMPORAL_TLS=false/);
+    assert.ok(!JSON.stringify(tls.report).includes('doctor-test-key'), 'the key stays out of the report');
+
+    const plaintext = await doctor({ TEMPORAL_API_KEY: 'doctor-test-key', TEMPORAL_TLS: 'false' });
+    assert.equal(check(plaintext.report, 'temporal-server').status, 'pass');
+    assert.match(check(plaintext.report, 'temporal-server').detail, /\(plaintext, API key\)/);
+  });
+
   test('a namespace that does not exist', async () => {
     const { run, report } = await doctor({ TEMPORAL_NAMESPACE: 'no-such-namespace' });
     assert.equal(run.code, EXIT.failed);
