@@ -4,6 +4,7 @@ import { processStreams } from './client/output';
 import { ConfigError } from './config';
 import { banditCommand } from './cli/bandit';
 import { dataCommands } from './cli/data';
+import { doctorCommand } from './cli/doctor';
 import { createCommandContext, EXIT, programSettings, type CliContext, type CommandGroup } from './cli/context';
 import { runtimeCommands } from './cli/runtime';
 import { scheduleCommand } from './cli/schedule';
@@ -19,6 +20,7 @@ const COMMAND_GROUPS: readonly CommandGroup[] = [
   banditCommand,
   scheduleCommand,
   dataCommands,
+  doctorCommand,
 ];
 
 export function buildCli(context: CliContext = {}): Command {

@@ -3,7 +3,7 @@ import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFo
 import { refusal } from '../contracts/input-error';
 import { experimentId as experimentIdRule } from '../contracts/names';
 import { banditWorkflowId } from '../workflows/bandit-api';
-import type { FanOutProgress } from '../workflows/progress';
+import { progressQuery, type FanOutProgress } from '../workflows/progress';
 import type { TemporalSession } from './connect';
 import { NoSuchWorkflowError, UsageError, WorkflowAlreadyRunningError, WorkflowRunFailedError } from './errors';
 import { workflowLink } from './web-ui';
@@ -92,7 +92,7 @@ export async function waitForResult(session: TemporalSession, workflowId: string
   const tick = async () => {
     let progress: FanOutProgress | undefined;
     if (queryProgress) {
-      progress = await handle.query<FanOutProgress>('progress').catch((err: unknown) => {
+      progress = await workflowProgress(session, workflowId, options.runId).catch((err: unknown) => {
         // Workflows without the query (health, bandit, …) answer "not registered": stop asking them.
         if (err instanceof QueryNotRegisteredError) queryProgress = false;
         return undefined;
@@ -109,6 +109,21 @@ export async function waitForResult(session: TemporalSession, workflowId: string
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * A scrape's or pipeline's `progress` query. While a pipeline is in its scrape stage the batches and
+ * accounts are its child's (`<id>/scrape`), asked directly: the pipeline only learns them when the child ends.
+ * Rejects with QueryNotRegisteredError for workflows without the query.
+ */
+export async function workflowProgress(session: TemporalSession, workflowId: string, runId?: string): Promise<FanOutProgress> {
+  const progress = await session.client.workflow.getHandle(workflowId, runId).query(progressQuery);
+  if (progress.stage !== 'scrape' || progress.batchesTotal > 0) return progress;
+  const child = await session.client.workflow
+    .getHandle(`${workflowId}/scrape`)
+    .query(progressQuery)
+    .catch(() => undefined); // not started yet, or not a pipeline: the parent's own answer stands
+  return child ? { ...child, stage: progress.stage } : progress;
 }
 
 /** "failed: Activity task failed: InvalidInput: invalid checkHealth input: …" */

@@ -14,6 +14,8 @@ import type { EngineItem, Knobs, PublishedWeights, RouteKey, SimConfig, SimStats
 export interface Simulator {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234. */
   url: string;
+  /** The contract routes it serves (not the `/_sim/` admin ones), paths as templates: `/social/accounts/{id}`. */
+  routes: ReadonlyArray<{ method: string; path: string }>;
   /** A deep copy: later requests do not change it. */
   stats(): SimStats;
   /** `route` is a RouteKey or 'key:target'; the knobs replace that key's config knobs; undefined clears. */
@@ -248,6 +250,10 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
 
   let closing: Promise<void> | undefined;
   return {
+    routes: routes.map((def) => ({
+      method: def.method,
+      path: `/${def.path.map((part) => (part.startsWith(':') ? `{${part.slice(1)}}` : part)).join('/')}`,
+    })),
     // A wildcard bind is still reached through loopback from this process.
     url: `http://${!config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
     stats: () => structuredClone(stats),

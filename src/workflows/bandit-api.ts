@@ -29,7 +29,10 @@ export const outcomeSignal = defineSignal<[BanditOutcome]>('outcome');
 /** Recompute and publish weights now; answers with what was published. */
 export const publishNowUpdate = defineUpdate<BanditWeights, []>('publishNow');
 export const posteriorsQuery = defineQuery<Posterior[]>('posteriors');
-/** The last computed weights, or null before the first computation. */
+/**
+ * The newest computed weights (recomputed within seconds of new outcomes, published or not), or null
+ * before the first outcome.
+ */
 export const weightsQuery = defineQuery<BanditWeights | null>('weights');
 /** Ends the entity (its state stays in history). */
 export const stopSignal = defineSignal('stop');

@@ -7,6 +7,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -28,6 +29,9 @@ import {
 import { failureReason } from './failure-reason';
 import { parseArgument, parseWorkflowInput } from './invalid-input';
 import { activityPolicies } from './policies';
+
+/** Weights are recomputed (not published) at most this often while outcomes stream in: each is an activity in history. */
+const RECOMPUTE_AT_MOST_EVERY = '2 seconds';
 
 /**
  * ThompsonSamplingOperator as a durable entity, one per experiment. Outcomes arrive through the
@@ -54,6 +58,19 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
     state.outcomes !== (lastWeights?.basedOnOutcomes ?? 0) && patched('bandit-publish-carried-outcomes');
   let stopping = false;
   let publishing: Promise<BanditWeights> | undefined;
+  // Histories from before weights were computed on evidence replay without the refresh loop.
+  const weightsOnEvidence = patched('weights-on-evidence');
+  const keepNewest = (w: BanditWeights): BanditWeights => {
+    if (!lastWeights || w.basedOnOutcomes >= lastWeights.basedOnOutcomes) lastWeights = w;
+    return w;
+  };
+  const sample = async () => {
+    const variants = Object.entries(state.counts).map(([id, c]) => ({ id, ...c }));
+    if (!variants.length) throw ApplicationFailure.nonRetryable('no variants to weigh yet', FailureType.NoVariants);
+    const basedOnOutcomes = state.outcomes;
+    const sampled = await sampleWeights({ variants, seed: (seed + basedOnOutcomes) >>> 0, draws: input.draws });
+    return { weights: sampled.weights, probabilityBest: sampled.probabilityBest, basedOnOutcomes };
+  };
 
   const posterior = (variant: string): Posterior => {
     const { successes, failures } = state.counts[variant] ?? { successes: 0, failures: 0 };
@@ -70,18 +87,12 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
   // One publication at a time; a request during one waits for it and then publishes the newer counts.
   const publish = (): Promise<BanditWeights> => {
     const run = async (): Promise<BanditWeights> => {
-      const variants = Object.entries(state.counts).map(([id, c]) => ({ id, ...c }));
-      if (!variants.length) throw ApplicationFailure.nonRetryable('no variants to weigh yet', FailureType.NoVariants);
-      const basedOnOutcomes = state.outcomes;
       unpublished = false;
-      const sampled = await sampleWeights({ variants, seed: (seed + state.outcomes) >>> 0, draws: input.draws });
-      const published = await publishWeights({
-        experimentId: input.experimentId,
-        weights: sampled.weights,
-        probabilityBest: sampled.probabilityBest,
-      });
-      lastWeights = { weights: sampled.weights, probabilityBest: sampled.probabilityBest, basedOnOutcomes, publishedVersion: published.version };
-      return lastWeights;
+      // Weights the refresh loop already computed from every outcome are published as they are.
+      const fresh = weightsOnEvidence && lastWeights?.basedOnOutcomes === state.outcomes ? lastWeights : undefined;
+      const { weights, probabilityBest, basedOnOutcomes } = fresh ?? (await sample());
+      const published = await publishWeights({ experimentId: input.experimentId, weights, probabilityBest });
+      return keepNewest({ weights, probabilityBest, basedOnOutcomes, publishedVersion: published.version });
     };
     const next = (publishing ?? Promise.resolve()).then(run, run);
     publishing = next;
@@ -109,6 +120,19 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
   setHandler(stopSignal, () => {
     stopping = true;
   });
+
+  // Evidence shows in the weights query at once (the first outcomes are weighed as they arrive, later
+  // ones every RECOMPUTE_AT_MOST_EVERY); publication to the experiment API keeps its own cadence below.
+  const stale = () => state.outcomes > 0 && state.outcomes !== lastWeights?.basedOnOutcomes;
+  const refresh = async (): Promise<void> => {
+    while (!stopping) {
+      await condition(() => stopping || stale());
+      if (stopping) return;
+      await sample().then(keepNewest, (err: unknown) => log.warn('computing weights failed', { error: failureReason(err) }));
+      await sleep(RECOMPUTE_AT_MOST_EVERY);
+    }
+  };
+  if (weightsOnEvidence) void refresh();
 
   const historyIsLarge = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= maxEvents;
   while (!stopping) {

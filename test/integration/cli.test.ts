@@ -225,6 +225,8 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
       [{ variant: 'A', successes: 3, failures: 1 }, { variant: 'B', successes: 0, failures: 2 }],
     );
     assert.match(ok(table).stdout, /^VARIANT\s+SUCCESSES\s+FAILURES\s+MEAN\s+WEIGHT\s+P\(BEST\)\nA\s+3\s+1\s+0\.667/m);
+    // Weights as soon as there is evidence: computed from all 6 outcomes, though not published yet (1 minute cadence).
+    assert.match(table.stdout, /^weights from 6 outcomes, not published yet$/m);
 
     const [invalid, badExperiment, dots, startDots, none] = await Promise.all([
       vf('bandit', 'record', 'exp-cli', '--variant', 'not a variant!', '--success', '--timeout', '15s'),
