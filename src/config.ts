@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_POOL_OPTIONS, type HttpPoolOptions } from './http/pool';
 import type { UpstreamConfig } from './http/upstream';
+import { parseRateLimits, type RateLimits } from './rate-limit/limits-spec';
 
 /** Where the standalone simulator listens, and so where every upstream points by default. */
 export const DEFAULT_SIM_URL = 'http://127.0.0.1:8787';
@@ -28,6 +29,17 @@ export interface ViralflowConfig {
   services: Record<string, UpstreamConfig>;
   dataDir: string;
   redisUrl?: string;
+  /** Fleet-wide, adaptive limits per upstream (shared through Redis when REDIS_URL is set); absent: no limits. */
+  rateLimits?: RateLimitConfig;
+}
+
+export interface RateLimitConfig {
+  /** By upstream name: `social`, `engine`, `experiments` or a service name. */
+  limits: RateLimits;
+  /** Longest a request waits for a paused or spent upstream before its attempt ends (next retry after the wait). @default 1000 */
+  maxWaitMs: number;
+  /** Workers assumed alive until Redis tells (and without Redis): each keeps to limit / this. @default 1 */
+  expectedWorkers: number;
 }
 
 export type WorkerRole = 'all' | 'activities' | 'workflows';
@@ -98,6 +110,17 @@ const envSchema = z.object({
   VIRALFLOW_SERVICES: z.string().default(DEFAULT_SERVICES.join(',')),
   VIRALFLOW_DATA_DIR: z.string().min(1).default('.data'),
   REDIS_URL: z.string().min(1).optional(),
+  VIRALFLOW_RATE_LIMITS: z
+    .string()
+    .transform((spec, ctx) => {
+      const parsed = parseRateLimits(spec);
+      if (parsed.ok) return parsed.value;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    })
+    .optional(),
+  VIRALFLOW_RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  VIRALFLOW_RATE_LIMIT_WORKERS: positive.default(1),
 });
 
 type Env = Record<string, string | undefined>;
@@ -118,6 +141,13 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
     token: secret(env, `VIRALFLOW_${name.toUpperCase()}_TOKEN`),
   });
 
+  const services = parseServices(e.VIRALFLOW_SERVICES, root);
+  const limited = Object.keys(e.VIRALFLOW_RATE_LIMITS ?? {});
+  const unknown = limited.filter((name) => !['social', 'engine', 'experiments'].includes(name) && !services[name]);
+  if (unknown.length) {
+    throw new ConfigError(`VIRALFLOW_RATE_LIMITS: no upstream named ${unknown.join(', ')} (social, engine, experiments or a service in VIRALFLOW_SERVICES)`);
+  }
+
   return {
     temporal: temporalConfig(env, e),
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
@@ -134,9 +164,16 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
     social: upstream('social', e.VIRALFLOW_SOCIAL_URL, '/social'),
     engine: upstream('engine', e.VIRALFLOW_ENGINE_URL, '/engine'),
     experiments: upstream('experiments', e.VIRALFLOW_EXPERIMENTS_URL, '/experiments'),
-    services: parseServices(e.VIRALFLOW_SERVICES, root),
+    services,
     dataDir: e.VIRALFLOW_DATA_DIR,
     redisUrl: e.REDIS_URL,
+    ...(limited.length > 0 && {
+      rateLimits: {
+        limits: e.VIRALFLOW_RATE_LIMITS!,
+        maxWaitMs: e.VIRALFLOW_RATE_LIMIT_MAX_WAIT_MS,
+        expectedWorkers: e.VIRALFLOW_RATE_LIMIT_WORKERS,
+      },
+    }),
   };
 }
 

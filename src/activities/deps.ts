@@ -5,6 +5,7 @@ import type { ViralflowConfig } from '../config';
 import { createHttpPool, type HttpPool } from '../http/pool';
 import { createUpstream, type Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
+import { createFleetLimits } from '../rate-limit/fleet-limits';
 import { createEngineCache, type EngineExtraction } from './engine';
 import { createCircuitBreakers, DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions, type CircuitBreakers } from '../resilience/circuit-breakers';
 
@@ -35,7 +36,13 @@ export function createActivityDeps(
 ): ActivityDeps & { close(): Promise<void> } {
   const clock = overrides.clock ?? systemClock;
   const pool: HttpPool = createHttpPool(config.http, metrics);
-  const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock);
+  // The fleet's rate limits sit in each upstream's request path: every activity gets them without knowing.
+  const limits = createFleetLimits(config.rateLimits, {
+    metrics: metrics.rateLimit,
+    clock,
+    ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }),
+  });
+  const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock, limits.for(c.name));
   const engineCache = createEngineCache({ metrics, clock, ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }) });
   return {
     config,
@@ -49,7 +56,7 @@ export function createActivityDeps(
     breakers: createCircuitBreakers(overrides.breakerOptions ?? DEFAULT_BREAKER_OPTIONS, metrics),
     engineCache,
     async close() {
-      await Promise.all([pool.close(), engineCache.close()]);
+      await Promise.all([pool.close(), engineCache.close(), limits.close()]);
     },
   };
 }
