@@ -13,11 +13,16 @@ export const AIMD = {
   /** Below the recovery point, each clean second adds half the distance to it, but at least this share of the ceiling. */
   quickStep: 0.05,
   /** Past it, each clean second adds this share of the ceiling: probing for room slowly keeps refusals rare. */
-  probeStep: 0.01,
+  probeStep: 0.005,
   /** The rate never goes below this share of the ceiling. */
   floor: 0.05,
   /** Clean seconds: at most one increase per this many ms, fleet-wide. */
   increaseEveryMs: 1_000,
+  /**
+   * Refusals of requests sent within this long after a decrease do not decrease again: the upstream's
+   * window was already spent when they went out, so they say nothing about the new rate.
+   */
+  decreaseGuardMs: 1_000,
 } as const;
 
 /** What every worker reads: the rate in force (requests/s, for the whole fleet) and until when the upstream is paused. */
@@ -43,12 +48,12 @@ export const initialState = (ceiling: number): RateState => ({
 
 /**
  * A slow-down answer (429, 503 with Retry-After, or RateLimit-Remaining 0) to a request admitted at
- * `admittedAt`: pause for `pauseMs`, and decrease unless the rate was already lowered after that
- * request went out (its answer says nothing about the new rate).
+ * `admittedAt`: pause for `pauseMs`, and decrease unless the rate was lowered shortly before (or after)
+ * that request went out.
  */
 export function slowDown(s: RateState, ceiling: number, now: number, pauseMs: number, admittedAt: number, decrease: boolean): RateState {
   const next = { ...s, pausedUntil: Math.max(s.pausedUntil, now + pauseMs) };
-  if (!decrease || admittedAt < s.lastDecrease) return next;
+  if (!decrease || admittedAt < s.lastDecrease + AIMD.decreaseGuardMs) return next;
   return {
     ...next,
     rate: Math.max(ceiling * AIMD.floor, s.rate * AIMD.decrease),

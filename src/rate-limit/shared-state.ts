@@ -78,7 +78,7 @@ return answer(redis.call('zcard', KEYS[2]))
 const SLOW_DOWN = `${READ_STATE}
 -- ARGV: now, ceiling, pause ms, admitted at, decrease
 pausedUntil = math.max(pausedUntil, now + tonumber(ARGV[3]))
-if ARGV[5] == '1' and tonumber(ARGV[4]) >= lastDecrease then
+if ARGV[5] == '1' and tonumber(ARGV[4]) >= lastDecrease + ${AIMD.decreaseGuardMs} then
   recoverTo = rate * ${AIMD.recoverTo}
   rate = math.max(ceiling * ${AIMD.floor}, rate * ${AIMD.decrease})
   lastDecrease = now

@@ -100,30 +100,32 @@ describe('VIRALFLOW_RATE_LIMITS', () => {
 });
 
 describe('adaptive rate (AIMD)', () => {
-  test('a slow-down halves the rate once per round: answers to requests sent before the decrease do not decrease again', () => {
+  test('a slow-down halves the rate once per round: answers to requests sent before or just after the decrease do not decrease again', () => {
     let s = slowDown(initialState(100), 100, 10_000, 2_000, 9_000, true);
     assert.equal(s.rate, 50);
     assert.equal(s.pausedUntil, 12_000);
     s = slowDown(s, 100, 10_010, 1_000, 9_500, true); // sent before the decrease at 10 000
     assert.equal(s.rate, 50);
+    s = slowDown(s, 100, 10_900, 1_000, 10_800, true); // sent within a window after it: the window was spent already
+    assert.equal(s.rate, 50);
     s = slowDown(s, 100, 10_020, 1_000, 10_015, false); // a spent quota: pause only
     assert.equal(s.rate, 50);
-    s = slowDown(s, 100, 10_030, 1_000, 10_025, true);
+    s = slowDown(s, 100, 11_030, 1_000, 11_025, true);
     assert.equal(s.rate, 25);
-    for (let i = 0; i < 20; i++) s = slowDown(s, 100, 20_000 + i, 0, 20_000 + i, true);
+    for (let i = 0; i < 20; i++) s = slowDown(s, 100, 20_000 + i * 1_000, 0, 20_000 + i * 1_000, true);
     assert.equal(s.rate, 100 * AIMD.floor, 'never below the floor');
   });
 
   test('clean seconds climb quickly back towards the refused rate, then slowly, never past the ceiling, never while paused', () => {
-    let s = slowDown(initialState(200), 200, 0, 1_000, 0, true); // refused at 200: 100, quick climb up to 180
-    assert.equal(climb(s, 200, 500).rate, 100, 'paused');
+    let s = slowDown(initialState(200), 200, 10_000, 1_000, 10_000, true); // refused at 200: 100, quick climb up to 180
+    assert.equal(climb(s, 200, 10_500).rate, 100, 'paused');
     const rates: number[] = [];
-    for (let t = 1_000; t <= 30_000; t += 1_000) {
+    for (let t = 11_000; t <= 40_000; t += 1_000) {
       s = climb(climb(s, 200, t), 200, t + 10); // twice per second: only one step counts
       rates.push(Math.round(s.rate));
     }
-    // Half the way to 180 but at least 5 % of the ceiling a second, then 1 % a second.
-    assert.deepEqual(rates.slice(0, 6), [140, 160, 170, 180, 182, 184]);
+    // Half the way to 180 but at least 5 % of the ceiling a second, then 0.5 % a second.
+    assert.deepEqual(rates.slice(0, 6), [140, 160, 170, 180, 181, 182]);
     assert.ok(rates.every((r, i) => i === 0 || r >= rates[i - 1]!));
     assert.equal(Math.max(...rates), 200);
   });
