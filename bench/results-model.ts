@@ -187,6 +187,23 @@ export interface BenchResults {
   connections: number;
   operators: OperatorResult[];
   sampling?: SamplingResult;
+  rateLimit?: RateLimitBenchResult;
   temporal?: TemporalResult;
   targets: TargetCheck[];
+}
+
+/** The fleet rate limiter's own cost per request, never waiting (bench/suites/rate-limit.ts). */
+export interface RateLimitBenchResult {
+  requests: number;
+  concurrency: number;
+  rows: RateLimitBenchRow[];
+  /** Why the shared (Redis) row is missing, if it is. */
+  redisError?: string;
+}
+
+export interface RateLimitBenchRow {
+  label: string;
+  /** acquire + release, one request at a time. */
+  microsecondsPerRequest: Summary;
+  requestsPerSecondConcurrent: number;
 }

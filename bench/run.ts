@@ -15,6 +15,7 @@ import { renderReport } from './report';
 import type { BenchResults, OperatorResult } from './results-model';
 import { OPERATOR_SCENARIOS } from './scenarios/registry';
 import { runOperatorScenario } from './suites/operators';
+import { runRateLimitSuite } from './suites/rate-limit';
 import { runSamplingSuite } from './suites/sampling';
 import { runTemporalSuite } from './suites/temporal';
 import { checkTargets } from './targets';
@@ -59,6 +60,10 @@ async function main(): Promise<number> {
     if (args.scenarios.includes('sampling')) {
       log('sampling: Beta draws per second at 10, 1,000 and 100,000 variants');
       results.sampling = await runSamplingSuite(options);
+    }
+    if (args.scenarios.includes('ratelimit')) {
+      log('ratelimit: the fleet limiter\'s cost per request, in-process and through Redis');
+      results.rateLimit = await runRateLimitSuite(options);
     }
     if (args.temporal.size > 0) {
       log(`temporal: ${[...args.temporal].join(' ')}`);
