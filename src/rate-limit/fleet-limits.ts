@@ -18,7 +18,11 @@ export interface FleetLimitsOptions {
   clock: Clock;
   /** Shared limits when set; each worker on its own (its share) when not. */
   redisUrl?: string;
-  /** Deadline for connecting to Redis and for each command. @default 300 */
+  /**
+   * Deadline for connecting to Redis and for each command; a slower answer counts as an outage. Long
+   * enough for a busy host (a wrongly declared outage lets this worker's share through on top of the fleet's).
+   * @default 1000
+   */
   redisTimeoutMs?: number;
   warn?: (message: string) => void;
   info?: (message: string) => void;
@@ -26,7 +30,7 @@ export interface FleetLimitsOptions {
 
 export function createFleetLimits(config: RateLimitConfig | undefined, o: FleetLimitsOptions): FleetLimits {
   if (!config || Object.keys(config.limits).length === 0) return { for: () => undefined, close: async () => undefined };
-  const timeoutMs = o.redisTimeoutMs ?? 300;
+  const timeoutMs = o.redisTimeoutMs ?? 1_000;
   let client: RedisClient | undefined;
   if (o.redisUrl) {
     // Loaded only when Redis is configured (as in the response cache).

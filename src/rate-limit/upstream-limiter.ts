@@ -63,6 +63,8 @@ const KEY_PREFIX = 'viralflow:ratelimit';
 const WORKER_TTL_MS = 5_000;
 const IN_FLIGHT_POLL_MS = 10;
 const NO_DEFAULT_RETRY_AFTER_MS = 1_000;
+/** The one window key of an upstream's rate (keys of per-key limits are the callers'). */
+const RATE_KEY = 'fleet';
 
 type Rlf = typeof import('rate-limiter-flexible');
 
@@ -108,9 +110,11 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
   let workers = Math.max(1, o.expectedWorkers);
   let local = buildLocal(workers, initialState(ceiling));
   function buildLocal(n: number, seed: RateState) {
+    const localPoints = Math.max(1, Math.round(points / n));
     return {
       workers: n,
-      rate: new rlf.RateLimiterMemory({ keyPrefix: `${prefix}:rate`, points: Math.max(1, Math.round(points / n)), duration: windowSeconds }),
+      points: localPoints,
+      rate: new rlf.RateLimiterMemory({ keyPrefix: `${prefix}:rate`, points: localPoints, duration: windowSeconds }),
       perKey: limit.perKeyPerSecond === undefined ? undefined : new rlf.RateLimiterMemory({ keyPrefix: `${prefix}:key`, ...keyWindow(limit.perKeyPerSecond, n) }),
       inFlight: limit.inFlight === undefined ? undefined : createLocalInFlight(() => Math.max(1, Math.floor(limit.inFlight! / n))),
       store: createMemoryStore(ceiling, n, seed),
@@ -131,6 +135,8 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     if (!shared) return;
     shared = false;
     local = buildLocal(workers, state);
+    // The shared window may be spent already: the local share starts with the next window, not on top of it.
+    void local.rate.penalty(RATE_KEY, local.points);
     metrics.fallbacks.inc(labels);
     warn(`rate limit ${upstream}: Redis unavailable, limiting to this worker's share (1/${workers}) (${describe(err)})`);
     publish();
@@ -162,9 +168,13 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     state = (await local.store.refresh(now, wasClean)).state;
     publish();
   };
-  let refreshing = refresh();
+  let busy = true;
+  const refreshing = refresh().finally(() => (busy = false));
+  // A slow Redis must not pile refreshes up: a tick that finds one running skips.
   const timer = setInterval(() => {
-    refreshing = refreshing.then(refresh);
+    if (busy) return;
+    busy = true;
+    void refresh().finally(() => (busy = false));
   }, refreshMs);
   timer.unref();
 
@@ -227,7 +237,7 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     try {
       const release = mode.inFlight ? await mode.inFlight.tryTake(now) : undefined;
       if (mode.inFlight && !release) return { kind: 'busy' };
-      const ms = await consume(mode.rate, 'fleet', cost);
+      const ms = await consume(mode.rate, RATE_KEY, cost);
       if (ms > 0) {
         release?.();
         return { kind: 'closed', ms };

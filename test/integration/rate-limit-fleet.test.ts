@@ -120,11 +120,13 @@ describe('fleet rate limits: three worker processes, one social API limited to 1
         prev = s;
       }
       const figures = { result, ...counts, achievedRate: (counts.ok / activeMs) * 1000, activeMs, perSecond };
+      const fallbacks = await Promise.all(workers.map((w) => gauge(w, 'viralflow_rate_limit_fallbacks_total').catch(() => undefined)));
       console.log(
         `rate-limit ${name}: ${counts.requests} social requests, ${counts.ok} answered 200, ${counts.limited} answered 429 ` +
           `(${((counts.limited / counts.requests) * 100).toFixed(2)} %); ${figures.achievedRate.toFixed(1)} answered/s over ${(activeMs / 1000).toFixed(1)} s; ` +
           `scraped ${result.scrape?.scraped}, failed ${result.scrape?.failedTotal}, posts ${result.scrape?.posts}; ` +
-          `per second (200/429): ${perSecond.map((p) => `${p.ok}/${p.limited}`).join(' ')}`,
+          `per second (200/429): ${perSecond.map((p) => `${p.ok}/${p.limited}`).join(' ')}; ` +
+          `falls back to the local share per worker: ${fallbacks.map((f) => f ?? 0).join(', ')}`,
       );
       return figures;
     } finally {
