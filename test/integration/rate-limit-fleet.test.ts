@@ -30,8 +30,10 @@ interface RunFigures {
   requests: number;
   ok: number;
   limited: number;
-  /** Answered 2xx per second while social requests were being made. */
+  /** Answered 2xx per second while social requests were being made, first to last. */
   achievedRate: number;
+  /** The same between the 10th and the 90th percent of the answers: without the ramp-up of the first batches and the tail of the last. */
+  steadyRate: number;
   activeMs: number;
   /** 2xx and 429 answers in each second from the first social request. */
   perSecond: Array<{ ok: number; limited: number }>;
@@ -119,14 +121,19 @@ describe('fleet rate limits: three worker processes, one social API limited to 1
         perSecond.push({ ok: s.ok - prev.ok, limited: s.limited - prev.limited });
         prev = s;
       }
-      const figures = { result, ...counts, achievedRate: (counts.ok / activeMs) * 1000, activeMs, perSecond };
+      const at = (share: number) => samples.find((x) => x.ok >= counts.ok * share)!;
+      const [p10, p90] = [at(0.1), at(0.9)];
+      const steadyRate = ((p90.ok - p10.ok) / (p90.atMs - p10.atMs)) * 1000;
+      const figures = { result, ...counts, achievedRate: (counts.ok / activeMs) * 1000, steadyRate, activeMs, perSecond };
       const fallbacks = await Promise.all(workers.map((w) => gauge(w, 'viralflow_rate_limit_fallbacks_total').catch(() => undefined)));
+      const warnings = workers.flatMap((w) => w.output().split('\n').filter((l) => l.includes('rate limit social: Redis unavailable')));
       console.log(
         `rate-limit ${name}: ${counts.requests} social requests, ${counts.ok} answered 200, ${counts.limited} answered 429 ` +
-          `(${((counts.limited / counts.requests) * 100).toFixed(2)} %); ${figures.achievedRate.toFixed(1)} answered/s over ${(activeMs / 1000).toFixed(1)} s; ` +
+          `(${((counts.limited / counts.requests) * 100).toFixed(2)} %); ${figures.achievedRate.toFixed(1)} answered/s over ${(activeMs / 1000).toFixed(1)} s, ` +
+          `${steadyRate.toFixed(1)}/s from 10 % to 90 % of the answers; ` +
           `scraped ${result.scrape?.scraped}, failed ${result.scrape?.failedTotal}, posts ${result.scrape?.posts}; ` +
           `per second (200/429): ${perSecond.map((p) => `${p.ok}/${p.limited}`).join(' ')}; ` +
-          `falls back to the local share per worker: ${fallbacks.map((f) => f ?? 0).join(', ')}`,
+          `falls back to the local share per worker: ${fallbacks.map((f) => f ?? 0).join(', ')}${warnings.length ? ` (${warnings.join(' | ')})` : ''}`,
       );
       return figures;
     } finally {
@@ -149,8 +156,9 @@ describe('fleet rate limits: three worker processes, one social API limited to 1
     limitedRun = await run('at-90');
     assertComplete(limitedRun);
     assert.ok(limitedRun.limited <= limitedRun.requests * 0.01, `${limitedRun.limited} 429s of ${limitedRun.requests}`);
-    assert.ok(limitedRun.achievedRate >= UPSTREAM_LIMIT * 0.8, `achieved ${limitedRun.achievedRate.toFixed(1)}/s`);
-    assert.ok(limitedRun.achievedRate <= UPSTREAM_LIMIT * 1.02, `achieved ${limitedRun.achievedRate.toFixed(1)}/s`);
+    // Steady state: the first batches' start-up and the last one's tail are not the limiter's doing.
+    assert.ok(limitedRun.steadyRate >= UPSTREAM_LIMIT * 0.8, `achieved ${limitedRun.steadyRate.toFixed(1)}/s`);
+    assert.ok(limitedRun.achievedRate <= UPSTREAM_LIMIT, `achieved ${limitedRun.achievedRate.toFixed(1)}/s`);
   });
 
   test('the same run with no fleet limit, for comparison: many more 429s', { timeout: 240_000 }, async () => {

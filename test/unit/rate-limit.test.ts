@@ -9,6 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { systemClock } from '../../src/clock';
+import { RateLimitedError } from '../../src/http/errors';
+import { createHttpPool, DEFAULT_POOL_OPTIONS } from '../../src/http/pool';
+import { createUpstream } from '../../src/http/upstream';
 import { ConfigError, loadConfig } from '../../src/config';
 import { createMetrics, type ViralflowMetrics } from '../../src/metrics/registry';
 import { AIMD, climb, initialState, slowDown } from '../../src/rate-limit/adaptive-rate';
@@ -269,6 +272,32 @@ describe('limiter, one worker (no Redis)', () => {
       assert.deepEqual(results.map((r) => r.kind), ['permit', 'permit', 'permit', 'permit', 'permit']);
     } finally {
       l.close();
+    }
+  });
+});
+
+describe('limiter in the upstream request path', () => {
+  test('a 429 from the upstream pauses it: the next request is held back by the limiter and never sent', async () => {
+    const sim = await startSimulator({ knobs: { 'services.health': { limitPerSecond: 1, limitBurst: 1 } } });
+    const metrics = createMetrics({ processMetrics: false });
+    const pool = createHttpPool(DEFAULT_POOL_OPTIONS, metrics);
+    const l = limiter({ limit: { perSecond: 100 } }, metrics);
+    try {
+      const api = createUpstream(pool, { name: 'api', baseUrl: `${sim.url}/services/api` }, systemClock, l);
+      await api.send({ path: '/health' });
+      await assert.rejects(api.send({ path: '/health' }), (err: unknown) => err instanceof RateLimitedError && err.by === 'upstream');
+      // Retry-After: 1 s is the bound itself: with a 200 ms bound the limiter refuses at once.
+      const strict = limiter({ limit: { perSecond: 100 }, maxWaitMs: 200 }, metrics);
+      const api2 = createUpstream(pool, { name: 'api', baseUrl: `${sim.url}/services/api` }, systemClock, strict);
+      await assert.rejects(api2.send({ path: '/health' }), RateLimitedError); // the upstream's 429: pauses `strict`
+      const sent = sim.stats().routes['services.health']?.requests;
+      await assert.rejects(api2.send({ path: '/health' }), (err: unknown) => err instanceof RateLimitedError && err.by === 'limiter' && err.retryAfterMs > 200);
+      assert.equal(sim.stats().routes['services.health']?.requests, sent, 'the held-back request never reached the upstream');
+      strict.close();
+    } finally {
+      l.close();
+      await pool.close();
+      await sim.close();
     }
   });
 });
