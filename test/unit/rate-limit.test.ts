@@ -159,8 +159,9 @@ describe('simulator token bucket', () => {
   test('a limited route answers 429 + Retry-After past its limit, with RateLimit headers; routes naming one bucket share it', async () => {
     const sim = await startSimulator({
       knobs: {
-        'social.profile': { limitPerSecond: 5, limitBucket: 'social' },
-        'social.posts': { limitPerSecond: 5, limitBucket: 'social' },
+        // A burst of 5, refilled slowly (1/s) so that a busy machine's pauses between requests do not refill it.
+        'social.profile': { limitPerSecond: 1, limitBurst: 5, limitBucket: 'social' },
+        'social.posts': { limitPerSecond: 1, limitBurst: 5, limitBucket: 'social' },
       },
     });
     try {
@@ -177,7 +178,7 @@ describe('simulator token bucket', () => {
       assert.equal(answers[4]!.headers['ratelimit-remaining'], '0');
       assert.equal(answers[5]!.headers['retry-after'], '1');
       assert.equal(sim.stats().routes['social.posts']?.byStatus['429'], 2);
-      await sleep(450); // 2 tokens back at 5/s
+      await sleep(1_100); // a token back at 1/s
       assert.equal((await get('/social/accounts/b/posts')).statusCode, 200);
     } finally {
       await sim.close();
@@ -277,23 +278,20 @@ describe('limiter, one worker (no Redis)', () => {
 });
 
 describe('limiter in the upstream request path', () => {
-  test('a 429 from the upstream pauses it: the next request is held back by the limiter and never sent', async () => {
+  test('an upstream announcing its quota spent pauses it: the next request is held back by the limiter and never sent', async () => {
     const sim = await startSimulator({ knobs: { 'services.health': { limitPerSecond: 1, limitBurst: 1 } } });
     const metrics = createMetrics({ processMetrics: false });
     const pool = createHttpPool(DEFAULT_POOL_OPTIONS, metrics);
-    const l = limiter({ limit: { perSecond: 100 } }, metrics);
+    const l = limiter({ limit: { perSecond: 100 }, maxWaitMs: 200 }, metrics);
     try {
       const api = createUpstream(pool, { name: 'api', baseUrl: `${sim.url}/services/api` }, systemClock, l);
-      await api.send({ path: '/health' });
-      await assert.rejects(api.send({ path: '/health' }), (err: unknown) => err instanceof RateLimitedError && err.by === 'upstream');
-      // Retry-After: 1 s is the bound itself: with a 200 ms bound the limiter refuses at once.
-      const strict = limiter({ limit: { perSecond: 100 }, maxWaitMs: 200 }, metrics);
-      const api2 = createUpstream(pool, { name: 'api', baseUrl: `${sim.url}/services/api` }, systemClock, strict);
-      await assert.rejects(api2.send({ path: '/health' }), RateLimitedError); // the upstream's 429: pauses `strict`
-      const sent = sim.stats().routes['services.health']?.requests;
-      await assert.rejects(api2.send({ path: '/health' }), (err: unknown) => err instanceof RateLimitedError && err.by === 'limiter' && err.retryAfterMs > 200);
-      assert.equal(sim.stats().routes['services.health']?.requests, sent, 'the held-back request never reached the upstream');
-      strict.close();
+      await api.send({ path: '/health' }); // answers RateLimit-Remaining: 0, RateLimit-Reset: 1
+      await assert.rejects(
+        api.send({ path: '/health' }),
+        (err: unknown) => err instanceof RateLimitedError && err.by === 'limiter' && err.retryAfterMs > 200 && err.retryAfterMs <= 1_000,
+      );
+      assert.equal(sim.stats().routes['services.health']?.requests, 1, 'the held-back request never reached the upstream');
+      assert.equal(sim.stats().routes['services.health']?.byStatus['429'], undefined);
     } finally {
       l.close();
       await pool.close();
@@ -325,8 +323,8 @@ describe('limiter shared through a real redis-server', () => {
         intervalMs: 20,
       });
       await sleep(1_100); // a fresh window
-      const [na, nb] = await Promise.all([admittedWithin(la, 60, 500), admittedWithin(lb, 60, 500)]);
-      assert.ok(na + nb <= 40 && na + nb >= 38, `one window of 40 between both workers, got ${na} + ${nb}`);
+      const [na, nb] = await Promise.all([admittedWithin(la, 60, 700), admittedWithin(lb, 60, 700)]);
+      assert.ok(na + nb <= 40 && na + nb >= 30, `one window of 40 between both workers, got ${na} + ${nb}`);
 
       // A 429 seen by A pauses B too.
       await sleep(1_100);
