@@ -62,6 +62,8 @@ const KEY_PREFIX = 'viralflow:ratelimit';
 /** A worker gone quiet this long is no longer counted in the live workers. */
 const WORKER_TTL_MS = 5_000;
 const IN_FLIGHT_POLL_MS = 10;
+/** Requests of one worker asking the limiters at once. */
+const LANES = 8;
 const NO_DEFAULT_RETRY_AFTER_MS = 1_000;
 /** The one window key of an upstream's rate (keys of per-key limits are the callers'). */
 const RATE_KEY = 'fleet';
@@ -194,8 +196,9 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     publish();
   };
 
-  // One queue per upstream per worker: only its head asks the limiters, so waiting requests do not
-  // each poll Redis, and they go in the order they came.
+  // One queue per upstream per worker: only the few requests at its front (one per lane) ask the
+  // limiters, so waiting requests do not each poll Redis, and they go about in the order they came.
+  // Several lanes, so a slow round trip to Redis (a busy host) does not cap this worker's rate.
   interface Waiter {
     signal: AbortSignal | undefined;
     enqueuedAt: number;
@@ -203,17 +206,18 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     reject(reason: unknown): void;
   }
   const queue: Waiter[] = [];
-  let pumping = false;
-  let wake: (() => void) | undefined;
-  const nap = (ms: number) =>
+  let lanes = 0;
+  const wakers = new Set<() => void>();
+  /** Waits `ms`; a wait for an in-flight slot (`onRelease`) also ends when this worker releases one. */
+  const nap = (ms: number, onRelease = false) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(t);
-        wake = undefined;
+        wakers.delete(done);
         resolve();
-      }
-      wake = done;
+      };
+      const t = setTimeout(done, ms);
+      if (onRelease) wakers.add(done);
     });
 
   type Admission = { kind: 'admitted'; release: (() => void) | undefined } | { kind: 'closed'; ms: number } | { kind: 'busy' };
@@ -254,7 +258,7 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     kind: 'permit',
     release(answer) {
       releaseLease?.();
-      wake?.();
+      for (const w of [...wakers]) w();
       if (!answer) return;
       const retryAfter = answer.retryAfterMs;
       if (answer.status === 429 || (answer.status === 503 && retryAfter !== undefined)) {
@@ -269,34 +273,32 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     },
   });
 
-  const pump = async () => {
-    if (pumping) return;
-    pumping = true;
+  const lane = async () => {
     try {
       await refreshing;
-      while (queue.length > 0) {
-        const head = queue[0]!;
-        if (head.signal?.aborted) {
-          queue.shift();
-          head.reject(head.signal.reason);
+      for (let w = queue.shift(); w; w = queue.shift()) {
+        if (w.signal?.aborted) {
+          w.reject(w.signal.reason);
           continue;
         }
         const admission = await tryAdmit();
         if (admission.kind === 'admitted') {
-          queue.shift();
           const now = clock.now();
-          metrics.waitSeconds.observe(labels, (now - head.enqueuedAt) / 1000);
-          if (head.signal?.aborted) {
+          metrics.waitSeconds.observe(labels, (now - w.enqueuedAt) / 1000);
+          if (w.signal?.aborted) {
             admission.release?.();
-            head.reject(head.signal.reason);
+            w.reject(w.signal.reason);
           } else {
-            head.resolve(permit(now, admission.release));
+            w.resolve(permit(now, admission.release));
           }
-        } else if (admission.kind === 'busy') {
-          await nap(IN_FLIGHT_POLL_MS);
+          continue;
+        }
+        queue.unshift(w); // back to the front: it keeps its place
+        if (admission.kind === 'busy') {
+          await nap(IN_FLIGHT_POLL_MS, true);
         } else if (admission.ms > o.maxWaitMs) {
           // Everyone queued would wait at least as long: all of them end their attempts now.
-          for (const w of queue.splice(0)) w.resolve({ kind: 'refusal', retryAfterMs: Math.ceil(admission.ms) });
+          for (const r of queue.splice(0)) r.resolve({ kind: 'refusal', retryAfterMs: Math.ceil(admission.ms) });
           metrics.refusals.inc(labels);
         } else {
           await nap(admission.ms);
@@ -305,7 +307,13 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     } catch (err) {
       for (const w of queue.splice(0)) w.reject(err);
     } finally {
-      pumping = false;
+      lanes--;
+    }
+  };
+  const pump = () => {
+    while (lanes < Math.min(LANES, queue.length)) {
+      lanes++;
+      void lane();
     }
   };
 
@@ -341,13 +349,12 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
       }
       return new Promise<Permit | Refusal>((resolve, reject) => {
         // Callers share one signal across many requests: the listener goes as soon as this one is settled.
+        // A waiter being admitted is out of the queue: its lane sees the abort when the admission is done.
         const onAbort = () => {
           const at = queue.indexOf(waiter);
-          if (at > 0) {
+          if (at >= 0) {
             queue.splice(at, 1);
-            reject(signal!.reason);
-          } else if (at === 0) {
-            wake?.(); // the pump drops an aborted head
+            waiter.reject(signal!.reason);
           }
         };
         const settled = () => signal?.removeEventListener('abort', onAbort);
@@ -365,7 +372,7 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
         };
         signal?.addEventListener('abort', onAbort, { once: true });
         queue.push(waiter);
-        void pump();
+        pump();
       });
     },
     close() {
