@@ -188,6 +188,7 @@ export interface BenchResults {
   operators: OperatorResult[];
   sampling?: SamplingResult;
   store?: StoreResult;
+  rateLimit?: RateLimitBenchResult;
   temporal?: TemporalResult;
   targets: TargetCheck[];
 }
@@ -210,4 +211,20 @@ export interface StoreResult {
   writers: number;
   reps: number;
   rows: StoreRow[];
+}
+
+/** The fleet rate limiter's own cost per request, never waiting (bench/suites/rate-limit.ts). */
+export interface RateLimitBenchResult {
+  requests: number;
+  concurrency: number;
+  rows: RateLimitBenchRow[];
+  /** Why the shared (Redis) row is missing, if it is. */
+  redisError?: string;
+}
+
+export interface RateLimitBenchRow {
+  label: string;
+  /** acquire + release, one request at a time. */
+  microsecondsPerRequest: Summary;
+  requestsPerSecondConcurrent: number;
 }

@@ -15,6 +15,7 @@ import { renderReport } from './report';
 import type { BenchResults, OperatorResult } from './results-model';
 import { OPERATOR_SCENARIOS } from './scenarios/registry';
 import { runOperatorScenario } from './suites/operators';
+import { runRateLimitSuite } from './suites/rate-limit';
 import { runSamplingSuite } from './suites/sampling';
 import { runStoreSuite } from './suites/store';
 import { runTemporalSuite } from './suites/temporal';
@@ -64,6 +65,10 @@ async function main(): Promise<number> {
     if (args.scenarios.includes('store')) {
       log('store: PostgreSQL results store ingest (per client, through the sink) and read-back, beside NDJSON');
       results.store = await runStoreSuite(options);
+    }
+    if (args.scenarios.includes('ratelimit')) {
+      log('ratelimit: the fleet limiter\'s cost per request, in-process and through Redis');
+      results.rateLimit = await runRateLimitSuite(options);
     }
     if (args.temporal.size > 0) {
       log(`temporal: ${[...args.temporal].join(' ')}`);

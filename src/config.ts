@@ -3,6 +3,7 @@ import { ConfigError } from './config-error';
 import { envSecret } from './env-secret';
 import { DEFAULT_POOL_OPTIONS, type HttpPoolOptions } from './http/pool';
 import type { UpstreamConfig } from './http/upstream';
+import { parseRateLimits, type RateLimits } from './rate-limit/limits-spec';
 import { temporalConfig, type TemporalConfig } from './temporal/connection-config';
 
 export { ConfigError } from './config-error';
@@ -34,6 +35,8 @@ export interface ViralflowConfig {
   redisUrl?: string;
   /** The shared PostgreSQL results store; absent: results stay in files under `dataDir` (one machine only). */
   database?: DatabaseConfig;
+  /** Fleet-wide, adaptive limits per upstream (shared through Redis when REDIS_URL is set); absent: no limits. */
+  rateLimits?: RateLimitConfig;
 }
 
 export interface DatabaseConfig {
@@ -41,6 +44,15 @@ export interface DatabaseConfig {
   url: string;
   /** Connections in each worker process's pool, shared by all its activities. @default 10 */
   poolMax: number;
+}
+
+export interface RateLimitConfig {
+  /** By upstream name: `social`, `engine`, `experiments` or a service name. */
+  limits: RateLimits;
+  /** Longest a request waits for a paused or spent upstream before its attempt ends (next retry after the wait). @default 1000 */
+  maxWaitMs: number;
+  /** Workers assumed alive until Redis tells (and without Redis): each keeps to limit / this. @default 1 */
+  expectedWorkers: number;
 }
 
 export type WorkerRole = 'all' | 'activities' | 'workflows';
@@ -67,6 +79,17 @@ const envSchema = z.object({
   VIRALFLOW_DATA_DIR: z.string().min(1).default('.data'),
   REDIS_URL: z.string().min(1).optional(),
   VIRALFLOW_DATABASE_POOL_MAX: positive.default(10),
+  VIRALFLOW_RATE_LIMITS: z
+    .string()
+    .transform((spec, ctx) => {
+      const parsed = parseRateLimits(spec);
+      if (parsed.ok) return parsed.value;
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    })
+    .optional(),
+  VIRALFLOW_RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  VIRALFLOW_RATE_LIMIT_WORKERS: positive.default(1),
 });
 
 type Env = Record<string, string | undefined>;
@@ -88,6 +111,13 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
     token: envSecret(env, `VIRALFLOW_${name.toUpperCase()}_TOKEN`),
   });
 
+  const services = parseServices(e.VIRALFLOW_SERVICES, root);
+  const limited = Object.keys(e.VIRALFLOW_RATE_LIMITS ?? {});
+  const unknown = limited.filter((name) => !['social', 'engine', 'experiments'].includes(name) && !services[name]);
+  if (unknown.length) {
+    throw new ConfigError(`VIRALFLOW_RATE_LIMITS: no upstream named ${unknown.join(', ')} (social, engine, experiments or a service in VIRALFLOW_SERVICES)`);
+  }
+
   return {
     temporal: temporalConfig(given, e.VIRALFLOW_TASK_QUEUE),
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
@@ -104,10 +134,17 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
     social: upstream('social', e.VIRALFLOW_SOCIAL_URL, '/social'),
     engine: upstream('engine', e.VIRALFLOW_ENGINE_URL, '/engine'),
     experiments: upstream('experiments', e.VIRALFLOW_EXPERIMENTS_URL, '/experiments'),
-    services: parseServices(e.VIRALFLOW_SERVICES, root),
+    services,
     dataDir: e.VIRALFLOW_DATA_DIR,
     redisUrl: e.REDIS_URL,
     ...databaseConfig(env, e.VIRALFLOW_DATABASE_POOL_MAX),
+    ...(limited.length > 0 && {
+      rateLimits: {
+        limits: e.VIRALFLOW_RATE_LIMITS!,
+        maxWaitMs: e.VIRALFLOW_RATE_LIMIT_MAX_WAIT_MS,
+        expectedWorkers: e.VIRALFLOW_RATE_LIMIT_WORKERS,
+      },
+    }),
   };
 }
 
