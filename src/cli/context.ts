@@ -81,11 +81,11 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
-export function withJson<A extends any[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+export function withJson<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
   return cmd.option('--json', 'print one JSON document on stdout (for scripts)');
 }
 
-export function withInput<A extends any[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
+export function withInput<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
   return cmd
     .option('--input <json>', 'the workflow input, a JSON object')
     .option('--input-file <file>', 'read the input from a JSON file')

@@ -10,7 +10,7 @@ export const redisCheck: DoctorCheck = {
     if (url === undefined) return skip('not configured (REDIS_URL)');
     const shown = redactUrl(url);
     // Loaded only when configured, as the cache does.
-    const { Redis } = require('ioredis') as typeof import('ioredis');
+    const { Redis } = await import('ioredis');
     const client = new Redis(url, {
       lazyConnect: true,
       connectTimeout: ctx.timeoutMs,
