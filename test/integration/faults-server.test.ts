@@ -18,7 +18,7 @@ import { startSimulator, type Simulator } from '../../src/sim/server';
 import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { createViralflowWorker, type ViralflowWorker } from '../../src/worker';
-import type { ScrapeSummary } from '../../src/workflows/scrape';
+import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { activityRecords, workflowTaskFailures } from '../helpers/history-facts';
 import { pollUntil } from '../helpers/poll';
@@ -106,7 +106,7 @@ describe('Temporal server restart (SQLite state) while workflows and a schedule 
         action: { type: 'startWorkflow', workflowType: 'healthCheckWorkflow', taskQueue, args: [{ timeoutMs: 2_000 }] },
       });
       const accountIds = Array.from({ length: 40 }, (_, i) => `${how}-${i}`);
-      const handle = await client.workflow.start('scrapeAccountsWorkflow', {
+      const handle = await client.workflow.start(scrapeAccountsWorkflow, {
         taskQueue,
         workflowId: `fault-restart-${how}`,
         args: [{ accountIds, batchSize: 10, maxConcurrentBatches: 2, pageSize: 5, retry: { initialInterval: '200ms' } }],
@@ -126,7 +126,7 @@ describe('Temporal server restart (SQLite state) while workflows and a schedule 
       const restartedAt = Date.now();
       server = await startServer();
 
-      const summary = (await handle.result()) as ScrapeSummary;
+      const summary = await handle.result();
       const completedMs = Date.now() - restartedAt;
       assert.equal(summary.scraped, 40);
       assert.equal(summary.failedTotal, 0);

@@ -13,9 +13,10 @@ import {
   stopSignal,
   weightsQuery,
 } from '../../src/workflows/bandit-api';
-import type { CollectMetricsResult } from '../../src/activities/metrics-collector';
-import type { ExtractPatternsWorkflowResult } from '../../src/workflows/patterns';
-import type { ViralPipelineResult } from '../../src/workflows/pipeline';
+import { banditWorkflow } from '../../src/workflows/bandit';
+import { collectMetricsWorkflow } from '../../src/workflows/collect-metrics';
+import { extractPatternsWorkflow } from '../../src/workflows/patterns';
+import { viralPipelineWorkflow } from '../../src/workflows/pipeline';
 import { progressQuery } from '../../src/workflows/progress';
 import { PIPELINE_KEY } from '../../src/workflows/search-attributes';
 import { banditState } from '../../src/client/bandit';
@@ -33,7 +34,7 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
 
   test('bandit: validated update answers the posterior, queries read state, continue-as-new keeps it', async () => {
     const workflowId = banditWorkflowId('exp-can');
-    const handle = await t.client.workflow.start('banditWorkflow', {
+    const handle = await t.client.workflow.start(banditWorkflow, {
       taskQueue: t.taskQueue,
       workflowId,
       args: [{ experimentId: 'exp-can', variants: ['a', 'b'], publishEvery: '1 hour', continueAsNewAfterEvents: 30, seed: 1 }],
@@ -122,13 +123,13 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
     t.sim.reset();
     const accountIds = Array.from({ length: 1000 }, (_, i) => `p-${i}`);
     const started = Date.now();
-    const handle = await t.client.workflow.start('viralPipelineWorkflow', {
+    const handle = await t.client.workflow.start(viralPipelineWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'pipeline-1k',
       args: [{ accountIds, experimentId: 'exp-pipe', batchSize: 100, maxConcurrentBatches: 4, chunkSize: 500, pageSize: 10 }],
       typedSearchAttributes: [{ key: PIPELINE_KEY, value: 'pipeline-1k' }],
     });
-    const result = (await handle.result()) as ViralPipelineResult;
+    const result = await handle.result();
     const wallMs = Date.now() - started;
     assert.deepEqual(result.failures, []);
     assert.deepEqual(result.skipped, []);
@@ -169,19 +170,19 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
   test('one-shot collectMetricsWorkflow and extractPatternsWorkflow (items) for cron schedules', async () => {
     t.sim.reset();
     t.sim.setKnobs('services.metrics:billing', { errorRate: 1 });
-    const metrics = (await t.client.workflow.execute('collectMetricsWorkflow', {
+    const metrics = await t.client.workflow.execute(collectMetricsWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'collect-1',
       args: [{ formats: ['prometheus'] }],
-    })) as CollectMetricsResult;
+    });
     assert.deepEqual(metrics.failures.map((f) => f.service), ['billing']);
     assert.equal(metrics.services.filter((s) => s.ok).length, 4);
     assert.ok(Object.keys(metrics.aggregates).length > 0);
-    const patterns = (await t.client.workflow.execute('extractPatternsWorkflow', {
+    const patterns = await t.client.workflow.execute(extractPatternsWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'patterns-items',
       args: [{ items: [{ id: 'x', text: 'a cat video' }, { id: 'y', text: 'a cat video' }, { id: 'z', text: 'tax tips' }] }],
-    })) as ExtractPatternsWorkflowResult;
+    });
     assert.equal(patterns.source, 'items');
     if (patterns.source === 'items') {
       assert.equal(patterns.result.uniqueTexts, 2);
@@ -195,7 +196,7 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
   test('cancelling a pipeline cancels its running child and activities cleanly', async () => {
     t.sim.reset();
     t.sim.setKnobs('social.posts', { latencyMs: 2_000 });
-    const handle = await t.client.workflow.start('viralPipelineWorkflow', {
+    const handle = await t.client.workflow.start(viralPipelineWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'pipeline-cancel',
       // Several 2-second pages per account: the activity learns of the cancel at its next heartbeat, mid-run.

@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { HealthReport } from '../../src/activities/health';
 import { EXIT } from '../../src/cli';
 import { openTemporal } from '../../src/client/connect';
 import { TemporalUnreachableError } from '../../src/temporal/connection-error';
 import { freePort } from '../../src/temporal/dev-server';
 import { banditWorkflowId, publishNowUpdate, stopSignal } from '../../src/workflows/bandit-api';
-import type { ViralPipelineResult } from '../../src/workflows/pipeline';
-import type { ScrapeSummary } from '../../src/workflows/scrape';
+import { healthCheckWorkflow } from '../../src/workflows/health-check';
+import { viralPipelineWorkflow } from '../../src/workflows/pipeline';
+import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
 import { startProcessEnv, type ProcessEnv } from '../helpers/process-env';
 import { makeTestPki, SERVER_NAME, type TestPki } from '../helpers/tls-certs';
 import { startTlsProxy, type TlsProxy } from '../helpers/tls-proxy';
@@ -105,11 +105,11 @@ describe('secrets never leak: histories, logs, metrics, error messages', () => {
     await upstream?.close();
   });
 
-  const run = <T>(workflowId: string, type: string, input: object) =>
-    t.client.workflow.execute(type, { taskQueue: t.taskQueue, workflowId, args: [input] }) as Promise<T>;
+  const run = <I, R>(workflowId: string, workflow: (input: I) => Promise<R>, input: I) =>
+    t.client.workflow.execute(workflow, { taskQueue: t.taskQueue, workflowId, args: [input] });
 
   test('after runs whose upstream calls fail with the token echoed back, no token appears anywhere', { timeout: 90_000 }, async () => {
-    const pipeline = await run<ViralPipelineResult>('secret-pipeline', 'viralPipelineWorkflow', {
+    const pipeline = await run('secret-pipeline', viralPipelineWorkflow, {
       accountIds: ['ok-0', 'ok-1', 'echo400-0', 'echojson-0'],
       experimentId: 'exp-echo',
       pageSize: 5,
@@ -134,9 +134,9 @@ describe('secrets never leak: histories, logs, metrics, error messages', () => {
     await bandit.signal(stopSignal);
     await bandit.result();
 
-    const retried = await run<ScrapeSummary>('secret-503', 'scrapeAccountsWorkflow', { accountIds: ['echo503-0'], retry: { initialInterval: '100ms', maximumAttempts: 2 } });
+    const retried = await run('secret-503', scrapeAccountsWorkflow, { accountIds: ['echo503-0'], retry: { initialInterval: '100ms', maximumAttempts: 2 } });
     assert.match(retried.failed[0]?.reason ?? '', /HTTP 503: overloaded; dropped request with Bearer \[redacted\]/);
-    const revoked = await run<ScrapeSummary>('secret-401', 'scrapeAccountsWorkflow', { accountIds: ['echo401-0', 'ok-2'] });
+    const revoked = await run('secret-401', scrapeAccountsWorkflow, { accountIds: ['echo401-0', 'ok-2'] });
     assert.match(revoked.failed[0]?.reason ?? '', /HTTP 401: .*credentials Bearer \[redacted\] revoked/);
 
     // The tokens were really in use: every upstream saw its own.
@@ -198,11 +198,11 @@ describe('connecting to a secured Temporal: TLS + mTLS end to end', () => {
     assert.match(worker.output(), new RegExp(`mTLS \\(client certificate ${pki.clientCert.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\), CA `));
     const session = await openTemporal({ env: { ...tlsEnv, VIRALFLOW_TASK_QUEUE: `${t.taskQueue}-tls` } });
     try {
-      const report = (await session.client.workflow.execute('healthCheckWorkflow', {
+      const report = await session.client.workflow.execute(healthCheckWorkflow, {
         taskQueue: session.taskQueue,
         workflowId: 'tls-health',
         args: [{ services: ['api'] }],
-      })) as HealthReport;
+      });
       assert.deepEqual(report.available, ['api']);
     } finally {
       await session.close();
