@@ -8,10 +8,11 @@ import { migrateSchema } from './migrate';
 import { createPostgresSink } from './postgres-sink';
 
 /*
- * Client: node-postgres (`pg`). Measured side by side with postgres.js on the same rows and the same
- * server (`npm run bench -- --quick store-ingest`), multi-row `INSERT … SELECT FROM unnest(…)` ran at
- * about the same rate in both, within the run-to-run noise, so the choice falls on the client
- * node-pg-migrate already runs on (one driver, one pool type, one set of error codes).
+ * Client: node-postgres (`pg`), chosen by measurement (`npm run bench -- store` writes the same rows
+ * through pg and postgres.js with the same `INSERT … SELECT FROM unnest(…)`, and through pg with COPY):
+ * at page-sized statements, what the scraper writes, the clients were within run-to-run noise of each
+ * other and COPY was no faster; at 1,000-row statements pg's median was ahead. pg is also the driver
+ * node-pg-migrate runs on, so the store has one driver, one pool and one set of error codes.
  */
 
 export interface PostgresStoreOptions {
@@ -113,6 +114,7 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
     });
 
   let migrated: Promise<MigrationReport> | undefined;
+  let closed: Promise<void> | undefined;
 
   const query = async <R extends unknown[]>(text: string, values: unknown[], doing: string): Promise<R[]> => {
     const { rows } = await op('read', doing, () => pool.query<R>({ text, values, rowMode: 'array' }));
@@ -268,9 +270,13 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
         }),
       ),
 
-    async close() {
-      unwatch?.();
-      await pool.end();
+    close() {
+      // Idempotent: a failed start-up and the normal shutdown path may both close the deps.
+      closed ??= (async () => {
+        unwatch?.();
+        await pool.end();
+      })();
+      return closed;
     },
   };
 }
