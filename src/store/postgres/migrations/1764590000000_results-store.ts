@@ -179,11 +179,12 @@ END $$;
 CREATE FUNCTION viralflow_discard_account(p_run text, p_account text, p_attempts integer[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+  -- The account's row first, as viralflow_complete_account takes it: one lock order, no deadlock between them.
+  DELETE FROM accounts WHERE run_key = p_run AND account_id = p_account;
   DELETE FROM staged_posts WHERE run_key = p_run AND account_id = p_account AND attempt = ANY (p_attempts);
   DELETE FROM staged_profiles WHERE run_key = p_run AND account_id = p_account AND attempt = ANY (p_attempts);
   DELETE FROM posts WHERE run_key = p_run AND account_id = p_account;
   DELETE FROM profiles WHERE run_key = p_run AND account_id = p_account;
-  DELETE FROM accounts WHERE run_key = p_run AND account_id = p_account;
 END $$;
 `);
 }
