@@ -114,6 +114,7 @@ export async function runWorker(
     print(
       `viralflow worker ${worker.options.identity} (${config.role}): namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
         `Temporal ${config.temporal.address} (${describeConnectionSecurity(config.temporal)}), ` +
+        `results store ${activityDeps.store.kind} ${activityDeps.store.location}, ` +
         `metrics ${metricsServer.url}` +
         (config.temporalMetricsPort > 0 ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics` : ''),
     );

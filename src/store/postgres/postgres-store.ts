@@ -8,10 +8,11 @@ import { migrateSchema } from './migrate';
 import { createPostgresSink } from './postgres-sink';
 
 /*
- * Client: node-postgres (`pg`). Measured side by side with postgres.js on the same rows and the same
- * server (`npm run bench -- --quick store-ingest`), multi-row `INSERT … SELECT FROM unnest(…)` ran at
- * about the same rate in both, within the run-to-run noise, so the choice falls on the client
- * node-pg-migrate already runs on (one driver, one pool type, one set of error codes).
+ * Client: node-postgres (`pg`), chosen by measurement (`npm run bench -- store` writes the same rows
+ * through pg and postgres.js with the same `INSERT … SELECT FROM unnest(…)`, and through pg with COPY):
+ * the two clients' rates were within run-to-run noise of each other, and COPY only pulls ahead for
+ * statements far larger than the page-sized appends the scraper makes. With speed a tie, pg wins on
+ * being the driver node-pg-migrate runs on: one driver, one pool and one set of error codes.
  */
 
 export interface PostgresStoreOptions {
@@ -21,6 +22,8 @@ export interface PostgresStoreOptions {
   poolMax?: number;
   /** How long to wait for a connection (new or from the pool) before failing. @default 10_000 */
   connectTimeoutMs?: number;
+  /** How long one statement may take before the attempt fails (a partitioned server must not hang an activity). @default 60_000 */
+  queryTimeoutMs?: number;
   metrics?: ViralflowMetrics;
   /** Where errors of idle pooled connections (a server restart, say) are reported. @default console.warn */
   log?: (message: string) => void;
@@ -66,6 +69,9 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
     connectionString: url,
     max: options.poolMax ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    query_timeout: options.queryTimeoutMs ?? 60_000,
+    // TCP keep-alive: a server that vanished without closing the connection is noticed, not waited on.
+    keepAlive: true,
     application_name: 'viralflow',
   });
   // An idle connection dropped by the server (restart, failover) must not crash the worker; the pool
@@ -113,6 +119,7 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
     });
 
   let migrated: Promise<MigrationReport> | undefined;
+  let closed: Promise<void> | undefined;
 
   const query = async <R extends unknown[]>(text: string, values: unknown[], doing: string): Promise<R[]> => {
     const { rows } = await op('read', doing, () => pool.query<R>({ text, values, rowMode: 'array' }));
@@ -268,9 +275,13 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
         }),
       ),
 
-    async close() {
-      unwatch?.();
-      await pool.end();
+    close() {
+      // Idempotent: a failed start-up and the normal shutdown path may both close the deps.
+      closed ??= (async () => {
+        unwatch?.();
+        await pool.end();
+      })();
+      return closed;
     },
   };
 }
