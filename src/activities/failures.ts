@@ -6,6 +6,8 @@ export const FailureType = {
   InvalidInput: 'InvalidInput',
   RateLimited: 'RateLimited',
   ForbiddenOrigin: 'ForbiddenOrigin',
+  /** A stage read other counts than the scrape recorded (src/sink/completeness.ts); never retried. */
+  IncompleteResults: 'IncompleteResults',
 } as const;
 
 /**

@@ -1,10 +1,14 @@
+import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
+import { completenessFailure } from '../sink/completeness';
+import { completeAccountIds, ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
 import type { ExtractPatternsInput, ExtractPatternsResult } from './engine';
 import { parseInput } from './validate';
 
 const runKey = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ . -').refine((k) => k !== '.' && k !== '..');
+
+const count = z.number().int().min(0).max(100_000_000);
 
 const input = z
   .object({
@@ -18,6 +22,11 @@ const input = z
     maxConcurrentBatches: z.number().int().min(1).max(32).optional(),
     /** Stop after this many posts (default: all). */
     maxPosts: z.number().int().min(1).max(10_000_000).optional(),
+    /**
+     * What the scrape recorded (its summary's `scraped` accounts and `posts`): reading other counts fails
+     * with IncompleteResults instead of answering for part of the run. Unchecked when not given.
+     */
+    expect: z.object({ accounts: count, posts: count }).strict().optional(),
   })
   .strict();
 
@@ -30,6 +39,8 @@ export interface PatternOutcome {
 
 export interface PatternsSummary {
   runKey: string;
+  /** Accounts with complete output read from the store, and their posts sent to the engine. */
+  accounts: number;
   posts: number;
   requests: number;
   cache: { l1Hits: number; l2Hits: number; misses: number };
@@ -54,8 +65,26 @@ export function createExtractPatternsFromSink(deps: {
   return async function extractPatternsFromSink(raw: ExtractFromSinkInput): Promise<PatternsSummary> {
     const params = parseInput(input, raw, 'extractPatternsFromSink');
     const ctx = Context.current();
+    const ref = ndjsonSinkRef(deps.dataDir, params.runKey);
+    const complete = await completeAccountIds(ref);
+    const wanted = params.accountIds && new Set(params.accountIds);
+    const accountIds = wanted ? complete.filter((id) => wanted.has(id)) : complete;
+    const check = (read: { accounts: number; posts?: number }) => {
+      if (!params.expect) return;
+      const failure = completenessFailure({
+        runKey: params.runKey,
+        expected: params.expect,
+        read,
+        reader: `the worker on ${hostname()} (pid ${process.pid}), from the NDJSON folder ${ref.dir},`,
+        maxPosts: params.maxPosts,
+      });
+      if (failure) throw failure;
+    };
+    // Missing accounts are known before any engine call: fail then, not after the engine has seen the rest.
+    if (params.maxPosts === undefined) check({ accounts: accountIds.length });
     const summary: PatternsSummary = {
       runKey: params.runKey,
+      accounts: accountIds.length,
       posts: 0,
       requests: 0,
       cache: { l1Hits: 0, l2Hits: 0, misses: 0 },
@@ -86,7 +115,7 @@ export function createExtractPatternsFromSink(deps: {
     };
 
     let items: ExtractPatternsInput['items'] = [];
-    for await (const post of readPosts(ndjsonSinkRef(deps.dataDir, params.runKey), params.accountIds)) {
+    for await (const post of readPosts(ref, accountIds)) {
       if (params.maxPosts !== undefined && summary.posts + items.length >= params.maxPosts) break;
       items.push({ id: `${post.accountId}/${post.id}`.slice(0, 128), text: post.text });
       if (items.length === params.chunkSize) {
@@ -95,6 +124,7 @@ export function createExtractPatternsFromSink(deps: {
       }
     }
     if (items.length) await round(items);
+    check({ accounts: summary.accounts, posts: summary.posts });
     summary.meanVirality = summary.posts ? viralitySum / summary.posts : 0;
     return summary;
   };

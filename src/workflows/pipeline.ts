@@ -17,6 +17,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { HealthReport } from '../activities/health';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
+import { completenessFailure, incompleteResultsCause, incompleteStage } from '../sink/completeness';
 import { banditWorkflow } from './bandit';
 import { banditWorkflowId, outcomeSignal } from './bandit-api';
 import { failureReason } from './failure-reason';
@@ -90,6 +91,10 @@ export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<
       // Bad input (a service that is not configured, an accounts file that is not there) ends the run:
       // the later stages would only run on the rest of the same mistake.
       if (isCancellation(err) || isInvalidInput(err)) throw err;
+      // A stage that read less than the scrape recorded ends the run too: a result over part of the
+      // data, reported as done, is the silent loss the guard exists to prevent.
+      const incomplete = incompleteResultsCause(err);
+      if (incomplete) throw incompleteStage(name, incomplete, err as Error);
       result.failures.push({ stage: name, reason: failureReason(err) });
       return null;
     }
@@ -143,10 +148,25 @@ export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<
       executeChild(extractPatternsWorkflow, {
         ...children,
         workflowId: `${workflowId}/patterns`,
-        args: [{ scrape: { runKey: scrape.runKey, successThreshold: input.successThreshold }, retry: input.retry }],
+        args: [
+          {
+            scrape: { runKey: scrape.runKey, successThreshold: input.successThreshold, expect: { accounts: scrape.scraped, posts: scrape.posts } },
+            retry: input.retry,
+          },
+        ],
       }),
     );
     patterns = run?.source === 'scrape' ? run.result : null;
+    if (patterns) {
+      // What the stage read, against what the scrape recorded in this history: the same on every worker.
+      const failure = completenessFailure({
+        runKey: scrape.runKey,
+        expected: { accounts: scrape.scraped, posts: scrape.posts },
+        read: { accounts: patterns.accounts, posts: patterns.posts },
+        reader: 'the patterns stage',
+      });
+      if (failure) throw incompleteStage('patterns', failure);
+    }
     result.patterns = patterns;
   }
 
