@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { completenessFailure } from '../sink/completeness';
-import { completeAccountIds, ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
+import type { ResultsStore } from '../store/types';
 import type { ExtractPatternsInput, ExtractPatternsResult } from './engine';
 import { parseInput } from './validate';
 
@@ -59,23 +59,23 @@ const TOP_POSTS = 10;
  * few kilobytes. A retry re-reads the sink, and rounds already answered come from the cache.
  */
 export function createExtractPatternsFromSink(deps: {
-  dataDir: string;
+  /** Reads the run's posts and records each post's outcome (post → top pattern, virality). */
+  store: Pick<ResultsStore, 'kind' | 'location' | 'completeAccounts' | 'readPosts' | 'writeOutcomes'>;
   extractPatterns: (input: ExtractPatternsInput) => Promise<ExtractPatternsResult>;
 }) {
   return async function extractPatternsFromSink(raw: ExtractFromSinkInput): Promise<PatternsSummary> {
     const params = parseInput(input, raw, 'extractPatternsFromSink');
     const ctx = Context.current();
-    const ref = ndjsonSinkRef(deps.dataDir, params.runKey);
-    const complete = await completeAccountIds(ref);
-    const wanted = params.accountIds && new Set(params.accountIds);
-    const accountIds = wanted ? complete.filter((id) => wanted.has(id)) : complete;
+    // Listed first and then read: the accounts counted are the accounts whose posts are read.
+    const accountIds = await deps.store.completeAccounts(params.runKey, params.accountIds);
+    const where = deps.store.kind === 'postgres' ? `the PostgreSQL store ${deps.store.location}` : `the NDJSON folder ${deps.store.location}`;
     const check = (read: { accounts: number; posts?: number }) => {
       if (!params.expect) return;
       const failure = completenessFailure({
         runKey: params.runKey,
         expected: params.expect,
         read,
-        reader: `the worker on ${hostname()} (pid ${process.pid}), from the NDJSON folder ${ref.dir},`,
+        reader: `the worker on ${hostname()} (pid ${process.pid}), reading ${where},`,
         maxPosts: params.maxPosts,
       });
       if (failure) throw failure;
@@ -95,8 +95,17 @@ export function createExtractPatternsFromSink(deps: {
     };
     let viralitySum = 0;
 
-    const round = async (items: ExtractPatternsInput['items']) => {
+    const round = async (items: ExtractPatternsInput['items'], keys: ReadonlyArray<{ accountId: string; postId: string }>) => {
       const r = await deps.extractPatterns({ items, maxConcurrentBatches: params.maxConcurrentBatches });
+      // Results come back in input order, so position i is the post keys[i] (ids may be cut to 128 characters).
+      await deps.store.writeOutcomes(
+        params.runKey,
+        r.results.map((result, i) => ({
+          ...keys[i]!,
+          virality: result.viralityScore,
+          ...(result.topPattern !== undefined && { topPattern: result.topPattern }),
+        })),
+      );
       summary.posts += r.items;
       summary.requests += r.requests;
       summary.cache.l1Hits += r.cache.l1Hits;
@@ -115,15 +124,18 @@ export function createExtractPatternsFromSink(deps: {
     };
 
     let items: ExtractPatternsInput['items'] = [];
-    for await (const post of readPosts(ref, accountIds)) {
+    let keys: Array<{ accountId: string; postId: string }> = [];
+    for await (const post of deps.store.readPosts(params.runKey, accountIds)) {
       if (params.maxPosts !== undefined && summary.posts + items.length >= params.maxPosts) break;
       items.push({ id: `${post.accountId}/${post.id}`.slice(0, 128), text: post.text });
+      keys.push({ accountId: post.accountId, postId: post.id });
       if (items.length === params.chunkSize) {
-        await round(items);
+        await round(items, keys);
         items = [];
+        keys = [];
       }
     }
-    if (items.length) await round(items);
+    if (items.length) await round(items, keys);
     check({ accounts: summary.accounts, posts: summary.posts });
     summary.meanVirality = summary.posts ? viralitySum / summary.posts : 0;
     return summary;

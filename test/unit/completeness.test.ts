@@ -87,7 +87,7 @@ describe('extractPatternsFromSink with expect', () => {
     const failure = await rejectsWith(
       call('extractPatternsFromSink', { runKey: 'half', expect: { accounts: 8, posts: 56 } }),
       'IncompleteResults',
-      /results of run half are incomplete: the scrape recorded 8 accounts with 56 posts, but the worker on .* \(pid \d+\), from the NDJSON folder .*half, found 4 accounts\./,
+      /results of run half are incomplete: the scrape recorded 8 accounts with 56 posts, but the worker on .* \(pid \d+\), reading the NDJSON folder .*, found 4 accounts\./,
       STORE_HINT,
     );
     assert.equal(failure.nonRetryable, true);
