@@ -34,7 +34,7 @@ type CollectMetricsResult = Awaited<ReturnType<Activities['collectMetrics']>>;
 export interface ViralPipelineInput
   extends Pick<
     ScrapeAccountsWorkflowInput,
-    'accountIds' | 'accountsFile' | 'batchSize' | 'maxConcurrentBatches' | 'chunkSize' | 'maxConcurrentChunks' | 'maxPostsPerAccount' | 'pageSize' | 'since'
+    'accountIds' | 'accountsFile' | 'accountList' | 'batchSize' | 'maxConcurrentBatches' | 'chunkSize' | 'maxConcurrentChunks' | 'maxPostsPerAccount' | 'pageSize' | 'since'
   > {
   /** The bandit experiment fed with the patterns' outcomes (default `viral-patterns`). */
   experimentId?: string;
@@ -119,6 +119,7 @@ export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<
           {
             accountIds: input.accountIds,
             accountsFile: input.accountsFile,
+            accountList: input.accountList,
             batchSize: input.batchSize,
             maxConcurrentBatches: input.maxConcurrentBatches,
             chunkSize: input.chunkSize,
@@ -209,7 +210,7 @@ export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<
 
 const WORKFLOW = 'viralPipelineWorkflow';
 const INPUT_KEYS = [
-  'accountIds', 'accountsFile', 'batchSize', 'maxConcurrentBatches', 'chunkSize', 'maxConcurrentChunks', 'maxPostsPerAccount',
+  'accountIds', 'accountsFile', 'accountList', 'batchSize', 'maxConcurrentBatches', 'chunkSize', 'maxConcurrentChunks', 'maxPostsPerAccount',
   'pageSize', 'since', 'experimentId', 'services', 'successThreshold', 'retry',
 ] as const;
 

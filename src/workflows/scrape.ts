@@ -25,8 +25,10 @@ export const MAX_LISTED_FAILURES = 1_000;
 export interface ScrapeAccountsWorkflowInput {
   /** Account IDs, inline… */
   accountIds?: string[];
-  /** …or a file under `<dataDir>/accounts/` with one ID per line (or a JSON array). */
+  /** …or a file under `<dataDir>/accounts/` with one ID per line (or a JSON array)… */
   accountsFile?: string;
+  /** …or a list in the results store, loaded with `viralflow accounts import <file> --name <list>`. */
+  accountList?: string;
   /** Accounts per scrapeAccounts activity (default 100, max 1000). */
   batchSize?: number;
   /** Activities in flight per chunk (default 4). */
@@ -93,7 +95,8 @@ export async function scrapeAccountsWorkflow(input: ScrapeAccountsWorkflowInput)
   if (!fromList) {
     // Page through the file one chunk at a time: only chunk-sized lists ever travel through this history.
     for (let offset = 0; ; offset += params.chunkSize) {
-      const page = await loadAccountIds({ file: input.accountsFile as string, offset, limit: params.chunkSize });
+      const source = input.accountList !== undefined ? { list: input.accountList } : { file: input.accountsFile as string };
+      const page = await loadAccountIds({ ...source, offset, limit: params.chunkSize });
       if (page.accountIds.length) chunkInputs.push(page.accountIds);
       if (page.done) break;
     }
@@ -205,7 +208,7 @@ function merge(runKey: string, parts: ScrapeSummary[], chunks: number): ScrapeSu
 
 /** Every field the scrape workflow reads; anything else is refused (a misspelt option would be silently ignored). */
 export const SCRAPE_INPUT_KEYS = [
-  'accountIds', 'accountsFile', 'batchSize', 'maxConcurrentBatches', 'chunkSize', 'maxConcurrentChunks',
+  'accountIds', 'accountsFile', 'accountList', 'batchSize', 'maxConcurrentBatches', 'chunkSize', 'maxConcurrentChunks',
   'maxPostsPerAccount', 'pageSize', 'since', 'runKey', 'retry',
 ] as const;
 
@@ -236,13 +239,13 @@ function validate(raw: unknown, workflow: string = WORKFLOW): ScrapeParams {
 
 /**
  * The account list and the scrape options, as the scrape workflow and the pipeline (before its first
- * stage) check them: exactly one of accountIds and accountsFile, IDs that are safe as a path segment and
+ * stage) check them: exactly one of accountIds, accountsFile and accountList, IDs that are safe as a path segment and
  * a file name, limits in range. Duplicates are allowed (dropped and counted in the result).
  */
 export function checkScrapeFields(workflow: string, input: InputObject): void {
   const hasList = input.accountIds !== undefined;
-  if (hasList === (input.accountsFile !== undefined)) {
-    throw invalidInput(workflow, 'accountIds', 'give exactly one of accountIds or accountsFile');
+  if ([input.accountIds, input.accountsFile, input.accountList].filter((v) => v !== undefined).length !== 1) {
+    throw invalidInput(workflow, 'accountIds', 'give exactly one of accountIds, accountsFile or accountList');
   }
   if (hasList) {
     const ids = input.accountIds;
@@ -255,6 +258,10 @@ export function checkScrapeFields(workflow: string, input: InputObject): void {
     const bad = ids.findIndex((id) => typeof id !== 'string' || !ACCOUNT_ID.test(id) || id === '.' || id === '..');
     if (bad >= 0) {
       throw invalidInput(workflow, `accountIds.${bad}`, `${JSON.stringify(ids[bad])?.slice(0, 80)} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`);
+    }
+  } else if (input.accountList !== undefined) {
+    if (typeof input.accountList !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.accountList) || ['.', '..'].includes(input.accountList)) {
+      throw invalidInput(workflow, 'accountList', 'must be the name of a list imported with viralflow accounts import (A-Z a-z 0-9 _ . -)');
     }
   } else if (typeof input.accountsFile !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.accountsFile) || ['.', '..'].includes(input.accountsFile)) {
     throw invalidInput(workflow, 'accountsFile', 'must be a file name under <dataDir>/accounts/ (A-Z a-z 0-9 _ . -)');
