@@ -187,6 +187,27 @@ export interface BenchResults {
   connections: number;
   operators: OperatorResult[];
   sampling?: SamplingResult;
+  store?: StoreResult;
   temporal?: TemporalResult;
   targets: TargetCheck[];
+}
+
+/** The results store suite (bench/suites/store.ts): posts per second, and CPU per 1,000 posts on each side. */
+export interface StoreRow {
+  label: string;
+  what: string;
+  /** Fastest repetition (other load only slows it); p50 beside it. */
+  postsPerSecond: number;
+  postsPerSecondP50: number;
+  clientCpuMsPer1kPosts: number;
+  serverCpuMsPer1kPosts: number;
+}
+
+export interface StoreResult {
+  accounts: number;
+  postsPerAccount: number;
+  pageSize: number;
+  writers: number;
+  reps: number;
+  rows: StoreRow[];
 }

@@ -69,7 +69,7 @@ describe('bad activity input is refused before any upstream call', () => {
     await refused('scrapeAccounts', { ...base, accountIds: ['a'], since: 'last week' }, /since: Invalid input/);
     await refused('scrapeAccounts', { ...base, accountIds: ['a'], baseUrl: 'http://evil.example' }, /Unrecognized key: "baseUrl"/);
     await refused('scrapeAccounts', { ...base, accountIds: 'a-1' }, /accountIds: Invalid input: expected array, received string/);
-    await refused('loadAccountIds', { file: '../../etc/passwd', offset: 0, limit: 10 }, /file: must be a file name of A-Z a-z 0-9 _ \. -/);
+    await refused('loadAccountIds', { file: '../../etc/passwd', offset: 0, limit: 10 }, /file: must be 1-128 characters of A-Z a-z 0-9 _ \. -/);
     await refused('loadAccountIds', { file: 'list.txt', offset: -1, limit: 10 }, /offset: Too small/);
   });
 

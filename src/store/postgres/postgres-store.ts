@@ -35,22 +35,19 @@ const READ_ROWS_PER_FETCH = 2_000;
 /** Rows per bulk write statement (outcomes, list entries): one array parameter per column. */
 const WRITE_ROWS_PER_STATEMENT = 10_000;
 
+/**
+ * Times are formatted by the server exactly as `Date#toISOString` would (UTC, milliseconds) and counts
+ * come as float8: the driver then hands over strings and numbers without building a Date or parsing
+ * a bigint per post. Rows come as arrays, in this column order.
+ */
 const POSTS_OF_ACCOUNTS = `
-SELECT p.account_id, p.post_id, p.created_at, p.text, p.likes, p.shares, p.comments, p.views
+SELECT p.account_id, p.post_id, to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), p.text,
+       p.likes::float8, p.shares::float8, p.comments::float8, p.views::float8
 FROM unnest($2::text[]) WITH ORDINALITY AS a(account_id, ord)
 JOIN posts p ON p.run_key = $1 AND p.account_id = a.account_id
 ORDER BY a.ord, p.seq`;
 
-interface PostRow {
-  account_id: string;
-  post_id: string;
-  created_at: Date;
-  text: string;
-  likes: string;
-  shares: string;
-  comments: string;
-  views: string;
-}
+type PostRow = [accountId: string, postId: string, createdAt: string, text: string, likes: number, shares: number, comments: number, views: number];
 
 export function createPostgresStore(options: PostgresStoreOptions): ResultsStore {
   const { url, metrics } = options;
@@ -113,19 +110,13 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
     const started = performance.now();
     const client = await op('read', 'connecting to read posts', () => pool.connect());
     let failed: Error | undefined;
-    const cursor = client.query(new Cursor<PostRow>(POSTS_OF_ACCOUNTS, [runKey, ids]));
+    const cursor = client.query(new Cursor<PostRow>(POSTS_OF_ACCOUNTS, [runKey, ids], { rowMode: 'array' }));
     try {
       for (;;) {
         const rows = await op('read', `reading posts of run ${runKey}`, () => cursor.read(READ_ROWS_PER_FETCH));
         if (!rows.length) break;
-        for (const r of rows) {
-          yield {
-            id: r.post_id,
-            accountId: r.account_id,
-            createdAt: r.created_at.toISOString(),
-            text: r.text,
-            metrics: { likes: Number(r.likes), shares: Number(r.shares), comments: Number(r.comments), views: Number(r.views) },
-          };
+        for (const [accountId, id, createdAt, text, likes, shares, comments, views] of rows) {
+          yield { id, accountId, createdAt, text, metrics: { likes, shares, comments, views } };
         }
       }
       await cursor.close();
