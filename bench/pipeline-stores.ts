@@ -9,7 +9,7 @@
  * Not part of `npm run bench`'s suites (it starts PostgreSQL and three worker processes, several minutes
  * on 2 cores): run it on its own, with nothing else loading the machine.
  *
- *   npm run build && node dist/bench/pipeline-stores.js [--runs 3] [--accounts 2000]
+ *   npm run build && node dist/bench/pipeline-stores.js [--runs 3] [--accounts 2000] [--only "postgres x3"]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +33,8 @@ const arg = (name: string, fallback: number) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const RUNS = arg('runs', 3);
+/** `--only "postgres x3"` runs one setup. */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const ACCOUNTS = arg('accounts', 2_000);
 
 /** `viralflow worker` as its own process; resolves once it printed its start-up line. */
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       { name: 'postgres x3', workers: 3, store: { VIRALFLOW_DATABASE_URL: databaseUrl } },
     ];
     for (const [s, setup] of setups.entries()) {
+      if (ONLY !== undefined && setup.name !== ONLY) continue;
       const taskQueue = `pipeline-stores-${s}`;
       const workers = await Promise.all(
         Array.from({ length: setup.workers }, () => {
@@ -109,7 +112,10 @@ async function main(): Promise<void> {
           })) as ViralPipelineResult;
           const ms = performance.now() - started;
           if (result.failures.length || result.patterns?.posts !== ACCOUNTS * POSTS_PER_ACCOUNT) {
-            throw new Error(`${setup.name}: ${JSON.stringify(result.failures)}, ${result.patterns?.posts} posts read`);
+            const reasons = [...new Set(result.scrape?.failed.map((f) => f.reason))].slice(0, 5);
+            throw new Error(
+              `${setup.name}: failures ${JSON.stringify(result.failures)}; scraped ${result.scrape?.scraped}, failed ${result.scrape?.failedTotal} (${reasons.join(' | ')}); ${result.patterns?.posts} posts read`,
+            );
           }
           if (run > 0) times.push(ms);
           console.error(`${setup.name} run ${run}${run ? '' : ' (warm-up)'}: ${Math.round(ms)} ms`);
