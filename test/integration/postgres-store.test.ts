@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/project-root';
 import { after, before, describe, test } from 'node:test';
 import { createMetrics } from '../../src/metrics/registry';
 import { ResultsStoreError, SchemaTooNewError } from '../../src/store/postgres/errors';
@@ -177,6 +180,28 @@ describe('PostgreSQL store: outcomes, account lists, purge', () => {
     assert.deepEqual(report, { post_outcomes: 1, posts: 3, profiles: 1, accounts: 2, staged_posts: 2, staged_profiles: 1 });
     assert.deepEqual(await collect(store.readPosts('purge-a')), []);
     assert.equal((await collect(store.readPosts('purge-b'))).length, 3);
+  });
+
+  test("the README's queries run against the schema and answer from a run's rows", async () => {
+    const runKey = 'readme-run';
+    const w = await store.sinkFor(runKey).open('acct-1', 1);
+    await w.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 3) });
+    await w.complete();
+    await store.writeOutcomes(runKey, [
+      { accountId: 'acct-1', postId: 'acct-1-p0', topPattern: 'hook', virality: 0.9 },
+      { accountId: 'acct-1', postId: 'acct-1-p1', virality: 0.1 },
+    ]);
+    const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Results store'), readme.indexOf('## Metrics'));
+    const sql = /```sql\n([\s\S]*?)```/.exec(section)?.[1];
+    assert.ok(sql, 'the Results store section has a SQL block');
+    const statements = sql.split(';').map((q) => q.trim()).filter((q) => q.replace(/--.*$/gm, '').trim());
+    assert.equal(statements.length, 3);
+    const answers = [];
+    for (const q of statements) answers.push(await db.admin(q.replaceAll("'R'", `'${runKey}'`).replaceAll("'X'", "'hook'")));
+    assert.deepEqual(answers[0]!.map((r) => r.post_id), ['acct-1-p0']);
+    assert.deepEqual(answers[1]!.map((r) => [r.pattern, Number(r.posts)]), [['hook', 1], ['none', 1]]);
+    assert.deepEqual(answers[2]!.map((r) => [r.account_id, r.posts]), [['acct-1', 3]]);
   });
 
   test('metrics: rows written by table, operation latency, pool connections', async () => {

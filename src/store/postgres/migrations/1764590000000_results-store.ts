@@ -128,6 +128,9 @@ BEGIN
     DELETE FROM staged_posts WHERE run_key = p_run AND account_id = p_account AND attempt = p_attempt;
     DELETE FROM staged_profiles WHERE run_key = p_run AND account_id = p_account AND attempt = p_attempt;
   END IF;
+  -- The 'scraping' state is advisory (progress for people): its commit need not wait for the WAL flush.
+  -- Losing it in a crash loses nothing: the staged rows are unlogged and checked again anyway.
+  PERFORM set_config('synchronous_commit', 'off', true);
   -- A complete account stays published (and readable) until an attempt publishes its replacement.
   INSERT INTO accounts (run_key, account_id, state, attempt) VALUES (p_run, p_account, 'scraping', p_attempt)
     ON CONFLICT (run_key, account_id) DO UPDATE SET attempt = EXCLUDED.attempt, updated_at = now()
