@@ -22,8 +22,8 @@ import type { WorkerProcess } from '../helpers/worker-process';
 
 const SEED = 7; // startProcessEnv's simulator seed
 const ACCOUNTS = 2_000;
-const POSTS = 20; // per account: two pages of 10, so an account is often mid-pagination when the kill lands
-const PAGE_SIZE = 10;
+const POSTS = 10; // per account: two pages of 5, so an account is often mid-pagination when the kill lands
+const PAGE_SIZE = 5;
 const WORKERS = 3;
 
 describe('three workers, no shared disk, one PostgreSQL results store', () => {

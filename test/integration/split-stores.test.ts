@@ -11,11 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
+import { EXIT } from '../../src/cli';
 import type { ExtractPatternsWorkflowResult } from '../../src/workflows/patterns';
 import type { ViralPipelineResult } from '../../src/workflows/pipeline';
 import type { ScrapeSummary } from '../../src/workflows/scrape';
 import { workflowFailure, workflowTaskFailures } from '../helpers/history-facts';
 import { startProcessEnv, type ProcessEnv } from '../helpers/process-env';
+import { viralflow } from '../helpers/viralflow-cli';
 import type { WorkerProcess } from '../helpers/worker-process';
 
 const ACCOUNTS = 200;
@@ -112,6 +114,15 @@ describe('split results stores (NDJSON, a data folder per worker): the guard fai
     assert.equal(failure?.type, 'IncompleteResults');
     assert.match(failure!.message, /the scrape recorded 20 accounts with 500 posts, but the worker on .* found 0 accounts\./);
     assert.match(failure!.message, STORE_HINT);
+    // What a user sees: `--wait` exits 1 with the reason on stderr.
+    const cli = await viralflow(
+      ['start', 'patterns', '--id', 'split-patterns-cli', '--input', JSON.stringify({ scrape: { runKey: scrape.runKey, expect } }), '--wait'],
+      { TEMPORAL_ADDRESS: t.server.address, VIRALFLOW_TASK_QUEUE: t.taskQueue },
+      60_000,
+    );
+    assert.equal(cli.code, EXIT.failed, cli.stderr);
+    assert.match(cli.stderr, /IncompleteResults|results of run split-scrape are incomplete/);
+    assert.match(cli.stderr, /VIRALFLOW_DATABASE_URL/);
     // Without the expectation the same read "succeeds" over nothing: what the guard is for.
     const blind = (await patterns('split-patterns-blind', {})) as ExtractPatternsWorkflowResult;
     assert.equal(blind.source === 'scrape' && blind.result.posts, 0);
