@@ -17,17 +17,7 @@ export interface PostgresSinkContext {
   rowsWritten(table: string, rows: number): void;
 }
 
-const APPEND = `
-WITH profile AS (
-  INSERT INTO staged_profiles (run_key, account_id, attempt, followers, following, post_count, engagement_rate)
-  SELECT $1, $2, $3, $5, $6, $7, $8 WHERE $5::bigint IS NOT NULL
-  ON CONFLICT DO NOTHING
-)
-INSERT INTO staged_posts (run_key, account_id, attempt, seq, post_id, created_at, text, likes, shares, comments, views)
-SELECT $1, $2, $3, $4::integer + s.ord::integer, s.post_id, s.created_at, s.text, s.likes, s.shares, s.comments, s.views
-FROM unnest($9::text[], $10::timestamptz[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])
-  WITH ORDINALITY AS s(post_id, created_at, text, likes, shares, comments, views, ord)
-ON CONFLICT DO NOTHING`;
+const APPEND = 'SELECT viralflow_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)';
 
 export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
   const { pool, ref, op } = ctx;
@@ -37,6 +27,8 @@ export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
 
     async open(accountId, attempt, resumeFrom) {
       if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
+      // A fresh start needs nothing from the database now: the first append opens it in the same round trip.
+      if (!resumeFrom || resumeFrom.bytes <= 0) return accountWriter(ctx, accountId, attempt, 0, undefined, true);
       const units = await op('open', `opening account ${accountId}`, async () => {
         const { rows } = await pool.query<{ units: number }>('SELECT viralflow_open_account($1, $2, $3, $4, $5) AS units', [
           run,
@@ -47,7 +39,7 @@ export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
         ]);
         return rows[0]?.units ?? 0;
       });
-      return accountWriter(ctx, accountId, attempt, units, units > 0 && resumeFrom && resumeFrom.attempt !== attempt ? resumeFrom.attempt : undefined);
+      return accountWriter(ctx, accountId, attempt, units, units > 0 && resumeFrom.attempt !== attempt ? resumeFrom.attempt : undefined, false);
     },
 
     isComplete: (accountId) =>
@@ -74,11 +66,26 @@ export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
   };
 }
 
-function accountWriter(ctx: PostgresSinkContext, accountId: string, attempt: number, start: number, source: number | undefined): AccountWriter {
+function accountWriter(
+  ctx: PostgresSinkContext,
+  accountId: string,
+  attempt: number,
+  start: number,
+  source: number | undefined,
+  /** Opened without a checkpoint and not yet written: the first statement must clear and register the account. */
+  fresh: boolean,
+): AccountWriter {
   const { pool, op } = ctx;
   const run = ctx.ref.runKey;
   let units = start;
   let open = true;
+  let unopened = fresh;
+  const openNow = async () => {
+    await op('open', `opening account ${accountId}`, () =>
+      pool.query('SELECT viralflow_open_account($1, $2, $3, NULL, 0)', [run, accountId, attempt]),
+    );
+    unopened = false;
+  };
   const ensureOpen = () => {
     if (!open) throw new Error(`output of account ${accountId} (attempt ${attempt}) is closed`);
   };
@@ -96,7 +103,8 @@ function accountWriter(ctx: PostgresSinkContext, accountId: string, attempt: num
           run,
           accountId,
           attempt,
-          first - 1,
+          unopened,
+          first,
           profile?.followers ?? null,
           profile?.following ?? null,
           profile?.postCount ?? null,
@@ -110,6 +118,7 @@ function accountWriter(ctx: PostgresSinkContext, accountId: string, attempt: num
           posts.map((p) => p.metrics.views),
         ]),
       );
+      unopened = false;
       if (profile) ctx.rowsWritten('staged_profiles', 1);
       ctx.rowsWritten('staged_posts', posts.length);
       units = first + posts.length;
@@ -118,6 +127,7 @@ function accountWriter(ctx: PostgresSinkContext, accountId: string, attempt: num
 
     async complete() {
       ensureOpen();
+      if (unopened) await openNow(); // nothing appended: clear any stale rows of this attempt first
       const published = await op('complete', `publishing account ${accountId}`, async () => {
         const { rows } = await pool.query<{ n: number }>('SELECT viralflow_complete_account($1, $2, $3, $4, $5) AS n', [
           run,

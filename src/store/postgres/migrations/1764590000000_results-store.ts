@@ -138,6 +138,30 @@ BEGIN
   RETURN units;
 END $$;
 
+-- Appends a page to an attempt's staged rows: the profile (first page only) and posts numbered from
+-- p_first_seq. With p_fresh (the first page of an account opened without a checkpoint) it first does
+-- what viralflow_open_account does for a fresh start, saving the scraper a round trip per account.
+CREATE FUNCTION viralflow_append(
+  p_run text, p_account text, p_attempt integer, p_fresh boolean, p_first_seq integer,
+  p_followers bigint, p_following bigint, p_post_count bigint, p_engagement_rate double precision,
+  p_post_ids text[], p_created_at timestamptz[], p_texts text[], p_likes bigint[], p_shares bigint[], p_comments bigint[], p_views bigint[]
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_fresh THEN
+    PERFORM viralflow_open_account(p_run, p_account, p_attempt, NULL, 0);
+  END IF;
+  IF p_followers IS NOT NULL THEN
+    INSERT INTO staged_profiles (run_key, account_id, attempt, followers, following, post_count, engagement_rate)
+      VALUES (p_run, p_account, p_attempt, p_followers, p_following, p_post_count, p_engagement_rate)
+      ON CONFLICT DO NOTHING;
+  END IF;
+  INSERT INTO staged_posts (run_key, account_id, attempt, seq, post_id, created_at, text, likes, shares, comments, views)
+    SELECT p_run, p_account, p_attempt, p_first_seq + s.ord::integer - 1, s.post_id, s.created_at, s.text, s.likes, s.shares, s.comments, s.views
+    FROM unnest(p_post_ids, p_created_at, p_texts, p_likes, p_shares, p_comments, p_views)
+      WITH ORDINALITY AS s(post_id, created_at, text, likes, shares, comments, views, ord)
+    ON CONFLICT DO NOTHING;
+END $$;
+
 -- Publishes an attempt's staged output in one transaction: readers see the whole account or none of it.
 -- Refuses (SQLSTATE VF001) when the staged rows are not the units the writer counted, e.g. after a
 -- server crash emptied the unlogged staging tables mid-attempt.
@@ -179,11 +203,12 @@ END $$;
 CREATE FUNCTION viralflow_discard_account(p_run text, p_account text, p_attempts integer[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+  -- The account's row first, as viralflow_complete_account takes it: one lock order, no deadlock between them.
+  DELETE FROM accounts WHERE run_key = p_run AND account_id = p_account;
   DELETE FROM staged_posts WHERE run_key = p_run AND account_id = p_account AND attempt = ANY (p_attempts);
   DELETE FROM staged_profiles WHERE run_key = p_run AND account_id = p_account AND attempt = ANY (p_attempts);
   DELETE FROM posts WHERE run_key = p_run AND account_id = p_account;
   DELETE FROM profiles WHERE run_key = p_run AND account_id = p_account;
-  DELETE FROM accounts WHERE run_key = p_run AND account_id = p_account;
 END $$;
 `);
 }
@@ -191,6 +216,7 @@ END $$;
 export function down(pgm: MigrationBuilder): void {
   pgm.sql(`
 DROP FUNCTION viralflow_discard_account(text, text, integer[]);
+DROP FUNCTION viralflow_append(text, text, integer, boolean, integer, bigint, bigint, bigint, double precision, text[], timestamptz[], text[], bigint[], bigint[], bigint[], bigint[]);
 DROP FUNCTION viralflow_complete_account(text, text, integer, integer, integer);
 DROP FUNCTION viralflow_open_account(text, text, integer, integer, integer);
 DROP TABLE staged_posts, staged_profiles, account_list_entries, account_lists, post_outcomes, posts, profiles, accounts;
