@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { Context } from '@temporalio/activity';
+import { completenessFailure } from '../contracts/completeness';
 import { extractFromSinkInput, type ExtractFromSinkInput } from '../contracts/patterns';
 import type { ResultsStore } from '../store/types';
 import type { ExtractPatternsInput, ExtractPatternsResult } from './engine';
@@ -13,6 +15,8 @@ export interface PatternOutcome {
 
 export interface PatternsSummary {
   runKey: string;
+  /** Accounts with complete output read from the store, and their posts sent to the engine. */
+  accounts: number;
   posts: number;
   requests: number;
   cache: { l1Hits: number; l2Hits: number; misses: number };
@@ -32,14 +36,32 @@ const TOP_POSTS = 10;
  */
 export function createExtractPatternsFromSink(deps: {
   /** Reads the run's posts and records each post's outcome (post → top pattern, virality). */
-  store: Pick<ResultsStore, 'readPosts' | 'writeOutcomes'>;
+  store: Pick<ResultsStore, 'kind' | 'location' | 'completeAccounts' | 'readPosts' | 'writeOutcomes'>;
   extractPatterns: (input: ExtractPatternsInput) => Promise<ExtractPatternsResult>;
 }) {
   return async function extractPatternsFromSink(raw: ExtractFromSinkInput): Promise<PatternsSummary> {
     const params = parseInput(extractFromSinkInput, raw, 'extractPatternsFromSink');
     const ctx = Context.current();
+    // Listed first and then read: the accounts counted are the accounts whose posts are read.
+    const accountIds = await deps.store.completeAccounts(params.runKey, params.accountIds);
+    const where =
+      deps.store.kind === 'postgres' ? `the PostgreSQL store ${deps.store.location}` : `the NDJSON folder ${deps.store.location}`;
+    const check = (read: { accounts: number; posts?: number }) => {
+      if (!params.expect) return;
+      const failure = completenessFailure({
+        runKey: params.runKey,
+        expected: params.expect,
+        read,
+        reader: `the worker on ${hostname()} (pid ${process.pid}), reading ${where},`,
+        maxPosts: params.maxPosts,
+      });
+      if (failure) throw failure;
+    };
+    // Missing accounts are known before any engine call: fail then, not after the engine has seen the rest.
+    if (params.maxPosts === undefined) check({ accounts: accountIds.length });
     const summary: PatternsSummary = {
       runKey: params.runKey,
+      accounts: accountIds.length,
       posts: 0,
       requests: 0,
       cache: { l1Hits: 0, l2Hits: 0, misses: 0 },
@@ -80,7 +102,7 @@ export function createExtractPatternsFromSink(deps: {
 
     let items: ExtractPatternsInput['items'] = [];
     let keys: Array<{ accountId: string; postId: string }> = [];
-    for await (const post of deps.store.readPosts(params.runKey, params.accountIds)) {
+    for await (const post of deps.store.readPosts(params.runKey, accountIds)) {
       if (params.maxPosts !== undefined && summary.posts + items.length >= params.maxPosts) break;
       items.push({ id: `${post.accountId}/${post.id}`.slice(0, 128), text: post.text });
       keys.push({ accountId: post.accountId, postId: post.id });
@@ -91,6 +113,7 @@ export function createExtractPatternsFromSink(deps: {
       }
     }
     if (items.length) await round(items, keys);
+    check({ accounts: summary.accounts, posts: summary.posts });
     summary.meanVirality = summary.posts ? viralitySum / summary.posts : 0;
     return summary;
   };

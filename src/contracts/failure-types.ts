@@ -15,6 +15,8 @@ export const FailureType = {
   MalformedResponse: 'MalformedResponseError',
   /** The bandit has no variants to weigh yet. */
   NoVariants: 'NoVariants',
+  /** A stage read other counts than the scrape recorded (contracts/completeness.ts): never retried. */
+  IncompleteResults: 'IncompleteResults',
   /** Every metrics source failed and not all of them were rate limits: retry the whole collection. */
   MetricsUnavailable: 'MetricsUnavailable',
 } as const;

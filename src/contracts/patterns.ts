@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describeValue } from './describe-value';
 import { withExactlyOne } from './exactly-one';
 import { jsonObject } from './json-object';
+import { resultCounts } from './completeness';
 import { accountId, runKey, variantName } from './names';
 import { retryOverride } from './retry';
 import { MAX_INLINE_ACCOUNTS } from './scrape';
@@ -40,22 +41,31 @@ export const extractFromSinkInput = jsonObject({
   maxConcurrentBatches: maxConcurrentBatches.optional(),
   /** Stop after this many posts (default: all). */
   maxPosts: z.number().int().min(1).max(10_000_000).optional(),
+  /**
+   * What the scrape recorded (its summary's `scraped` accounts and `posts`): reading other counts fails
+   * with IncompleteResults instead of answering for part of the run. Unchecked when not given.
+   */
+  expect: resultCounts.optional(),
 });
 export type ExtractFromSinkInput = z.input<typeof extractFromSinkInput>;
 
-const { runKey: scrapeRunKey, accountIds, successThreshold: threshold, maxPosts } = extractFromSinkInput.shape;
+const { runKey: scrapeRunKey, accountIds, successThreshold: threshold, maxPosts, expect } = extractFromSinkInput.shape;
 
 /** The patterns workflow: exactly one of `items` and `scrape`. */
 export const extractPatternsWorkflowInput = withExactlyOne(
   jsonObject({
     /** Content to analyse directly (up to 10,000 items)… */
     items: extractPatternsInput.shape.items.optional(),
-    /** …or the posts of a scrape run, read from its sink. */
+    /**
+     * …or the posts of a scrape run, read from its sink. `expect` states what the scrape recorded:
+     * reading anything else fails the run with IncompleteResults.
+     */
     scrape: jsonObject({
       runKey: scrapeRunKey,
       accountIds,
       successThreshold: threshold.unwrap().optional(),
       maxPosts,
+      expect,
     }).optional(),
     maxConcurrentBatches: maxConcurrentBatches.optional(),
     retry: retryOverride.optional(),

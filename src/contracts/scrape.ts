@@ -12,6 +12,7 @@ export const MAX_INLINE_ACCOUNTS = 100_000;
 export const MAX_BATCH = 1_000;
 
 const accountList = 'must be a non-empty array of account IDs';
+const listName = 'must be the name of a list imported with viralflow accounts import (A-Z a-z 0-9 _ . -)';
 
 /** A date (2025-01-31) or a date-time with a zone (2025-01-31T12:00:00Z, …+02:00): older posts are not wanted. */
 export const since = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
@@ -42,8 +43,13 @@ export const accountSourceFields = {
         `has ${(i.input as unknown[]).length} IDs; more than ${MAX_INLINE_ACCOUNTS} must come from accountsFile`,
     })
     .optional(),
-  /** …or a file under `<dataDir>/accounts/` with one ID per line (or a JSON array). */
+  /** …or a file under `<dataDir>/accounts/` with one ID per line (or a JSON array)… */
   accountsFile: accountsFileName.optional(),
+  /** …or a list in the results store, loaded with `viralflow accounts import <file> --name <list>`. */
+  accountList: z
+    .string({ error: listName })
+    .refine((v) => accountListName.safeParse(v).success, { error: listName })
+    .optional(),
 };
 const ACCOUNT_SOURCES = Object.keys(accountSourceFields);
 

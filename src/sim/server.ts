@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { engineResult, metricsJson, prometheusText, serviceHealth, socialPosts, socialProfile } from './data';
 import { isKnobKey, parseKnobs, parseQueryKnobs, planRequest, resolveKnobs, takeToken, type BodyFault, type TokenBucket } from './knobs';
 import { rngFor } from './random';
+import { createServedPosts } from './served-posts';
 import type { EngineItem, Knobs, PublishedWeights, RouteKey, SimConfig, SimStats } from './types';
 
 export interface Simulator {
@@ -51,6 +52,8 @@ interface Answer {
   format: Format;
   payload: Buffer;
   headers?: Record<string, string>;
+  /** A page of posts: counted as served once it has been written whole (see ServedPosts). */
+  posts?: { accountId: string; offset: number; count: number };
 }
 
 interface RequestContext {
@@ -92,6 +95,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
   let stats = emptyStats();
   /** Rate-limit buckets by name (`limitBucket`, or the route key). */
   let buckets = new Map<string, TokenBucket>();
+  let servedPosts = createServedPosts();
   const lifetime = new AbortController();
 
   const routes = createRoutes({
@@ -131,7 +135,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
 
   const serveAdmin = async (req: IncomingMessage, path: string): Promise<Answer> => {
     const route = `${req.method ?? ''} ${path}`;
-    if (route === 'GET /_sim/stats') return json(200, stats);
+    if (route === 'GET /_sim/stats') return json(200, currentStats());
     if (route === 'POST /_sim/reset') {
       reset();
       return json(200, { ok: true });
@@ -234,6 +238,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     const bodyFault = answer.status >= 200 && answer.status < 300 ? plan.bodyFault : undefined;
     record(def.route, answer.status);
     await writeAnswer(res, answer, bodyFault, plan.slowBodyMs, signal);
+    if (answer.posts && answer.status === 200 && !bodyFault) servedPosts.add(answer.posts.accountId, answer.posts.offset, answer.posts.count);
   };
 
   const server = createServer({ headersTimeout: 66_000 }, (req, res) => {
@@ -271,6 +276,11 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     stormCounts = new Map();
     buckets = new Map();
     stats = emptyStats();
+    servedPosts = createServedPosts();
+  }
+
+  function currentStats(): SimStats {
+    return { ...structuredClone(stats), posts: servedPosts.counts() };
   }
 
   let closing: Promise<void> | undefined;
@@ -281,7 +291,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     })),
     // A wildcard bind is still reached through loopback from this process.
     url: `http://${!config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
-    stats: () => structuredClone(stats),
+    stats: currentStats,
     setKnobs,
     reset,
     close() {
@@ -296,7 +306,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
 }
 
 function emptyStats(): SimStats {
-  return { connections: 0, requests: 0, routes: {} };
+  return { connections: 0, requests: 0, routes: {}, posts: { served: 0, distinct: 0 } };
 }
 
 /** Programmer-supplied knobs (config, setKnobs) fail loudly rather than being half-applied. */
@@ -347,11 +357,11 @@ function createRoutes(world: World): RouteDef[] {
         const offset = cursor === null || cursor === '' ? 0 : decodeCursor(cursor);
         if (offset === undefined || offset > total) return jsonError(400, 'invalid cursor');
         const next = offset + limit;
-        return json(200, {
-          accountId: id,
-          posts: socialPosts(world.seed, id, offset, limit, total),
-          nextCursor: next < total ? encodeCursor(next) : null,
-        });
+        const posts = socialPosts(world.seed, id, offset, limit, total);
+        return {
+          ...json(200, { accountId: id, posts, nextCursor: next < total ? encodeCursor(next) : null }),
+          posts: { accountId: id, offset, count: posts.length },
+        };
       },
     },
     {

@@ -179,4 +179,6 @@ export interface SimStats {
   connections: number;
   requests: number;
   routes: Partial<Record<string, RouteStats>>;
+  /** Posts in social API pages written whole with a 200: every copy (`served`) and each post once (`distinct`). */
+  posts: { served: number; distinct: number };
 }

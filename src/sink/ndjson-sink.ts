@@ -217,6 +217,11 @@ function parseLine<S extends z.ZodType>(file: string, line: number, text: string
   });
 }
 
+/** Accounts of a run with complete output, sorted by ID (none when the run's folder is not there). */
+export function completeAccountIds(ref: NdjsonSinkRef): Promise<string[]> {
+  return completeAccounts(resolve(ref.dir));
+}
+
 async function completeAccounts(dir: string): Promise<string[]> {
   try {
     const names = await readdir(dir);

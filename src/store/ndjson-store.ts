@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { createNdjsonSink, ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
+import { completeAccountIds, createNdjsonSink, ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
 import { SinkPathError } from '../sink/types';
 import { AccountListFormatError, accountId, storeName } from './account-ids';
 import { AccountListNotFoundError, type ResultsStore } from './types';
@@ -31,6 +31,12 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
     migrate: async () => ({ applied: [], version: 0 }),
     sinkFor: (runKey) => createNdjsonSink(root, runKey),
     readPosts: (runKey, accountIds) => readPosts(ndjsonSinkRef(root, runKey), accountIds),
+
+    async completeAccounts(runKey, accountIds) {
+      const complete = await completeAccountIds(ndjsonSinkRef(root, runKey));
+      const wanted = accountIds && new Set(accountIds);
+      return wanted ? complete.filter((id) => wanted.has(id)) : complete;
+    },
 
     async writeOutcomes(runKey, outcomes) {
       if (!outcomes.length) return;

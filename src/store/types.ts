@@ -20,6 +20,11 @@ export interface ResultsStore {
    * order they were written.
    */
   readPosts(runKey: string, accountIds?: readonly string[]): AsyncIterable<ScrapedPost>;
+  /**
+   * The run's accounts with complete output, sorted by ID (only those among `accountIds` when given):
+   * what a reader counts against the scrape's summary (the completeness guard), zero-post accounts included.
+   */
+  completeAccounts(runKey: string, accountIds?: readonly string[]): Promise<string[]>;
   /** Records the patterns stage's verdict per post; writing the same post again replaces it. */
   writeOutcomes(runKey: string, outcomes: readonly PostOutcome[]): Promise<void>;
   /** Stores a named account list, replacing any list of that name in one step; answers its length. */

@@ -2,6 +2,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ExtractPatternsResult } from '../activities/engine';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
+import { completenessFailure } from '../contracts/completeness';
 import { extractPatternsWorkflowInput, type ExtractPatternsWorkflowInput } from '../contracts/patterns';
 import { parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
@@ -23,8 +24,17 @@ export async function extractPatternsWorkflow(
   }
   const { extractPatternsFromSink } = proxyActivities<Activities>(withRetry(activityPolicies.extractPatternsFromSink, input.retry));
   const scrape = input.scrape!;
-  return {
-    source: 'scrape',
-    result: await extractPatternsFromSink({ ...scrape, maxConcurrentBatches: input.maxConcurrentBatches }),
-  };
+  const result = await extractPatternsFromSink({ ...scrape, maxConcurrentBatches: input.maxConcurrentBatches });
+  // The activity checks too; checking its answer here as well holds on a worker whose activity does not.
+  if (scrape.expect) {
+    const failure = completenessFailure({
+      runKey: scrape.runKey,
+      expected: scrape.expect,
+      read: { accounts: result.accounts, posts: result.posts },
+      reader: 'extractPatternsFromSink',
+      maxPosts: scrape.maxPosts,
+    });
+    if (failure) throw failure;
+  }
+  return { source: 'scrape', result };
 }

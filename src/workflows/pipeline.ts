@@ -18,6 +18,7 @@ import type { HealthReport } from '../activities/health';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
 import { banditWorkflow } from './bandit';
 import { banditWorkflowId, outcomeSignal } from './bandit-api';
+import { completenessFailure, incompleteResultsCause, incompleteStage } from '../contracts/completeness';
 import { runKeyFor } from '../contracts/names';
 import { DEFAULT_EXPERIMENT_ID, viralPipelineInput, type ViralPipelineInput } from '../contracts/pipeline';
 import { SCRAPE_FIELD_NAMES } from '../contracts/scrape';
@@ -80,6 +81,10 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       // Bad input (a service that is not configured, an accounts file that is not there) ends the run:
       // the later stages would only run on the rest of the same mistake.
       if (isCancellation(err) || isInvalidInput(err)) throw err;
+      // A stage that read less than the scrape recorded ends the run too: a result over part of the
+      // data, reported as done, is the silent loss the guard exists to prevent.
+      const incomplete = incompleteResultsCause(err);
+      if (incomplete) throw incompleteStage(name, incomplete, err as Error);
       result.failures.push({ stage: name, reason: failureReason(err) });
       return null;
     }
@@ -119,10 +124,30 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       executeChild(extractPatternsWorkflow, {
         ...children,
         workflowId: `${workflowId}/patterns`,
-        args: [{ scrape: { runKey: scrape.runKey, successThreshold: input.successThreshold }, retry: input.retry }],
+        args: [
+          {
+            scrape: {
+              runKey: scrape.runKey,
+              successThreshold: input.successThreshold,
+              expect: { accounts: scrape.scraped, posts: scrape.posts },
+            },
+            retry: input.retry,
+          },
+        ],
       }),
     );
     patterns = run?.source === 'scrape' ? run.result : null;
+    if (patterns) {
+      // What the stage read, against what the scrape recorded in this history: the same on every worker.
+      const failure = completenessFailure({
+        runKey: scrape.runKey,
+        expected: { accounts: scrape.scraped, posts: scrape.posts },
+        // A summary from before the guard has no account count (a run in flight across the upgrade): posts only.
+        read: { accounts: patterns.accounts ?? scrape.scraped, posts: patterns.posts },
+        reader: 'the patterns stage',
+      });
+      if (failure) throw incompleteStage('patterns', failure);
+    }
     result.patterns = patterns;
   }
 

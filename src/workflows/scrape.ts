@@ -69,9 +69,10 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
   const { loadAccountIds } = proxyActivities<Activities>(activityPolicies.loadAccountIds);
   const chunkInputs: string[][] = fromList ? chunk(unique, params.chunkSize) : [];
   if (!fromList) {
-    // Page through the file one chunk at a time: only chunk-sized lists ever travel through this history.
+    // Page through the list one chunk at a time: only chunk-sized lists ever travel through this history.
+    const source = input.accountList !== undefined ? { list: input.accountList } : { file: input.accountsFile as string };
     for (let offset = 0; ; offset += params.chunkSize) {
-      const page = await loadAccountIds({ file: input.accountsFile as string, offset, limit: params.chunkSize });
+      const page = await loadAccountIds({ ...source, offset, limit: params.chunkSize });
       if (page.accountIds.length) chunkInputs.push(page.accountIds);
       if (page.done) break;
     }
@@ -99,7 +100,7 @@ type ScrapeParams = ReturnType<typeof withDefaults>;
 
 /** The settings without the account source, the contract's `@default`s filled in: what each chunk receives. */
 function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
-  const { accountIds: _ids, accountsFile: _file, ...settings } = input;
+  const { accountIds: _ids, accountsFile: _file, accountList: _list, ...settings } = input;
   return {
     ...settings,
     batchSize: input.batchSize ?? 100,

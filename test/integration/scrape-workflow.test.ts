@@ -106,6 +106,8 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
       [{ accountIds: ['ok', '../etc'] }, /accountIds\.1/],
       [{ accountIds: ['a'], maxPostsPerAccount: -1 }, /maxPostsPerAccount/],
       [{ accountIds: ['a'], accountsFile: 'x' }, /exactly one/],
+      [{ accountsFile: 'x', accountList: 'x' }, /exactly one of accountIds, accountsFile or accountList/],
+      [{ accountList: '../lists/x' }, /accountList: must be the name of a list imported with viralflow accounts import/],
     ] as const) {
       await assert.rejects(run(`scrape-bad-${String(field)}`, input), (err: unknown) => {
         assert.ok(err instanceof WorkflowFailedError);
@@ -115,5 +117,14 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
         return true;
       });
     }
+    // A list that was never imported: the loading activity says so (not retried), and the run fails with it.
+    await assert.rejects(run('scrape-bad-no-list', { accountList: 'never-imported' }), (err: unknown) => {
+      assert.ok(err instanceof WorkflowFailedError);
+      const root = err.cause?.cause;
+      assert.ok(root instanceof ApplicationFailure, String(err.cause));
+      assert.equal(root.type, 'InvalidInput');
+      assert.match(root.message, /no account list named "never-imported" in the results store \(load it with: viralflow accounts import <file> --name never-imported\)/);
+      return true;
+    });
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Secrets: upstream tokens (from the environment and from a *_FILE) and a Temporal API key given to a
- * worker process must never show up in workflow histories, the worker's logs, its metrics (ours and the
+ * Secrets: upstream tokens (from the environment and from a *_FILE), a Temporal API key and the results
+ * store's database password (from VIRALFLOW_DATABASE_PASSWORD_FILE, and in a URL) given to a worker process must never show up in workflow histories, the worker's logs, its metrics (ours and the
  * SDK's), or error messages, even when an upstream echoes the token back in an error body. And the
  * connection to Temporal can be secured: TLS + mTLS end to end, through a TLS-terminating front for the
  * dev server (which has no TLS of its own), for the client library, the CLI and a worker process.
@@ -22,6 +22,7 @@ import { banditWorkflowId, publishNowUpdate, stopSignal } from '../../src/workfl
 import { healthCheckWorkflow } from '../../src/workflows/health-check';
 import { viralPipelineWorkflow } from '../../src/workflows/pipeline';
 import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
+import { startTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { startProcessEnv, type ProcessEnv } from '../helpers/process-env';
 import { makeTestPki, SERVER_NAME, type TestPki } from '../helpers/tls-certs';
 import { startTlsProxy, type TlsProxy } from '../helpers/tls-proxy';
@@ -76,13 +77,28 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 
 describe('secrets never leak: histories, logs, metrics, error messages', () => {
   let t: ProcessEnv;
+  let db: TestDatabase;
   let upstream: Awaited<ReturnType<typeof startEchoingUpstream>>;
   let worker: WorkerProcess;
+  let refusedWorkerOutput = '';
   let sdkMetricsPort: number;
-  const tokens = { social: distinct('SOCIAL'), engine: distinct('ENGINE'), experiments: distinct('EXPERIMENTS'), temporalApiKey: distinct('APIKEY') };
+  const tokens = {
+    social: distinct('SOCIAL'),
+    engine: distinct('ENGINE'),
+    experiments: distinct('EXPERIMENTS'),
+    temporalApiKey: distinct('APIKEY'),
+    databasePassword: distinct('DBPASSWORD'),
+    wrongDatabasePassword: distinct('WRONGDBPW'),
+  };
 
   before(async () => {
     t = await startProcessEnv({ sim: { seed: 3, postsPerAccount: 10 } });
+    // The results store on a real PostgreSQL, its role's password a secret like the tokens.
+    db = await startTestDatabase();
+    await db.admin(`ALTER ROLE ${db.role} PASSWORD '${tokens.databasePassword}'`, [], 'postgres');
+    const databasePasswordFile = join(t.dataDir, 'db-password');
+    writeFileSync(databasePasswordFile, `${tokens.databasePassword}\n`, { mode: 0o600 });
+    const databaseUrl = `postgres://${db.role}@${db.pg.host}:${db.pg.port}/viralflow`;
     upstream = await startEchoingUpstream(t.sim.url);
     const engineTokenFile = join(t.dataDir, 'engine-token');
     writeFileSync(engineTokenFile, `${tokens.engine}\n`, { mode: 0o600 });
@@ -98,10 +114,23 @@ describe('secrets never leak: histories, logs, metrics, error messages', () => {
       TEMPORAL_API_KEY: tokens.temporalApiKey,
       TEMPORAL_TLS: 'false',
       TEMPORAL_METRICS_PORT: String(sdkMetricsPort),
+      VIRALFLOW_DATABASE_URL: databaseUrl,
+      VIRALFLOW_DATABASE_PASSWORD_FILE: databasePasswordFile,
     });
+    // A worker given a wrong password inside the URL: it must refuse to start without echoing it.
+    await assert.rejects(
+      t.startWorker({ VIRALFLOW_DATABASE_URL: `postgres://${db.role}:${tokens.wrongDatabasePassword}@${db.pg.host}:${db.pg.port}/viralflow` }),
+      (err: unknown) => {
+        refusedWorkerOutput = err instanceof Error ? err.message : String(err);
+        assert.match(refusedWorkerOutput, /worker process exited \(1\) before it was ready/);
+        assert.match(refusedWorkerOutput, /password authentication failed/);
+        return true;
+      },
+    );
   });
   after(async () => {
     await t?.close();
+    await db?.close();
     await upstream?.close();
   });
 
@@ -121,6 +150,10 @@ describe('secrets never leak: histories, logs, metrics, error messages', () => {
     assert.match(reasons['echo400-0'] ?? '', /HTTP 400: \{"error":"bad request from Bearer \[redacted\]"\}/);
     assert.match(reasons['echojson-0'] ?? '', /malformed response: body is not JSON/);
     assert.ok(pipeline.patterns && pipeline.patterns.posts > 0, 'the engine (engine token) answered');
+    // The posts went through the PostgreSQL store (the database password in use).
+    const [stored] = await db.admin<{ n: string }>("SELECT count(*) AS n FROM posts WHERE run_key = 'secret-pipeline'");
+    assert.equal(Number(stored?.n), pipeline.scrape?.posts);
+    assert.ok(Number(stored?.n) > 0);
 
     // Publishing weights fails: the experiments API answers its token back in a body that is not JSON.
     const bandit = t.client.workflow.getHandle(banditWorkflowId('exp-echo'));
@@ -151,6 +184,7 @@ describe('secrets never leak: histories, logs, metrics, error messages', () => {
     const places: Record<string, string> = {
       [`${ids.size} workflow histories`]: histories.join('\n'),
       'worker stdout+stderr': worker.output(),
+      'refused worker stdout+stderr': refusedWorkerOutput,
       'viralflow /metrics': await (await fetch(worker.metricsUrl)).text(),
       'SDK /metrics': await (await fetch(`http://127.0.0.1:${sdkMetricsPort}/metrics`)).text(),
     };
@@ -165,7 +199,8 @@ describe('secrets never leak: histories, logs, metrics, error messages', () => {
         assert.ok(!text.includes(token.slice(0, 10)), `the start of the ${name} token appears in ${where}`);
       }
     }
-    console.log(`secrets: grepped ${ids.size} histories (${histories.join('').length} chars), ${worker.output().length} chars of worker logs and both /metrics endpoints: no token`);
+    assert.match(places['viralflow /metrics']!, /viralflow_store_/, 'the store reports its metrics');
+    console.log(`secrets: grepped ${ids.size} histories (${histories.join('').length} chars), ${worker.output().length} chars of worker logs and both /metrics endpoints: no token, no database password`);
   });
 });
 

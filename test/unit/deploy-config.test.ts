@@ -4,7 +4,7 @@
  * against the metrics the code really exports.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
@@ -27,10 +27,12 @@ interface ComposeService {
   depends_on?: string[] | Record<string, { condition?: string; required?: boolean }>;
   healthcheck?: { test?: string[] | string; disable?: boolean };
   profiles?: string[];
+  secrets?: Array<string | { source: string; target?: string }>;
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string; environment?: string }>;
 }
 
 const compose = parse(read('docker-compose.yml')) as ComposeFile;
@@ -73,6 +75,26 @@ function hostPathOf(s: ComposeService, containerPath: string): string | undefine
     }
   }
   return undefined;
+}
+
+/** `${VAR:-default}` as compose reads it with VAR unset: the default. */
+const withDefaults = (value: string): string => value.replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+
+/** Where a service finds a secret in its container (`/run/secrets/<name>` unless a target is given), by secret name. */
+function secretPaths(s: ComposeService): Record<string, string> {
+  return Object.fromEntries(
+    (s.secrets ?? []).map((entry) => {
+      const { source, target } = typeof entry === 'string' ? { source: entry, target: undefined } : entry;
+      return [source, target?.startsWith('/') ? target : `/run/secrets/${target ?? source}`];
+    }),
+  );
+}
+
+/** The host file behind a declared secret. */
+function secretFile(name: string): string {
+  const file = compose.secrets?.[name]?.file;
+  assert.ok(file, `secret ${name} is declared with a file`);
+  return resolve(root, withDefaults(file));
 }
 
 /** An image reference with a version tag that is not `latest`, or a digest. */
@@ -167,10 +189,51 @@ describe('docker-compose.yml', () => {
     assert.equal(env.TEMPORAL_ADDRESS, 'temporal:7233');
     assert.equal(env.METRICS_HOST, '0.0.0.0', 'Prometheus scrapes it from another container');
     assert.equal(env.VIRALFLOW_UPSTREAM_URL, 'http://simulator:8787');
-    const config = loadConfig(env);
+    // The password file is where compose mounts the secret; read from the secret's host file here.
+    const containerPaths = Object.fromEntries(Object.entries(secretPaths(worker)).map(([name, path]) => [path, secretFile(name)]));
+    const passwordFile = env.VIRALFLOW_DATABASE_PASSWORD_FILE;
+    assert.ok(passwordFile && containerPaths[passwordFile], `VIRALFLOW_DATABASE_PASSWORD_FILE (${passwordFile}) is a secret of the worker`);
+    const config = loadConfig({ ...env, VIRALFLOW_DATABASE_PASSWORD_FILE: containerPaths[passwordFile]! });
     assert.equal(config.metrics.host, '0.0.0.0');
     assert.equal(config.temporal.address, 'temporal:7233');
     assert.equal(config.services.api?.baseUrl, 'http://simulator:8787/services/api');
+    const database = new URL(config.database!.url);
+    assert.equal(database.password, encodeURIComponent(readFileSync(containerPaths[passwordFile]!, 'utf8').trim()), 'the password comes from the secret');
+  });
+
+  test('every worker replica shares one results store: a viralflow database and role in the compose PostgreSQL', () => {
+    const worker = service('worker');
+    const env = environment(worker);
+    const url = new URL(env.VIRALFLOW_DATABASE_URL ?? '');
+    assert.equal(url.protocol, 'postgres:');
+    assert.equal(url.hostname, 'postgresql', 'the postgresql service');
+    assert.ok(url.hostname in compose.services);
+    assert.equal(url.password, '', 'no password in the compose file: it is a secret');
+    assert.ok(!/VIRALFLOW_DATABASE_URL=\S*:[^@\s]+@/.test(read('docker-compose.yml')), 'no URL with a password anywhere');
+    assert.equal(environment(service('postgresql')).POSTGRES_USER === url.username, false, "the results store has a role of its own, not Temporal's");
+    const deps = worker.depends_on as Record<string, { condition?: string }>;
+    assert.equal(deps.postgresql?.condition, 'service_healthy', 'the worker waits for PostgreSQL (it migrates at start-up)');
+    // Replicas keep nothing local that another needs: no data volume is shared, the store is.
+    assert.ok(!(worker.volumes ?? []).length, 'the worker mounts no data folder');
+
+    // The init script the postgresql service runs on a fresh volume creates that role and database,
+    // with the password from the same secret the worker reads.
+    const postgres = service('postgresql');
+    const initDir = hostPathOf(postgres, '/docker-entrypoint-initdb.d');
+    assert.equal(initDir, join(root, 'ops/postgres/init'));
+    const scripts = readdirSync(initDir).filter((f) => f.endsWith('.sh'));
+    assert.equal(scripts.length, 1);
+    const scriptPath = join(initDir, scripts[0]!);
+    assert.ok((statSync(scriptPath).mode & 0o111) !== 0, 'executable: the image runs it rather than sourcing it into its entrypoint');
+    const script = readFileSync(scriptPath, 'utf8');
+    assert.match(script, new RegExp(`role="\\$\\{VIRALFLOW_DB_ROLE:-${url.username}\\}"`));
+    assert.match(script, new RegExp(`database="\\$\\{VIRALFLOW_DB_NAME:-${url.pathname.slice(1)}\\}"`));
+    const scriptSecret = /password_file="\$\{VIRALFLOW_DB_PASSWORD_FILE:-([^}]+)\}"/.exec(script)?.[1];
+    const postgresSecrets = secretPaths(postgres);
+    const workerSecret = Object.entries(secretPaths(worker)).find(([, path]) => path === env.VIRALFLOW_DATABASE_PASSWORD_FILE)?.[0];
+    assert.ok(workerSecret);
+    assert.equal(postgresSecrets[workerSecret], scriptSecret, 'the script reads the secret the worker reads');
+    assert.ok(existsSync(secretFile(workerSecret)), 'the default secret file exists');
   });
 
   test('the simulator runs from the same image, on all interfaces, in the demo profile', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { Agent, request, type Dispatcher } from 'undici';
+import { createServedPosts } from '../../src/sim/served-posts';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import type {
   EngineExtractResponse,
@@ -367,6 +368,37 @@ describe('upstream simulator', () => {
       stats.requests = 999;
       assert.equal(sim.stats().requests, 4);
       assert.deepEqual(parse(await call(`${sim.url}/_sim/stats`)), sim.stats());
+    });
+
+    it('counts posts served whole with a 200: every copy, and each post once', async () => {
+      const page = async (id: string, cursor?: string | null, knob = '') => {
+        const reply = await call(`${sim.url}/social/accounts/${id}/posts?limit=10${cursor ? `&cursor=${cursor}` : ''}${knob}`);
+        return { status: reply.status, page: reply.status === 200 && !knob ? parse<SocialPostsPage>(reply) : undefined };
+      };
+      const first = (await page('acct-1')).page!; // posts 0-9 of 25
+      await page('acct-1'); // the same page again: served twice, counted once
+      const second = (await page('acct-1', first.nextCursor)).page!; // 10-19
+      await page('acct-2'); // another account's 0-9
+      const last = (await page('acct-1', second.nextCursor)).page!; // 20-24
+      assert.equal(last.posts.length, 5);
+      assert.equal(last.nextCursor, null);
+      assert.equal((await page('acct-3', undefined, '&sim_errorRate=1')).status, 503); // an error carries no posts
+      assert.equal((await page('acct-3', undefined, '&sim_malformedRate=1')).status, 200); // nor does a broken body
+      assert.deepEqual(sim.stats().posts, { served: 10 + 10 + 10 + 10 + 5, distinct: 25 + 10 });
+      sim.reset();
+      assert.deepEqual(sim.stats().posts, { served: 0, distinct: 0 });
+    });
+
+    it('counts overlapping and out-of-order pages once per post', () => {
+      const served = createServedPosts();
+      served.add('a', 20, 10); // [20, 30)
+      served.add('a', 0, 10); // [0, 10): apart
+      served.add('a', 5, 10); // [5, 15): overlaps [0, 10) by 5
+      served.add('a', 15, 5); // [15, 20): joins everything into [0, 30)
+      served.add('a', 0, 30); // all again
+      served.add('b', 0, 0); // an empty page
+      served.add('b', 3, 2);
+      assert.deepEqual(served.counts(), { served: 10 + 10 + 10 + 5 + 30 + 2, distinct: 30 + 2 });
     });
   });
 });

@@ -214,6 +214,17 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
       }
     },
 
+    completeAccounts(runKey, accountIds) {
+      return op('read', `listing accounts of run ${runKey}`, async () => {
+        const { rows } = await pool.query<{ account_id: string }>(
+          `SELECT account_id FROM accounts WHERE run_key = $1 AND state = 'complete'
+             AND ($2::text[] IS NULL OR account_id = ANY($2::text[])) ORDER BY account_id`,
+          [runKey, accountIds ?? null],
+        );
+        return rows.map((r) => r.account_id);
+      });
+    },
+
     async writeOutcomes(runKey, outcomes) {
       for (let i = 0; i < outcomes.length; i += WRITE_ROWS_PER_STATEMENT) {
         const chunk: readonly PostOutcome[] = outcomes.slice(i, i + WRITE_ROWS_PER_STATEMENT);
