@@ -111,8 +111,10 @@ describe('three workers, no shared disk, one PostgreSQL results store', () => {
     const retried = batches.filter((a) => (a.attempt ?? 1) > 1);
     assert.ok(retried.length >= 1, 'a batch was retried after the kill');
     for (const a of retried) assert.notEqual(a.identity, victim.identity);
+    // The victim was running batches when it died (asserted above), so it may have completed none; each
+    // survivor completed some.
     const ranOn = new Set(batches.map((a) => a.identity));
-    assert.equal(ranOn.size, WORKERS, 'batches ran on all three workers');
+    for (const w of workers.filter((w) => w !== victim)) assert.ok(ranOn.has(w.identity), `${w.identity} completed batches`);
     console.log(
       `scale-out-postgres: ${ACCOUNTS} accounts x ${POSTS} posts in ${wallMs} ms with ${WORKERS} workers; SIGKILL after ${killedAt.distinct} ` +
         `distinct posts served; ${served.served - served.distinct} posts served twice; ${retried.length} batch(es) retried; ` +
