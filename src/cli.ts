@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { clusterCommand } from './cli/cluster';
 import { connectViralflow, type ViralflowClient } from './client/client';
 import type { ConnectOptions } from './client/connect';
 import { parseDuration, formatDuration } from './client/duration';
@@ -114,6 +115,8 @@ export function buildCli(context: CliContext = {}): Command {
     .description('one-command demo: Temporal dev server + simulator + worker + a demo run in the Web UI')
     .option('--exit', 'stop after the demo workflow completes')
     .action((opts: { exit?: boolean }) => runDev({ exitAfterDemo: opts.exit }));
+
+  program.addCommand(clusterCommand());
 
   program
     .command('temporal-cli')

@@ -61,7 +61,7 @@ export class LocalPostgresError extends Error {
 }
 
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
-  const binDir = options.binDir ?? findBinDir();
+  const binDir = options.binDir ?? postgresBinDir();
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const owner = process.getuid?.() === 0 ? systemUser('postgres') : undefined;
@@ -239,7 +239,8 @@ function requireReachable(dataDir: string, owner: SystemUser) {
   }
 }
 
-function findBinDir(): string {
+/** `initdb`, `postgres` and `psql`: $PG_BIN_DIR, else on PATH, else the newest /usr/lib/postgresql/N/bin. */
+export function postgresBinDir(): string {
   const fromEnv = process.env.PG_BIN_DIR;
   if (fromEnv) return fromEnv;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
