@@ -196,10 +196,18 @@ export function buildCli(context: CliContext = {}): Command {
       .description('recent workflow runs, most recent first (a visibility query)')
       .option('--status <status>', 'running, completed, failed, canceled, terminated, timed-out or continued-as-new')
       .option('--type <workflow>', 'short name or workflow type')
+      .option('--pipeline <name>', 'runs with this ViralflowPipeline search attribute (a pipeline and its children)')
+      .option('--experiment <id>', 'runs with this ViralflowExperiment search attribute (its bandit)')
       .option('--limit <n>', 'at most this many', positiveInteger, 20),
-  ).action(async (opts: JsonOption & { status?: string; type?: string; limit: number }) => {
+  ).action(async (opts: JsonOption & { status?: string; type?: string; pipeline?: string; experiment?: string; limit: number }) => {
     await withClient(async (vf) => {
-      const runs = await vf.listWorkflows({ status: opts.status, workflow: opts.type, limit: opts.limit });
+      const runs = await vf.listWorkflows({
+        status: opts.status,
+        workflow: opts.type,
+        pipeline: opts.pipeline,
+        experiment: opts.experiment,
+        limit: opts.limit,
+      });
       output(opts).result(runs, () =>
         runs.length
           ? table(['WORKFLOW ID', 'TYPE', 'STATUS', 'STARTED', 'CLOSED'], runs.map((w) => [w.workflowId, w.name ?? w.workflowType, w.status, w.startTime, w.closeTime]))

@@ -2,6 +2,7 @@ import { QueryNotRegisteredError, WorkflowFailedError, type WorkflowExecutionInf
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { banditWorkflowId } from '../workflows/bandit-api';
 import type { FanOutProgress } from '../workflows/progress';
+import { EXPERIMENT_KEY, PIPELINE_KEY } from '../workflows/search-attributes';
 import type { TemporalSession } from './connect';
 import { NoSuchWorkflowError, UsageError, WorkflowAlreadyRunningError, WorkflowRunFailedError } from './errors';
 import { workflowLink } from './web-ui';
@@ -149,6 +150,10 @@ export interface ListFilter {
   status?: string;
   /** Short name or workflow type. */
   workflow?: string;
+  /** Runs carrying this `ViralflowPipeline` search attribute (a pipeline and its children). */
+  pipeline?: string;
+  /** Runs carrying this `ViralflowExperiment` search attribute (the experiment's bandit). */
+  experiment?: string;
   /** Default 20. */
   limit?: number;
 }
@@ -161,6 +166,15 @@ export async function listWorkflows(session: TemporalSession, filter: ListFilter
     const status = WORKFLOW_STATUSES[filter.status.toLowerCase() as keyof typeof WORKFLOW_STATUSES];
     if (!status) throw new UsageError(`unknown status "${filter.status}"; use one of ${Object.keys(WORKFLOW_STATUSES).join(', ')}`);
     clauses.push(`ExecutionStatus = '${status}'`);
+  }
+  for (const [key, value, option] of [
+    [PIPELINE_KEY, filter.pipeline, 'pipeline'],
+    [EXPERIMENT_KEY, filter.experiment, 'experiment'],
+  ] as const) {
+    if (value === undefined) continue;
+    // Quotes and backslashes would end the query's string literal: refused rather than escaped.
+    if (!value || /['"\\\x00-\x1f]/.test(value)) throw new UsageError(`${option}: "${value}" is empty or holds quotes, backslashes or control characters`);
+    clauses.push(`${key.name} = '${value}'`);
   }
   const limit = filter.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`limit must be a positive whole number, got ${limit}`);

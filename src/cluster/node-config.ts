@@ -80,7 +80,8 @@ export function baseConfig(cluster: ClusterSpec): string {
       connectAddr: cluster.postgresAddress,
       connectProtocol: 'tcp',
       user: cluster.dbUser,
-      password: `{{ env "${DB_PASSWORD_ENV}" }}`,
+      // A raw Go string (backquotes): JSON would escape double quotes.
+      password: `{{ env \`${DB_PASSWORD_ENV}\` }}`,
       maxConns,
       maxIdleConns: maxConns,
       maxConnLifetime: '1h',

@@ -144,7 +144,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     started.push({ close: () => postgres.stop() });
 
     const target: PsqlTarget = {
-      psql: join(postgresBinDir(), 'psql'),
+      psql: findPsql(),
       host: postgres.host,
       port: postgres.port,
       superuserPassword: secrets.postgres,
@@ -156,7 +156,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       role: 'temporal',
       rolePassword: secrets.temporal,
     });
-    for (const v of schemaVersions) log(`viralflow cluster: database ${v.database}: schema ${v.from ? `${v.from} → ${v.to}` : `created at ${v.to}`}`);
+    for (const v of schemaVersions) log(`viralflow cluster: database ${v.database}: schema ${!v.from ? `created at ${v.to}` : v.from === v.to ? `${v.to} (up to date)` : `migrated ${v.from} → ${v.to}`}`);
     let resultsStoreUrl: string | undefined;
     if (options.resultsStore ?? true) {
       await ensureRoleAndDatabase(target, 'viralflow', secrets.viralflow, 'viralflow');
@@ -193,8 +193,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     });
     for (const node of nodes) started.push({ close: () => node.process.close() });
     log(`viralflow cluster: starting ${nodes.map((n) => `${n.name} (${n.frontend})`).join(', ')}`);
-    for (const node of nodes) node.process.start();
-    await Promise.all(nodes.map((node) => node.waitReady()));
+    // The first node alone: on a fresh database every node tries to write the initial cluster metadata,
+    // and all but one would fail on the duplicate key. The others then start together.
+    const [first, ...others] = nodes;
+    first!.process.start();
+    await first!.waitReady();
+    for (const node of others) node.process.start();
+    await Promise.all(others.map((node) => node.waitReady()));
 
     const ns = await ensureNamespace({ frontends: nodes.map((n) => n.frontend), namespace });
     log(
@@ -307,6 +312,14 @@ function createNode(
       await waitReady();
     },
   };
+}
+
+/** psql beside the server's binaries, else on PATH (Debian links only some binaries into PATH). */
+function findPsql(): string {
+  const beside = join(postgresBinDir(), 'psql');
+  const psql = existsSync(beside) ? beside : findOnPath('psql', process.env);
+  if (!psql) throw new ClusterStartError('psql not found beside the PostgreSQL server binaries or on PATH (apt-get install postgresql-client)');
+  return psql;
 }
 
 /** Generated once per data folder (PostgreSQL keeps the superuser's), readable by the owner only. */
