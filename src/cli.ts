@@ -17,6 +17,7 @@ import type { SimConfig } from './sim/types';
 import { resolveTemporalCli } from './temporal/cli-path';
 import { TemporalUnreachableError } from './temporal/connection-error';
 import { runWorker } from './worker';
+import { addDataCommands } from './cli/data';
 
 /**
  * Exit codes, for scripts: 0 done; 1 the operation or the workflow failed (not found, already running,
@@ -91,6 +92,8 @@ export function buildCli(context: CliContext = {}): Command {
     .command('worker')
     .description('run a worker: every viralflow workflow and activity on VIRALFLOW_TASK_QUEUE (default viralflow)')
     .action(() => runWorker());
+
+  addDataCommands(program, { streams, env: context.env });
 
   program
     .command('sim')

@@ -28,6 +28,15 @@ export interface ViralflowConfig {
   services: Record<string, UpstreamConfig>;
   dataDir: string;
   redisUrl?: string;
+  /** The shared PostgreSQL results store; absent: results stay in files under `dataDir` (one machine only). */
+  database?: DatabaseConfig;
+}
+
+export interface DatabaseConfig {
+  /** `postgres://user:password@host:port/database`, the password filled in from a file when given so. */
+  url: string;
+  /** Connections in each worker process's pool, shared by all its activities. @default 10 */
+  poolMax: number;
 }
 
 export type WorkerRole = 'all' | 'activities' | 'workflows';
@@ -98,6 +107,7 @@ const envSchema = z.object({
   VIRALFLOW_SERVICES: z.string().default(DEFAULT_SERVICES.join(',')),
   VIRALFLOW_DATA_DIR: z.string().min(1).default('.data'),
   REDIS_URL: z.string().min(1).optional(),
+  VIRALFLOW_DATABASE_POOL_MAX: positive.default(10),
 });
 
 type Env = Record<string, string | undefined>;
@@ -137,7 +147,41 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
     services: parseServices(e.VIRALFLOW_SERVICES, root),
     dataDir: e.VIRALFLOW_DATA_DIR,
     redisUrl: e.REDIS_URL,
+    ...databaseConfig(env, e.VIRALFLOW_DATABASE_POOL_MAX),
   };
+}
+
+/**
+ * VIRALFLOW_DATABASE_URL (or VIRALFLOW_DATABASE_URL_FILE); a password from VIRALFLOW_DATABASE_PASSWORD_FILE
+ * replaces the URL's own, so the URL itself can live in plain configuration. Messages never show the URL.
+ */
+function databaseConfig(env: Env, poolMax: number): { database?: DatabaseConfig } {
+  const raw = secret(env, 'VIRALFLOW_DATABASE_URL');
+  const passwordFile = env.VIRALFLOW_DATABASE_PASSWORD_FILE;
+  if (raw === undefined) {
+    if (passwordFile) throw new ConfigError('VIRALFLOW_DATABASE_PASSWORD_FILE is set but VIRALFLOW_DATABASE_URL is not');
+    return {};
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError('VIRALFLOW_DATABASE_URL: not a URL (expected postgres://user:password@host:port/database)');
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new ConfigError(`VIRALFLOW_DATABASE_URL: expected a postgres:// URL, got ${parsed.protocol}//…`);
+  }
+  if (!parsed.hostname || parsed.pathname.length < 2) {
+    throw new ConfigError('VIRALFLOW_DATABASE_URL: must name a host and a database (postgres://user:password@host:port/database)');
+  }
+  if (passwordFile) {
+    try {
+      parsed.password = encodeURIComponent(readFileSync(passwordFile, 'utf8').trim());
+    } catch (err) {
+      throw new ConfigError(`VIRALFLOW_DATABASE_PASSWORD_FILE: cannot read ${passwordFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return { database: { url: parsed.toString(), poolMax } };
 }
 
 /** `name` (a simulator service) or `name=http://host:port/prefix`, comma-separated. */

@@ -17,6 +17,8 @@ export interface WorkerSetup {
   workflowBundle?: WorkerOptions['workflowBundle'];
   metrics?: ViralflowMetrics;
   deps?: DepsOverrides;
+  /** Activity dependencies already built (and the store already migrated) by the caller; closed with the worker. */
+  activityDeps?: ActivityDeps & { close(): Promise<void> };
   identity?: string;
   /** How long in-flight activities may run on after shutdown starts before they are cancelled and retried elsewhere. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
@@ -32,10 +34,12 @@ export interface ViralflowWorker {
 /** A worker with every viralflow workflow and activity, timed by the metrics interceptor. */
 export async function createViralflowWorker(setup: WorkerSetup): Promise<ViralflowWorker> {
   const metrics = setup.metrics ?? createMetrics();
-  const deps = createActivityDeps(setup.config, metrics, setup.deps);
+  const deps = setup.activityDeps ?? createActivityDeps(setup.config, metrics, setup.deps);
   const { role } = setup.config;
-  const workflows = role === 'activities' ? {} : workflowCode(setup.workflowBundle);
   try {
+    // The results store's schema, checked (and migrated) before any activity can write to it.
+    if (role !== 'workflows') await deps.store.migrate();
+    const workflows = role === 'activities' ? {} : workflowCode(setup.workflowBundle);
     const worker = await Worker.create({
       connection: setup.connection,
       namespace: setup.config.temporal.namespace,
@@ -82,13 +86,25 @@ export async function runWorker(config: ViralflowConfig = loadConfig()): Promise
       },
     });
   }
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch((err: unknown) => {
-    throw new TemporalUnreachableError(config.temporal.address, { cause: err });
-  });
   const metrics = createMetrics();
-  const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port);
+  // The results store first: a worker that cannot store results must not take tasks (and says why).
+  const activityDeps = createActivityDeps(config, metrics);
+  let connection: NativeConnection;
   try {
-    const { worker, run } = await createViralflowWorker({ config, connection, metrics });
+    if (config.role !== 'workflows') await activityDeps.store.migrate();
+    connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch((err: unknown) => {
+      throw new TemporalUnreachableError(config.temporal.address, { cause: err });
+    });
+  } catch (err) {
+    await activityDeps.close();
+    throw err;
+  }
+  const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port).catch(async (err: unknown) => {
+    await Promise.all([activityDeps.close(), connection.close()]);
+    throw err;
+  });
+  try {
+    const { worker, run } = await createViralflowWorker({ config, connection, metrics, activityDeps });
     console.log(
       `viralflow worker ${worker.options.identity} (${config.role}): namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
         `Temporal ${config.temporal.address} (${describeConnectionSecurity(config.temporal)}), ` +

@@ -1,66 +1,46 @@
-import { open } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { AccountListFormatError, storeName } from '../store/account-ids';
+import { AccountListNotFoundError, type AccountIdsPage, type ResultsStore } from '../store/types';
 import { FailureType } from './failures';
 import { parseInput } from './validate';
 
 const input = z
   .object({
-    /** A file name under `<dataDir>/accounts/`: workflow input names files, never paths. */
-    file: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be a file name of A-Z a-z 0-9 _ . -').refine((f) => f !== '.' && f !== '..'),
+    /** A list's name in the results store (a file under `<dataDir>/accounts/` for the NDJSON store): never a path. */
+    list: storeName.optional(),
+    /** The older name of `list`. */
+    file: storeName.optional(),
     offset: z.number().int().min(0),
     limit: z.number().int().min(1).max(20_000),
   })
-  .strict();
+  .strict()
+  .refine((i) => (i.list === undefined) !== (i.file === undefined), { message: 'give exactly one of list or file', path: ['list'] });
 
 export interface LoadAccountIdsInput {
-  file: string;
+  list?: string;
+  file?: string;
   offset: number;
   limit: number;
 }
 
-export interface AccountIdsPage {
-  accountIds: string[];
-  /** True when the file has no IDs past this page. */
-  done: boolean;
-}
-
-const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+export type { AccountIdsPage };
 
 /**
- * Reads one page of a large account list (one ID per line; blank lines and `#` comments skipped),
- * streaming, so a 100k-account job never has its whole list in a workflow history or in memory.
+ * Reads one page of a large account list from the results store, so a 100k-account job never has
+ * its whole list in a workflow history or in memory.
  */
-export function createLoadAccountIds(deps: { dataDir: string }) {
-  const root = resolve(deps.dataDir, 'accounts');
+export function createLoadAccountIds(deps: { store: Pick<ResultsStore, 'loadAccountIds'> }) {
   return async function loadAccountIds(raw: LoadAccountIdsInput): Promise<AccountIdsPage> {
-    const { file, offset, limit } = parseInput(input, raw, 'loadAccountIds');
-    const target = resolve(join(root, file));
-    if (!target.startsWith(root + sep)) throw badList(`${file} is outside the accounts folder`);
-    const handle = await open(target).catch((err: NodeJS.ErrnoException) => {
-      throw badList(`cannot open accounts file ${file} (${err.code ?? err.message})`);
-    });
-    const accountIds: string[] = [];
-    let index = 0;
-    let line = 0;
+    const { list, file, offset, limit } = parseInput(input, raw, 'loadAccountIds');
+    const name = (list ?? file) as string;
     try {
-      for await (const text of createInterface({ input: handle.createReadStream(), crlfDelay: Infinity })) {
-        line++;
-        const id = text.trim();
-        if (!id || id.startsWith('#')) continue;
-        if (!ACCOUNT_ID.test(id) || id === '.' || id === '..') throw badList(`${file}:${line}: ${JSON.stringify(id.slice(0, 80))} is not an account ID`);
-        if (index >= offset + limit) return { accountIds, done: false };
-        if (index++ >= offset) accountIds.push(id);
+      return await deps.store.loadAccountIds(name, offset, limit);
+    } catch (err) {
+      if (err instanceof AccountListNotFoundError || err instanceof AccountListFormatError) {
+        throw ApplicationFailure.create({ type: FailureType.InvalidInput, message: err.message, nonRetryable: true, cause: err });
       }
-    } finally {
-      await handle.close();
+      throw err;
     }
-    return { accountIds, done: true };
   };
-}
-
-function badList(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: FailureType.InvalidInput, message, nonRetryable: true });
 }

@@ -6,6 +6,8 @@ import { createHttpPool, type HttpPool } from '../http/pool';
 import { createUpstream, type Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
 import { createEngineCache, type EngineExtraction } from './engine';
+import { createResultsStore } from '../store/create-store';
+import type { ResultsStore } from '../store/types';
 import { createCircuitBreakers, DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions, type CircuitBreakers } from '../resilience/circuit-breakers';
 
 /** Everything activities are built from: one of each per worker process, shared by every execution. */
@@ -21,11 +23,15 @@ export interface ActivityDeps {
   breakers: CircuitBreakers;
   /** The engine's response cache (in-process LRU, plus Redis when REDIS_URL is set). */
   engineCache: ResponseCache<EngineExtraction>;
+  /** Where results go and later stages read them: one PostgreSQL pool (or the data folder) per process. */
+  store: ResultsStore;
 }
 
 export interface DepsOverrides {
   clock?: Clock;
   breakerOptions?: CircuitBreakerOptions;
+  /** A store to use instead of the one the config selects (closed with the deps). */
+  store?: ResultsStore;
 }
 
 export function createActivityDeps(
@@ -36,6 +42,7 @@ export function createActivityDeps(
   const clock = overrides.clock ?? systemClock;
   const pool: HttpPool = createHttpPool(config.http, metrics);
   const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock);
+  const store = overrides.store ?? createResultsStore(config, metrics);
   const engineCache = createEngineCache({ metrics, clock, ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }) });
   return {
     config,
@@ -48,8 +55,9 @@ export function createActivityDeps(
     services: Object.fromEntries(Object.entries(config.services).map(([name, c]) => [name, upstream(c)])),
     breakers: createCircuitBreakers(overrides.breakerOptions ?? DEFAULT_BREAKER_OPTIONS, metrics),
     engineCache,
+    store,
     async close() {
-      await Promise.all([pool.close(), engineCache.close()]);
+      await Promise.all([pool.close(), engineCache.close(), store.close()]);
     },
   };
 }

@@ -1,4 +1,3 @@
-import { createNdjsonSink } from '../sink/ndjson-sink';
 import { createLoadAccountIds } from './account-list';
 import type { ActivityDeps } from './deps';
 import { createExtractPatterns } from './engine';
@@ -23,11 +22,11 @@ export function createActivities(deps: ActivityDeps) {
       // More accounts than connections: most of an account's time is a request in flight, so with
       // only one account per connection a connection idles whenever its account is between pages.
       concurrency: ACCOUNTS_PER_CONNECTION * concurrency,
-      sinkFor: (runKey) => createNdjsonSink(config.dataDir, runKey),
+      sinkFor: (runKey) => deps.store.sinkFor(runKey),
     }),
-    loadAccountIds: createLoadAccountIds({ dataDir: config.dataDir }),
+    loadAccountIds: createLoadAccountIds({ store: deps.store }),
     extractPatterns,
-    extractPatternsFromSink: createExtractPatternsFromSink({ dataDir: config.dataDir, extractPatterns }),
+    extractPatternsFromSink: createExtractPatternsFromSink({ store: deps.store, extractPatterns }),
     sampleWeights: createSampleWeights({ metrics: deps.metrics }),
     publishWeights: createPublishWeights({ experiments: deps.experiments }),
     collectMetrics: createCollectMetrics({ services: deps.services, locations: config.services, concurrency }),

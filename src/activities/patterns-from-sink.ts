@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
+import type { ResultsStore } from '../store/types';
 import type { ExtractPatternsInput, ExtractPatternsResult } from './engine';
 import { parseInput } from './validate';
 
@@ -48,7 +48,8 @@ const TOP_POSTS = 10;
  * few kilobytes. A retry re-reads the sink, and rounds already answered come from the cache.
  */
 export function createExtractPatternsFromSink(deps: {
-  dataDir: string;
+  /** Reads the run's posts and records each post's outcome (post → top pattern, virality). */
+  store: Pick<ResultsStore, 'readPosts' | 'writeOutcomes'>;
   extractPatterns: (input: ExtractPatternsInput) => Promise<ExtractPatternsResult>;
 }) {
   return async function extractPatternsFromSink(raw: ExtractFromSinkInput): Promise<PatternsSummary> {
@@ -66,8 +67,17 @@ export function createExtractPatternsFromSink(deps: {
     };
     let viralitySum = 0;
 
-    const round = async (items: ExtractPatternsInput['items']) => {
+    const round = async (items: ExtractPatternsInput['items'], keys: ReadonlyArray<{ accountId: string; postId: string }>) => {
       const r = await deps.extractPatterns({ items, maxConcurrentBatches: params.maxConcurrentBatches });
+      // Results come back in input order, so position i is the post keys[i] (ids may be cut to 128 characters).
+      await deps.store.writeOutcomes(
+        params.runKey,
+        r.results.map((result, i) => ({
+          ...keys[i]!,
+          virality: result.viralityScore,
+          ...(result.topPattern !== undefined && { topPattern: result.topPattern }),
+        })),
+      );
       summary.posts += r.items;
       summary.requests += r.requests;
       summary.cache.l1Hits += r.cache.l1Hits;
@@ -86,15 +96,18 @@ export function createExtractPatternsFromSink(deps: {
     };
 
     let items: ExtractPatternsInput['items'] = [];
-    for await (const post of readPosts(ndjsonSinkRef(deps.dataDir, params.runKey), params.accountIds)) {
+    let keys: Array<{ accountId: string; postId: string }> = [];
+    for await (const post of deps.store.readPosts(params.runKey, params.accountIds)) {
       if (params.maxPosts !== undefined && summary.posts + items.length >= params.maxPosts) break;
       items.push({ id: `${post.accountId}/${post.id}`.slice(0, 128), text: post.text });
+      keys.push({ accountId: post.accountId, postId: post.id });
       if (items.length === params.chunkSize) {
-        await round(items);
+        await round(items, keys);
         items = [];
+        keys = [];
       }
     }
-    if (items.length) await round(items);
+    if (items.length) await round(items, keys);
     summary.meanVirality = summary.posts ? viralitySum / summary.posts : 0;
     return summary;
   };

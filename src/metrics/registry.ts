@@ -11,6 +11,18 @@ export interface ViralflowMetrics {
   readonly httpConnections: Counter<'origin'>;
   readonly cacheRequests: Counter<'cache' | 'result'>;
   readonly circuitState: Gauge<'service'>;
+  /** Rows the results store wrote, by table. */
+  readonly storeRowsWritten: Counter<'table'>;
+  readonly storeOperationDuration: Histogram<'operation' | 'outcome'>;
+  /** Reports a database pool's connections on `viralflow_store_pool_connections`; answers an unwatch function. */
+  watchStorePool(source: () => StorePoolStats): () => void;
+}
+
+export interface StorePoolStats {
+  inUse: number;
+  idle: number;
+  /** Requests queued for a connection. */
+  waiting: number;
 }
 
 /** 1 ms to 60 s, dense around the 200 ms p99 target so histogram_quantile is precise where it matters. */
@@ -51,6 +63,25 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Viral
     },
   });
 
+  const storePools = new Set<() => StorePoolStats>();
+  new Gauge({
+    name: 'viralflow_store_pool_connections',
+    help: 'Results store database pool: connections in use, idle, and requests waiting for one.',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const sum: StorePoolStats = { inUse: 0, idle: 0, waiting: 0 };
+      for (const source of storePools) {
+        const s = source();
+        sum.inUse += s.inUse;
+        sum.idle += s.idle;
+        sum.waiting += s.waiting;
+      }
+      this.reset();
+      if (storePools.size) for (const [state, value] of Object.entries(sum)) this.set({ state }, value);
+    },
+  });
+
   return {
     registry,
     httpRequests,
@@ -74,6 +105,23 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Viral
       labelNames: ['service'] as const,
       registers: [registry],
     }),
+    storeRowsWritten: new Counter({
+      name: 'viralflow_store_rows_written_total',
+      help: 'Rows written by the results store, by table (staged rows are an attempt\'s unfinished output).',
+      labelNames: ['table'] as const,
+      registers: [registry],
+    }),
+    storeOperationDuration: new Histogram({
+      name: 'viralflow_store_operation_seconds',
+      help: 'Results store operations (one statement or transaction each), by operation and outcome.',
+      labelNames: ['operation', 'outcome'] as const,
+      buckets: ACTIVITY_BUCKETS_SECONDS,
+      registers: [registry],
+    }),
+    watchStorePool(source) {
+      storePools.add(source);
+      return () => storePools.delete(source);
+    },
   };
 }
 

@@ -25,7 +25,7 @@ import {
   type ResultsSink,
   type ScrapedPost,
   type ScrapedProfile,
-  type SinkRef,
+  type NdjsonSinkRef,
 } from './types';
 
 const COMPLETE = '.ndjson';
@@ -34,14 +34,14 @@ const PARTIAL = '.ndjson.partial';
 const profileLine = z.object({ profile: scrapedProfile });
 
 /** The ref for one run: `<dataDir>/scrape/<runKey>`, absolute. Later stages rebuild it from config + runKey. */
-export function ndjsonSinkRef(dataDir: string, runKey: string): SinkRef {
+export function ndjsonSinkRef(dataDir: string, runKey: string): NdjsonSinkRef {
   const root = resolve(dataDir, 'scrape');
   const dir = resolve(root, runKey);
   if (dirname(dir) !== root || basename(dir) !== runKey) throw new SinkPathError(runKey);
   return { kind: 'ndjson', dir };
 }
 
-export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink {
+export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink & { readonly ref: NdjsonSinkRef } {
   const ref = ndjsonSinkRef(dataDir, runKey);
   const { dir } = ref;
   let ready: Promise<unknown> | undefined;
@@ -154,7 +154,7 @@ function accountWriter(state: WriterState): AccountWriter {
  * Posts of a run, streamed line by line in account order: the given accounts (those without
  * complete output are skipped) or every complete account, sorted by ID.
  */
-export async function* readPosts(ref: SinkRef, accountIds?: readonly string[]): AsyncGenerator<ScrapedPost> {
+export async function* readPosts(ref: NdjsonSinkRef, accountIds?: readonly string[]): AsyncGenerator<ScrapedPost> {
   const dir = resolve(ref.dir);
   const ids = accountIds ?? (await completeAccounts(dir));
   for (const accountId of ids) {
@@ -181,7 +181,7 @@ export async function* readPosts(ref: SinkRef, accountIds?: readonly string[]): 
 }
 
 /** The stored profile of one account, or undefined when it has no complete output. */
-export async function readProfile(ref: SinkRef, accountId: string): Promise<ScrapedProfile | undefined> {
+export async function readProfile(ref: NdjsonSinkRef, accountId: string): Promise<ScrapedProfile | undefined> {
   const file = fileIn(resolve(ref.dir), `${accountId}${COMPLETE}`);
   let handle: FileHandle;
   try {

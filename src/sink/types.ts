@@ -28,13 +28,25 @@ export const scrapedProfile = z.object({
 export type ScrapedProfile = z.output<typeof scrapedProfile>;
 
 /** Names one run's output; small enough to travel in activity results. */
-export interface SinkRef {
+export type SinkRef = NdjsonSinkRef | PostgresSinkRef;
+
+export interface NdjsonSinkRef {
   kind: 'ndjson';
   /** Absolute directory holding `<account>.ndjson` files. */
   dir: string;
 }
 
-/** Where an account's unfinished output stands: the attempt that wrote it and how many bytes of it count. */
+export interface PostgresSinkRef {
+  kind: 'postgres';
+  runKey: string;
+  /** `host:port/database` of the store (never the user or password): says which store, for messages. */
+  database: string;
+}
+
+/**
+ * Where an account's unfinished output stands: the attempt that wrote it and how much of it counts
+ * (`bytes`: a length in the sink's own unit, bytes of a file or rows of a table; opaque to the scraper).
+ */
 export interface PartialCheckpoint {
   attempt: number;
   bytes: number;

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { collectPosts } from '../helpers/sink-posts';
+import { sinkContract } from '../helpers/sink-contract';
+import { createNdjsonStore } from '../../src/store/ndjson-store';
 import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createNdjsonSink, ndjsonSinkRef, readPosts, readProfile } from '../../src/sink/ndjson-sink';
-import { CorruptSinkError, SinkPathError, type ScrapedPost, type ScrapedProfile, type SinkRef } from '../../src/sink/types';
+import { CorruptSinkError, SinkPathError, type ScrapedPost, type ScrapedProfile, type NdjsonSinkRef } from '../../src/sink/types';
 
 const profile = (accountId: string): ScrapedProfile => ({
   accountId,
@@ -32,7 +34,7 @@ describe('NDJSON results sink', () => {
   let run = 0;
   /** A fresh run directory per test, so tests cannot see each other's files. */
   const sink = () => createNdjsonSink(dataDir, `run-${++run}`);
-  const files = async (ref: SinkRef) => (await readdir(ref.dir)).sort();
+  const files = async (ref: NdjsonSinkRef) => (await readdir(ref.dir)).sort();
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'viralflow-sink-'));
@@ -206,4 +208,13 @@ describe('NDJSON results sink', () => {
     await assert.rejects(s.open('ok', 0), RangeError);
     assert.deepEqual(await readdir(dataDir), ['scrape'], 'nothing was created beside the sink root');
   });
+});
+
+describe('NDJSON results store', () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'viralflow-store-'));
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+  sinkContract('NDJSON store', () => createNdjsonStore(dataDir));
 });

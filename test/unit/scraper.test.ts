@@ -11,8 +11,15 @@ import { createScrapeAccounts, type ScrapeAccountsInput, type ScrapeProgress, ty
 import type { Upstream } from '../../src/http/upstream';
 import { socialPosts, socialProfile } from '../../src/sim/data';
 import { createNdjsonSink, readProfile } from '../../src/sink/ndjson-sink';
+import type { NdjsonSinkRef, SinkRef } from '../../src/sink/types';
 import { runActivity } from '../helpers/run-activity';
 import { startSimDeps, type SimDeps } from '../helpers/sim-deps';
+
+/** These tests run the NDJSON sink: its ref names the folder they look into. */
+function local(ref: SinkRef): NdjsonSinkRef {
+  assert.equal(ref.kind, 'ndjson');
+  return ref as NdjsonSinkRef;
+}
 
 const SEED = 42; // startSimDeps' seed: the simulator's data is a pure function of it
 const POSTS_PER_ACCOUNT = 25;
@@ -84,10 +91,10 @@ describe('scrapeAccounts', () => {
     assert.equal(result.posts, 5 * POSTS_PER_ACCOUNT);
     assert.equal(result.pages, 5 * Math.ceil(POSTS_PER_ACCOUNT / 10));
     assert.equal(result.resumed, 0);
-    assert.equal(result.sink.dir, join(dataDir, 'scrape', result.runKey));
+    assert.equal(local(result.sink).dir, join(dataDir, 'scrape', result.runKey));
     for (const id of accounts) {
-      assert.deepEqual(await collectPosts(result.sink, [id]), simPosts(id), id);
-      assert.deepEqual(await readProfile(result.sink, id), socialProfile(SEED, id, POSTS_PER_ACCOUNT));
+      assert.deepEqual(await collectPosts(local(result.sink), [id]), simPosts(id), id);
+      assert.deepEqual(await readProfile(local(result.sink), id), socialProfile(SEED, id, POSTS_PER_ACCOUNT));
     }
     assert.equal(requests('social.profile'), 5, 'one profile request per unique account');
     assert.equal(requests('social.posts'), result.pages);
@@ -100,7 +107,7 @@ describe('scrapeAccounts', () => {
     const result = await run({ accountIds: accounts, maxPostsPerAccount: 12, pageSize: 10, runKey: runKey() });
     assert.equal(result.posts, 3 * 12);
     assert.equal(result.pages, 3 * 2, 'a page of 10, then a page of the 2 still wanted');
-    for (const id of accounts) assert.deepEqual(await collectPosts(result.sink, [id]), simPosts(id, 12));
+    for (const id of accounts) assert.deepEqual(await collectPosts(local(result.sink), [id]), simPosts(id, 12));
   });
 
   test('stops paging at the first post older than `since`', async () => {
@@ -112,7 +119,7 @@ describe('scrapeAccounts', () => {
     for (const id of accounts) {
       const expected = simPosts(id).filter((p) => Date.parse(p.createdAt) >= Date.parse(since));
       expectedPosts += expected.length;
-      assert.deepEqual(await collectPosts(result.sink, [id]), expected);
+      assert.deepEqual(await collectPosts(local(result.sink), [id]), expected);
     }
     assert.equal(result.posts, expectedPosts);
     assert.ok(requests('social.posts') < 2 * Math.ceil(POSTS_PER_ACCOUNT / 5), 'older pages were never requested');
@@ -156,7 +163,7 @@ describe('scrapeAccounts', () => {
     assert.deepEqual(result.failed, []);
     assert.equal(result.pages, 3);
     assert.equal(requests('social.posts'), 3, 'prefetching never asks beyond the last page');
-    assert.deepEqual(await collectPosts(result.sink, ['overlap-0']), simPosts('overlap-0'));
+    assert.deepEqual(await collectPosts(local(result.sink), ['overlap-0']), simPosts('overlap-0'));
   });
 
   test('scrapes accounts concurrently: 64 accounts at 50 ms per request take a few latencies, not 64', async () => {
@@ -178,8 +185,8 @@ describe('scrapeAccounts', () => {
     assert.equal(result.failed[0]?.accountId, 'ghost');
     assert.equal(result.failed[0]?.status, 404);
     assert.match(result.failed[0]?.reason ?? '', /HTTP 404/);
-    assert.equal(await readProfile(result.sink, 'ghost'), undefined, 'no output for the failed account');
-    assert.equal((await collectPosts(result.sink)).length, 2 * POSTS_PER_ACCOUNT);
+    assert.equal(await readProfile(local(result.sink), 'ghost'), undefined, 'no output for the failed account');
+    assert.equal((await collectPosts(local(result.sink))).length, 2 * POSTS_PER_ACCOUNT);
   });
 
   test('a malformed body for one account fails that account only, and removes its output from an earlier run', async () => {
@@ -192,7 +199,7 @@ describe('scrapeAccounts', () => {
     assert.deepEqual(result.failed.map((f) => f.accountId), ['mal-1']);
     assert.equal(result.failed[0]?.status, undefined);
     assert.match(result.failed[0]?.reason ?? '', /malformed/);
-    assert.deepEqual(await readdir(result.sink.dir), ['mal-0.ndjson', 'mal-2.ndjson'], 'no partial or complete file for mal-1');
+    assert.deepEqual(await readdir(local(result.sink).dir), ['mal-0.ndjson', 'mal-2.ndjson'], 'no partial or complete file for mal-1');
   });
 
   test('an oversized body for one account fails that account only (it would be just as big next time)', async () => {
@@ -306,9 +313,9 @@ describe('scrapeAccounts', () => {
       assert.equal(result.posts, 12 * POSTS_PER_ACCOUNT);
       assert.equal(result.pages, 12 * pagesPerAccount);
       for (const id of input.accountIds) {
-        assert.deepEqual(await collectPosts(result.sink, [id]), simPosts(id), `${id}: every post once, in order`);
+        assert.deepEqual(await collectPosts(local(result.sink), [id]), simPosts(id), `${id}: every post once, in order`);
       }
-      assert.ok((await readdir(result.sink.dir)).every((name) => name.endsWith('.ndjson')), 'no partial files left');
+      assert.ok((await readdir(local(result.sink).dir)).every((name) => name.endsWith('.ndjson')), 'no partial files left');
     });
   }
 

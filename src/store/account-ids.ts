@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** An account ID: safe as a URL path segment and a file name (no separators, no `%`, not `.` or `..`). */
+export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** A list, run key or file name we store or look up: the same alphabet, up to 128 characters. */
+export const STORE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
+
+export const accountId = z
+  .string()
+  .regex(ACCOUNT_ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . -')
+  .refine((s) => s !== '.' && s !== '..', 'must not be "." or ".."');
+
+export const storeName = z
+  .string()
+  .regex(STORE_NAME_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 _ . -')
+  .refine((s) => s !== '.' && s !== '..', 'must not be "." or ".."');
+
+export class AccountListFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccountListFormatError';
+  }
+}
+
+/**
+ * Account IDs from a list file's text: a JSON array of strings, or one ID per line (blank lines and
+ * `#` comments skipped). Every ID is checked; the first bad one is named with its line or index.
+ */
+export function parseAccountList(text: string, source: string): string[] {
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('[')) {
+    let value: unknown;
+    try {
+      value = JSON.parse(trimmed);
+    } catch (err) {
+      throw new AccountListFormatError(`${source}: not a valid JSON array (${(err as Error).message})`);
+    }
+    if (!Array.isArray(value)) throw new AccountListFormatError(`${source}: expected a JSON array of account IDs`);
+    return value.map((id, i) => checked(id, `${source}[${i}]`));
+  }
+  const ids: string[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    const id = line.trim();
+    if (id && !id.startsWith('#')) ids.push(checked(id, `${source}:${i + 1}`));
+  });
+  return ids;
+}
+
+function checked(id: unknown, where: string): string {
+  if (typeof id === 'string' && accountId.safeParse(id).success) return id;
+  throw new AccountListFormatError(`${where}: ${JSON.stringify(typeof id === 'string' ? id.slice(0, 80) : id)} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`);
+}

@@ -1,0 +1,148 @@
+import type { Pool } from 'pg';
+import type { AccountWriter, PostgresSinkRef, ResultsSink, ScrapedPost, ScrapedProfile } from '../../sink/types';
+
+/**
+ * One run's output in PostgreSQL, with the NDJSON sink's contract. Each attempt appends to its own
+ * staged rows, numbered in units (the profile is unit 0, then one per post): a checkpoint's `bytes`
+ * is that count, and a later attempt copies the checkpointed attempt's first `bytes` units and goes
+ * on. `complete` publishes the staged rows into `posts`/`profiles` and marks the account complete in
+ * one transaction (`viralflow_complete_account`), so readers see an account whole or not at all, and
+ * posts are keyed (run, account, post ID): no retry, resume or zombie attempt can duplicate a row.
+ */
+export interface PostgresSinkContext {
+  pool: Pool;
+  ref: PostgresSinkRef;
+  /** Runs one store operation: timed, and its errors turned into ResultsStoreErrors. */
+  op<T>(operation: string, doing: string, run: () => Promise<T>): Promise<T>;
+  rowsWritten(table: string, rows: number): void;
+}
+
+const APPEND = `
+WITH profile AS (
+  INSERT INTO staged_profiles (run_key, account_id, attempt, followers, following, post_count, engagement_rate)
+  SELECT $1, $2, $3, $5, $6, $7, $8 WHERE $5::bigint IS NOT NULL
+  ON CONFLICT DO NOTHING
+)
+INSERT INTO staged_posts (run_key, account_id, attempt, seq, post_id, created_at, text, likes, shares, comments, views)
+SELECT $1, $2, $3, $4::integer + s.ord::integer, s.post_id, s.created_at, s.text, s.likes, s.shares, s.comments, s.views
+FROM unnest($9::text[], $10::timestamptz[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])
+  WITH ORDINALITY AS s(post_id, created_at, text, likes, shares, comments, views, ord)
+ON CONFLICT DO NOTHING`;
+
+export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
+  const { pool, ref, op } = ctx;
+  const run = ref.runKey;
+  return {
+    ref,
+
+    async open(accountId, attempt, resumeFrom) {
+      if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
+      const units = await op('open', `opening account ${accountId}`, async () => {
+        const { rows } = await pool.query<{ units: number }>('SELECT viralflow_open_account($1, $2, $3, $4, $5) AS units', [
+          run,
+          accountId,
+          attempt,
+          resumeFrom?.attempt ?? null,
+          resumeFrom?.bytes ?? 0,
+        ]);
+        return rows[0]?.units ?? 0;
+      });
+      return accountWriter(ctx, accountId, attempt, units, units > 0 && resumeFrom && resumeFrom.attempt !== attempt ? resumeFrom.attempt : undefined);
+    },
+
+    isComplete: (accountId) =>
+      op('is_complete', `checking account ${accountId}`, async () => {
+        const { rowCount } = await pool.query(`SELECT 1 FROM accounts WHERE run_key = $1 AND account_id = $2 AND state = 'complete'`, [run, accountId]);
+        return (rowCount ?? 0) > 0;
+      }),
+
+    sweepPartials: (accountIds) =>
+      op('sweep_partials', 'sweeping unfinished output', async () => {
+        const { rows } = await pool.query<{ n: number }>(
+          `WITH posts AS (
+             DELETE FROM staged_posts WHERE run_key = $1 AND account_id = ANY ($2::text[]) RETURNING account_id, attempt
+           ), profiles AS (
+             DELETE FROM staged_profiles WHERE run_key = $1 AND account_id = ANY ($2::text[]) RETURNING account_id, attempt
+           ), states AS (
+             DELETE FROM accounts WHERE run_key = $1 AND account_id = ANY ($2::text[]) AND state = 'scraping'
+           )
+           SELECT count(*)::integer AS n FROM (SELECT account_id, attempt FROM posts UNION SELECT account_id, attempt FROM profiles) AS gone`,
+          [run, accountIds],
+        );
+        return rows[0]?.n ?? 0;
+      }),
+  };
+}
+
+function accountWriter(ctx: PostgresSinkContext, accountId: string, attempt: number, start: number, source: number | undefined): AccountWriter {
+  const { pool, op } = ctx;
+  const run = ctx.ref.runKey;
+  let units = start;
+  let open = true;
+  const ensureOpen = () => {
+    if (!open) throw new Error(`output of account ${accountId} (attempt ${attempt}) is closed`);
+  };
+  return {
+    get bytes() {
+      return units;
+    },
+
+    async append({ profile, posts }: { profile?: ScrapedProfile; posts: readonly ScrapedPost[] }) {
+      ensureOpen();
+      if (profile !== undefined && units !== 0) throw new Error(`account ${accountId}: the profile must come first`);
+      const first = units + (profile ? 1 : 0);
+      await op('append', `writing account ${accountId}`, () =>
+        pool.query(APPEND, [
+          run,
+          accountId,
+          attempt,
+          first - 1,
+          profile?.followers ?? null,
+          profile?.following ?? null,
+          profile?.postCount ?? null,
+          profile?.engagementRate ?? null,
+          posts.map((p) => p.id),
+          posts.map((p) => p.createdAt),
+          posts.map((p) => p.text),
+          posts.map((p) => p.metrics.likes),
+          posts.map((p) => p.metrics.shares),
+          posts.map((p) => p.metrics.comments),
+          posts.map((p) => p.metrics.views),
+        ]),
+      );
+      if (profile) ctx.rowsWritten('staged_profiles', 1);
+      ctx.rowsWritten('staged_posts', posts.length);
+      units = first + posts.length;
+      return units;
+    },
+
+    async complete() {
+      ensureOpen();
+      const published = await op('complete', `publishing account ${accountId}`, async () => {
+        const { rows } = await pool.query<{ n: number }>('SELECT viralflow_complete_account($1, $2, $3, $4, $5) AS n', [
+          run,
+          accountId,
+          attempt,
+          source ?? null,
+          units,
+        ]);
+        return rows[0]?.n ?? 0;
+      });
+      open = false;
+      ctx.rowsWritten('posts', published);
+      ctx.rowsWritten('profiles', units > 0 ? 1 : 0);
+      ctx.rowsWritten('accounts', 1);
+    },
+
+    async abandon() {
+      open = false; // the staged rows stay for a later attempt to resume from
+    },
+
+    async discard() {
+      open = false;
+      await op('discard', `discarding account ${accountId}`, () =>
+        pool.query('SELECT viralflow_discard_account($1, $2, $3)', [run, accountId, source === undefined ? [attempt] : [attempt, source]]),
+      );
+    },
+  };
+}

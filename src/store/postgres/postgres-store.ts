@@ -1,0 +1,252 @@
+import { Pool, type PoolClient } from 'pg';
+import Cursor from 'pg-cursor';
+import type { ViralflowMetrics } from '../../metrics/registry';
+import type { PostgresSinkRef, ScrapedPost } from '../../sink/types';
+import { accountId as accountIdSchema, storeName } from '../account-ids';
+import { AccountListNotFoundError, type MigrationReport, type PostOutcome, type ResultsStore } from '../types';
+import { databaseLocation, describeStoreError } from './errors';
+import { migrateSchema } from './migrate';
+import { createPostgresSink } from './postgres-sink';
+
+/*
+ * Client: node-postgres (`pg`). Measured side by side with postgres.js on the same rows and the same
+ * server (`npm run bench -- --quick store-ingest`), multi-row `INSERT … SELECT FROM unnest(…)` ran at
+ * about the same rate in both, within the run-to-run noise, so the choice falls on the client
+ * node-pg-migrate already runs on (one driver, one pool type, one set of error codes) and whose
+ * cursor (`pg-cursor`) streams reads with bounded memory.
+ */
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`; never logged as is (see redactDatabaseUrl). */
+  url: string;
+  /** Connections in the process's pool, shared by every activity. @default 10 */
+  poolMax?: number;
+  /** How long to wait for a connection (new or from the pool) before failing. @default 10_000 */
+  connectTimeoutMs?: number;
+  metrics?: ViralflowMetrics;
+  /** Where errors of idle pooled connections (a server restart, say) are reported. @default console.warn */
+  log?: (message: string) => void;
+}
+
+/** Accounts per read query: their posts stream through one cursor. */
+const READ_ACCOUNTS_PER_QUERY = 500;
+/** Rows fetched per cursor round trip. */
+const READ_ROWS_PER_FETCH = 2_000;
+/** Rows per bulk write statement (outcomes, list entries): one array parameter per column. */
+const WRITE_ROWS_PER_STATEMENT = 10_000;
+
+const POSTS_OF_ACCOUNTS = `
+SELECT p.account_id, p.post_id, p.created_at, p.text, p.likes, p.shares, p.comments, p.views
+FROM unnest($2::text[]) WITH ORDINALITY AS a(account_id, ord)
+JOIN posts p ON p.run_key = $1 AND p.account_id = a.account_id
+ORDER BY a.ord, p.seq`;
+
+interface PostRow {
+  account_id: string;
+  post_id: string;
+  created_at: Date;
+  text: string;
+  likes: string;
+  shares: string;
+  comments: string;
+  views: string;
+}
+
+export function createPostgresStore(options: PostgresStoreOptions): ResultsStore {
+  const { url, metrics } = options;
+  const log = options.log ?? ((message: string) => console.warn(`viralflow: ${message}`));
+  const location = databaseLocation(url);
+  const pool = new Pool({
+    connectionString: url,
+    max: options.poolMax ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    application_name: 'viralflow',
+  });
+  // An idle connection dropped by the server (restart, failover) must not crash the worker; the pool
+  // replaces it on next use and the operation that needed it fails its attempt and retries.
+  pool.on('error', (err) => log(describeStoreError(err, url, 'holding an idle connection').message));
+  const unwatch = metrics?.watchStorePool(() => ({
+    inUse: pool.totalCount - pool.idleCount,
+    idle: pool.idleCount,
+    waiting: pool.waitingCount,
+  }));
+
+  const op = async <T>(operation: string, doing: string, run: () => Promise<T>): Promise<T> => {
+    const end = metrics?.storeOperationDuration.startTimer({ operation });
+    try {
+      const result = await run();
+      end?.({ outcome: 'ok' });
+      return result;
+    } catch (err) {
+      end?.({ outcome: 'error' });
+      throw describeStoreError(err, url, doing);
+    }
+  };
+  const rowsWritten = (table: string, rows: number) => {
+    if (rows > 0) metrics?.storeRowsWritten.inc({ table }, rows);
+  };
+  const withClient = async <T>(use: (client: PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let failed: Error | undefined;
+    try {
+      return await use(client);
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      // A client whose statement failed may be mid-transaction or disconnected: discard it, never reuse it.
+      client.release(failed);
+    }
+  };
+  const transaction = <T>(use: (client: PoolClient) => Promise<T>): Promise<T> =>
+    withClient(async (client) => {
+      await client.query('BEGIN');
+      const result = await use(client);
+      await client.query('COMMIT');
+      return result;
+    });
+
+  let migrated: Promise<MigrationReport> | undefined;
+
+  /** Posts of `ids` in the order given, streamed through a cursor. */
+  async function* postsOf(runKey: string, ids: readonly string[]): AsyncGenerator<ScrapedPost> {
+    const started = performance.now();
+    const client = await op('read', 'connecting to read posts', () => pool.connect());
+    let failed: Error | undefined;
+    const cursor = client.query(new Cursor<PostRow>(POSTS_OF_ACCOUNTS, [runKey, ids]));
+    try {
+      for (;;) {
+        const rows = await op('read', `reading posts of run ${runKey}`, () => cursor.read(READ_ROWS_PER_FETCH));
+        if (!rows.length) break;
+        for (const r of rows) {
+          yield {
+            id: r.post_id,
+            accountId: r.account_id,
+            createdAt: r.created_at.toISOString(),
+            text: r.text,
+            metrics: { likes: Number(r.likes), shares: Number(r.shares), comments: Number(r.comments), views: Number(r.views) },
+          };
+        }
+      }
+      await cursor.close();
+    } catch (err) {
+      failed = err instanceof Error ? err : new Error(String(err));
+      throw err;
+    } finally {
+      client.release(failed ?? (cursorOpen(cursor) ? new Error('read abandoned mid-cursor') : undefined));
+      metrics?.storeOperationDuration.observe({ operation: 'read_batch', outcome: failed ? 'error' : 'ok' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    location,
+
+    migrate() {
+      migrated ??= op('migrate', 'checking the schema', () => withClient((client) => migrateSchema(client, log))).catch((err: unknown) => {
+        migrated = undefined; // a later call tries again (the server may be back)
+        throw err;
+      });
+      return migrated;
+    },
+
+    sinkFor(runKey) {
+      const ref: PostgresSinkRef = { kind: 'postgres', runKey: storeName.parse(runKey), database: location };
+      return createPostgresSink({ pool, ref, op, rowsWritten });
+    },
+
+    async *readPosts(runKey, accountIds) {
+      if (accountIds) {
+        for (let i = 0; i < accountIds.length; i += READ_ACCOUNTS_PER_QUERY) {
+          yield* postsOf(runKey, accountIds.slice(i, i + READ_ACCOUNTS_PER_QUERY));
+        }
+        return;
+      }
+      // Every complete account, in ID order, a page of accounts at a time (keyset, not OFFSET).
+      let after = '';
+      for (;;) {
+        const ids = await op('read', `listing accounts of run ${runKey}`, async () => {
+          const { rows } = await pool.query<{ account_id: string }>(
+            `SELECT account_id FROM accounts WHERE run_key = $1 AND state = 'complete' AND account_id > $2 ORDER BY account_id LIMIT $3`,
+            [runKey, after, READ_ACCOUNTS_PER_QUERY],
+          );
+          return rows.map((r) => r.account_id);
+        });
+        if (!ids.length) return;
+        yield* postsOf(runKey, ids);
+        after = ids[ids.length - 1]!;
+      }
+    },
+
+    async writeOutcomes(runKey, outcomes) {
+      for (let i = 0; i < outcomes.length; i += WRITE_ROWS_PER_STATEMENT) {
+        const chunk: readonly PostOutcome[] = outcomes.slice(i, i + WRITE_ROWS_PER_STATEMENT);
+        await op('write_outcomes', `writing outcomes of run ${runKey}`, () =>
+          pool.query(
+            `INSERT INTO post_outcomes (run_key, account_id, post_id, top_pattern, virality)
+             SELECT $1, o.account_id, o.post_id, o.top_pattern, o.virality
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[]) AS o(account_id, post_id, top_pattern, virality)
+             ON CONFLICT (run_key, account_id, post_id)
+             DO UPDATE SET top_pattern = EXCLUDED.top_pattern, virality = EXCLUDED.virality, scored_at = now()`,
+            [runKey, chunk.map((o) => o.accountId), chunk.map((o) => o.postId), chunk.map((o) => o.topPattern ?? null), chunk.map((o) => o.virality)],
+          ),
+        );
+        rowsWritten('post_outcomes', chunk.length);
+      }
+    },
+
+    async importAccountList(name, accountIds) {
+      storeName.parse(name);
+      for (const id of accountIds) accountIdSchema.parse(id);
+      await op('import_list', `importing account list ${name}`, () =>
+        transaction(async (client) => {
+          await client.query('DELETE FROM account_lists WHERE name = $1', [name]);
+          await client.query('INSERT INTO account_lists (name, size) VALUES ($1, $2)', [name, accountIds.length]);
+          for (let i = 0; i < accountIds.length; i += WRITE_ROWS_PER_STATEMENT) {
+            await client.query(
+              `INSERT INTO account_list_entries (name, position, account_id)
+               SELECT $1, $2::integer + e.ord::integer - 1, e.account_id FROM unnest($3::text[]) WITH ORDINALITY AS e(account_id, ord)`,
+              [name, i, accountIds.slice(i, i + WRITE_ROWS_PER_STATEMENT)],
+            );
+          }
+        }),
+      );
+      rowsWritten('account_list_entries', accountIds.length);
+      return accountIds.length;
+    },
+
+    async loadAccountIds(name, offset, limit) {
+      const { rows } = await op('load_list', `reading account list ${name}`, () =>
+        pool.query<{ found: boolean; ids: string[] }>(
+          `SELECT EXISTS (SELECT 1 FROM account_lists WHERE name = $1) AS found,
+                  ARRAY(SELECT account_id FROM account_list_entries WHERE name = $1 AND position >= $2 ORDER BY position LIMIT $3) AS ids`,
+          [name, offset, limit + 1],
+        ),
+      );
+      const row = rows[0];
+      if (!row?.found) throw new AccountListNotFoundError(name);
+      return { accountIds: row.ids.slice(0, limit), done: row.ids.length <= limit };
+    },
+
+    purgeRun: (runKey) =>
+      op('purge', `purging run ${runKey}`, () =>
+        transaction(async (client) => {
+          const report: Record<string, number> = {};
+          for (const table of ['post_outcomes', 'posts', 'profiles', 'accounts', 'staged_posts', 'staged_profiles']) {
+            report[table] = (await client.query(`DELETE FROM ${table} WHERE run_key = $1`, [runKey])).rowCount ?? 0;
+          }
+          return report;
+        }),
+      ),
+
+    async close() {
+      unwatch?.();
+      await pool.end();
+    },
+  };
+}
+
+/** pg-cursor's state: a cursor abandoned before its end still has a portal open on the connection. */
+function cursorOpen(cursor: Cursor): boolean {
+  return (cursor as unknown as { state?: string }).state !== 'done';
+}

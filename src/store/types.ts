@@ -1,0 +1,65 @@
+import type { ResultsSink, ScrapedPost } from '../sink/types';
+
+/**
+ * Everything a later stage, another worker or the CLI reads back goes through the results store:
+ * scraped posts and profiles (written through `sinkFor`), the patterns stage's per-post outcomes,
+ * and named account lists. Two implementations: the NDJSON folder (one machine, the default) and
+ * PostgreSQL (shared by every worker; selected by VIRALFLOW_DATABASE_URL).
+ */
+export interface ResultsStore {
+  readonly kind: 'ndjson' | 'postgres';
+  /** Where it is, for messages: a folder, or `host:port/database` (never credentials). */
+  readonly location: string;
+  /** Brings the store's schema up to date (a no-op for files); safe to call from many workers at once. */
+  migrate(): Promise<MigrationReport>;
+  /** The sink the scraper writes one run's output to. */
+  sinkFor(runKey: string): ResultsSink;
+  /**
+   * A run's posts, streamed (bounded memory) in account order: the given accounts (those without
+   * complete output skipped) or every complete account, sorted by ID; each account's posts in the
+   * order they were written.
+   */
+  readPosts(runKey: string, accountIds?: readonly string[]): AsyncIterable<ScrapedPost>;
+  /** Records the patterns stage's verdict per post; writing the same post again replaces it. */
+  writeOutcomes(runKey: string, outcomes: readonly PostOutcome[]): Promise<void>;
+  /** Stores a named account list, replacing any list of that name in one step; answers its length. */
+  importAccountList(name: string, accountIds: readonly string[]): Promise<number>;
+  /** One page of a named list; throws AccountListNotFoundError when there is no such list. */
+  loadAccountIds(name: string, offset: number, limit: number): Promise<AccountIdsPage>;
+  /** Deletes everything stored for a run (posts, profiles, account states, outcomes, partial output). */
+  purgeRun(runKey: string): Promise<PurgeReport>;
+  close(): Promise<void>;
+}
+
+/** The patterns stage's result for one post. */
+export interface PostOutcome {
+  accountId: string;
+  postId: string;
+  /** The engine's top pattern; absent when it found none. */
+  topPattern?: string;
+  virality: number;
+}
+
+export interface AccountIdsPage {
+  accountIds: string[];
+  /** True when the list has no IDs past this page. */
+  done: boolean;
+}
+
+export interface MigrationReport {
+  /** Migrations this call applied (empty when the schema was already current). */
+  applied: string[];
+  /** Schema version now in the store: the number of migrations applied (0 for files). */
+  version: number;
+}
+
+/** What a purge removed, by table (or file kind). */
+export type PurgeReport = Record<string, number>;
+
+/** A named account list that is not in the store. */
+export class AccountListNotFoundError extends Error {
+  constructor(readonly list: string) {
+    super(`no account list named "${list}" in the results store (load it with: viralflow accounts import <file> --name ${list})`);
+    this.name = 'AccountListNotFoundError';
+  }
+}
