@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { startCluster } from '../cluster/supervisor';
+import { CLUSTER_DEFAULTS, startCluster } from '../cluster/supervisor';
 import { projectRoot } from '../project-root';
 
 function nodeCount(value: string): number {
@@ -20,13 +20,13 @@ export function clusterCommand(): Command {
     .description(
       'run a Temporal cluster on this machine without Docker: PostgreSQL, N server nodes, HAProxy in front (one address); Ctrl-C stops it',
     )
-    .option('--nodes <n>', 'server nodes', nodeCount, 2)
+    .option('--nodes <n>', 'server nodes', nodeCount, CLUSTER_DEFAULTS.nodes)
     .option('--data-dir <dir>', 'state kept across runs (PostgreSQL data, passwords, configs, logs)', join(projectRoot(), '.data', 'cluster'))
-    .option('--listen <host:port>', 'the load balancer: the address workers and clients use', hostPort, '127.0.0.1:7233')
-    .option('--stats <host:port>', "HAProxy's stats page (/stats) and metrics (/metrics)", hostPort, '127.0.0.1:7299')
-    .option('--node-subnet <a.b.c>', 'node i binds <a.b.c>.<i> (a loopback address of its own)', '127.0.10')
+    .option('--listen <host:port>', 'the load balancer: the address workers and clients use', hostPort, CLUSTER_DEFAULTS.listen)
+    .option('--stats <host:port>', "HAProxy's stats page (/stats) and metrics (/metrics)", hostPort, CLUSTER_DEFAULTS.statsListen)
+    .option('--node-subnet <a.b.c>', 'node i binds <a.b.c>.<i> (a loopback address of its own)', CLUSTER_DEFAULTS.nodeSubnet)
     .option('--postgres-port <port>', 'PostgreSQL port (default: a free one)', (v) => Number(v))
-    .option('--namespace <name>', 'namespace to register', 'default')
+    .option('--namespace <name>', 'namespace to register', CLUSTER_DEFAULTS.namespace)
     .action(
       async (opts: { nodes: number; dataDir: string; listen: string; stats: string; nodeSubnet: string; postgresPort?: number; namespace: string }) => {
         const cluster = await startCluster({

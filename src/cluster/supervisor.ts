@@ -23,6 +23,15 @@ import { ensureRoleAndDatabase, type PsqlTarget } from './postgres-roles';
 import { resolveServerBinaries, type ServerBinaries } from './server-binaries';
 import { ensureTemporalDatabases, type SchemaVersion } from './temporal-databases';
 
+/** Defaults of `startCluster` and `viralflow cluster` (ops/prometheus/cluster.yml scrapes these addresses). */
+export const CLUSTER_DEFAULTS = {
+  nodes: 2,
+  nodeSubnet: '127.0.10',
+  listen: '127.0.0.1:7233',
+  statsListen: '127.0.0.1:7299',
+  namespace: 'default',
+} as const;
+
 export interface ClusterOptions {
   /** State kept across runs: PostgreSQL's data, generated passwords, configs, logs. */
   dataDir: string;
@@ -113,13 +122,13 @@ interface Secrets {
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const log = options.log ?? ((line: string) => console.error(line));
   const dataDir = resolve(options.dataDir);
-  const namespace = options.namespace ?? 'default';
-  const nodeCount = options.nodes ?? 2;
+  const namespace = options.namespace ?? CLUSTER_DEFAULTS.namespace;
+  const nodeCount = options.nodes ?? CLUSTER_DEFAULTS.nodes;
   if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 9) throw new ClusterStartError(`nodes must be 1 to 9, not ${nodeCount}`);
-  const subnet = options.nodeSubnet ?? '127.0.10';
+  const subnet = options.nodeSubnet ?? CLUSTER_DEFAULTS.nodeSubnet;
   if (!/^127\.\d{1,3}\.\d{1,3}$/.test(subnet)) throw new ClusterStartError(`nodeSubnet must be three octets of 127.0.0.0/8, such as 127.0.10, not ${subnet}`);
-  const listen = options.listen ?? '127.0.0.1:7233';
-  const statsListen = options.statsListen ?? '127.0.0.1:7299';
+  const listen = options.listen ?? CLUSTER_DEFAULTS.listen;
+  const statsListen = options.statsListen ?? CLUSTER_DEFAULTS.statsListen;
   const haproxy = options.haproxyPath ?? findOnPath('haproxy', process.env) ?? '/usr/sbin/haproxy';
   if (!existsSync(haproxy)) throw new ClusterStartError('HAProxy not found: apt-get install haproxy (or pass its path)');
 

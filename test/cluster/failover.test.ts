@@ -7,7 +7,7 @@
  * The figures (takeover, rejoin, stalls, schedule lateness, peak RSS) are printed as test diagnostics.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -23,6 +23,7 @@ import { freePort } from '../../src/temporal/dev-server';
 import type { ViralPipelineResult } from '../../src/workflows/pipeline';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from '../../src/workflows/search-attributes';
 import { auditSchedule, counterTotal, ownedShards, stallMeter } from '../helpers/cluster-probes';
+import { TEMPORAL_SERVER_METRIC_NAMES } from '../helpers/metric-names';
 import { pollUntil } from '../helpers/poll';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus-server';
 import { expectOk, json, viralflow } from '../helpers/viralflow-cli';
@@ -33,6 +34,9 @@ const ACCOUNTS = 5_000;
 const POSTS = 8;
 const SHARDS = 16;
 const SCHEDULE_EVERY_MS = 2_000;
+/** Progress lines as they happen (the runner shows test output only at the end), when this names a file. */
+const STEP_LOG = process.env.VIRALFLOW_CLUSTER_TEST_LOG;
+const step = (line: string) => STEP_LOG && appendFileSync(STEP_LOG, `${new Date().toISOString()} ${line}\n`);
 
 describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three workers, a node killed', () => {
   let dir: string;
@@ -62,6 +66,7 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
       log: () => {},
     });
     figures.clusterStartMs = Date.now() - started;
+    step(`cluster up in ${figures.clusterStartMs as number} ms`);
     // Two page requests and a profile per account at 100 ms each: I/O-bound, like the real APIs.
     sim = await startSimulator({
       seed: SEED,
@@ -90,6 +95,7 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
         { job_name: 'viralflow', static_configs: [{ targets: workers.map((w) => new URL(w.metricsUrl).host) }] },
       ],
     });
+    step('workers and Prometheus up');
     connection = await Connection.connect({ address: cluster.address });
     client = new Client({ connection, namespace: cluster.namespace });
   });
@@ -130,7 +136,7 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
 
     // The pipeline's own upstream work (the schedule's health checks are not counted).
     const simRequests = async () => {
-      const stats = (await (await fetch(`${sim.url}/_sim/stats`)).json()) as SimStats;
+      const stats = (await (await fetch(`${sim.url}/_sim/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as SimStats;
       return ['social.profile', 'social.posts', 'engine.extract'].reduce((n, route) => n + (stats.routes[route]?.requests ?? 0), 0);
     };
     const requestsBefore = await simRequests();
@@ -149,9 +155,11 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
       timeoutMs: 120_000,
       intervalMs: 100,
     });
+    step('killing node A');
     const killedAt = Date.now();
     figures.killedAtUpstreamRequests = `${(await simRequests()) - requestsBefore} of ${ACCOUNTS * 3} scrape requests`;
     await nodeA.kill();
+    step('node A killed');
 
     // Takeover: node B owns every shard.
     await pollUntil('node B to own every shard', async () => ((await ownedShards(nodeB.metricsUrl)) === SHARDS ? true : undefined), {
@@ -159,18 +167,21 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
       intervalMs: 100,
     });
     const takeoverMs = Date.now() - killedAt;
+    step(`takeover after ${takeoverMs} ms`);
     figures.takeoverMs = takeoverMs;
     await pollUntil('HAProxy to mark node A down', async () => ((await cluster.loadBalancer.backendStatus())[nodeA.name]?.startsWith('DOWN') ? true : undefined), {
       timeoutMs: 10_000,
     });
 
     // A worker crashes on top; the other two take its activities when their heartbeats time out.
+    step('HAProxy marked node A down; killing worker 3');
     const victim = workers[2]!;
     victim.kill('SIGKILL');
     await victim.exited;
     figures.workerKilledAtUpstreamRequests = `${(await simRequests()) - requestsBefore} of ${ACCOUNTS * 3} scrape requests`;
 
     // Node A restarted: it rejoins the ring and takes back shards.
+    step('restarting node A');
     const restartAt = Date.now();
     await nodeA.restart();
     figures.nodeRestartToHealthyMs = Date.now() - restartAt;
@@ -183,10 +194,12 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
       { timeoutMs: 90_000, intervalMs: 200 },
     );
     figures.rejoinMs = Date.now() - restartAt;
+    step(`node A rejoined after ${figures.rejoinMs as number} ms`);
     const historyWorkAtRejoin = await counterTotal(nodeA.metricsUrl, 'persistence_requests', 'service_name="history"');
 
     result = (await handle.result()) as ViralPipelineResult;
     const pipelineMs = Date.now() - started;
+    step(`pipeline done in ${pipelineMs} ms`);
     figures.pipelineMs = pipelineMs;
     const stalls = await requests.stop();
     figures.longestWorkerStallMs = stalls.longestStallMs;
@@ -361,6 +374,9 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     const workersUp = await prometheus.query('up{job="viralflow"}');
     assert.equal(workersUp.length, 3);
     assert.deepEqual(workersUp.map((s) => s.value[1]).sort(), ['0', '1', '1'], 'the killed worker is down, the other two up');
+    // The server metric names ops/ relies on (test/helpers/metric-names.ts) are what a real node exposes.
+    const exposed = await (await fetch(cluster.nodes[1]!.metricsUrl)).text();
+    for (const name of TEMPORAL_SERVER_METRIC_NAMES) assert.match(exposed, new RegExp(`^${name}\\{`, 'm'), `${name} on a server node`);
     const rules = await prometheus.rules();
     const serverRules = rules.filter((r) => r.name.startsWith('Temporal'));
     assert.ok(serverRules.length >= 2, `server-side alert rules loaded (${serverRules.map((r) => r.name)})`);

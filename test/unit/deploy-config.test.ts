@@ -9,9 +9,12 @@ import { join, posix, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { buildCli } from '../../src/cli';
+import { DEFAULT_NODE_PORTS } from '../../src/cluster/node-config';
+import { TEMPORAL_SERVER_VERSION } from '../../src/cluster/server-binaries';
+import { CLUSTER_DEFAULTS } from '../../src/cluster/supervisor';
 import { loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/project-root';
-import { exposedMetricNames, metricNamesIn } from '../helpers/metric-names';
+import { exposedMetricNames, metricNamesIn, TEMPORAL_SERVER_METRIC_NAMES } from '../helpers/metric-names';
 
 const root = projectRoot(__dirname);
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -294,7 +297,9 @@ describe('Prometheus configuration', () => {
     for (const rule of rules) {
       const names = metricNamesIn(rule.expr);
       assert.ok(names.length > 0, `${rule.alert} selects a metric`);
-      for (const name of names) assert.ok(known.has(name) || name === 'up', `${rule.alert}: ${name} is exported`);
+      for (const name of names) {
+        assert.ok(known.has(name) || name === 'up' || TEMPORAL_SERVER_METRIC_NAMES.has(name), `${rule.alert}: ${name} is exported`);
+      }
     }
     const expr = (name: string) => rules.find((r) => r.alert === name)?.expr.replace(/\s+/g, ' ') ?? '';
     assert.match(
@@ -305,6 +310,32 @@ describe('Prometheus configuration', () => {
     assert.match(expr('ViralflowCircuitOpen'), /viralflow_circuit_state\) == 2/);
     assert.match(expr('ViralflowWorkerDown'), /^up\{job="viralflow"\} == 0$/);
     assert.match(expr('ViralflowActivityFailureRateHigh'), /outcome="failure"/);
+  });
+});
+
+describe('Prometheus configuration for `viralflow cluster` (ops/prometheus/cluster.yml)', () => {
+  const config = parse(read('ops/prometheus/cluster.yml')) as {
+    rule_files: string[];
+    scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+  };
+  const targets = (job: string) => config.scrape_configs.find((c) => c.job_name === job)?.static_configs.flatMap((s) => s.targets);
+
+  test("scrapes every default node's own metrics and HAProxy at the addresses the cluster uses", () => {
+    const nodes = Array.from({ length: CLUSTER_DEFAULTS.nodes }, (_, i) => `${CLUSTER_DEFAULTS.nodeSubnet}.${i + 1}:${DEFAULT_NODE_PORTS.metrics}`);
+    assert.deepEqual(targets('temporal'), nodes);
+    assert.deepEqual(targets('haproxy'), [CLUSTER_DEFAULTS.statsListen]);
+    const defaults = loadConfig({});
+    assert.deepEqual(targets('viralflow'), [`127.0.0.1:${defaults.metrics.port}`]);
+    assert.deepEqual(targets('viralflow-sdk'), [`127.0.0.1:${defaults.temporalMetricsPort}`]);
+  });
+
+  test('shares alerts.yml and its job names with the compose configuration', () => {
+    assert.deepEqual(config.rule_files, ['alerts.yml']);
+    for (const job of ['viralflow', 'viralflow-sdk', 'temporal']) assert.ok(targets(job)?.length, job);
+  });
+
+  test('the compose file runs the server version the cluster builds and test:cluster runs', () => {
+    assert.equal(service('temporal').image, `temporalio/auto-setup:${TEMPORAL_SERVER_VERSION}`);
   });
 });
 
