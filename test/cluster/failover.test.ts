@@ -110,7 +110,9 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
       await cluster.stop();
     }
     console.log(`cluster figures: ${JSON.stringify(figures, null, 2)}`);
-    rmSync(dir, { recursive: true, force: true });
+    // With a step log, the cluster's data and logs stay for a look afterwards.
+    if (STEP_LOG) step(`cluster data and logs kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   });
 
   const pipelineName = `nightly-${process.pid}`;
@@ -149,6 +151,9 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
       typedSearchAttributes: [{ key: PIPELINE_KEY, value: pipelineName }],
     });
     const requests = stallMeter(simRequests);
+    t.after(() => requests.stop()); // also when an assertion ends the test early
+    const progressLog = setInterval(() => void simRequests().then((n) => step(`upstream requests: ${n - requestsBefore}`), () => {}), 10_000);
+    t.after(() => clearInterval(progressLog));
 
     // Mid-run: a fifth of the upstream requests made (a profile and two pages per account).
     await pollUntil('a fifth of the accounts scraped', async () => ((await simRequests()) - requestsBefore >= (ACCOUNTS * 3) / 5 || undefined), {

@@ -65,10 +65,11 @@ export function stallMeter(read: () => Promise<number | undefined>, everyMs = 10
         }
         value = v;
       }
-      await sleep(everyMs);
+      await sleep(everyMs, undefined, { ref: false });
     }
   })();
   return {
+    /** Idempotent: answers the same report every time. */
     async stop(): Promise<StallReport> {
       running = false;
       await loop;
