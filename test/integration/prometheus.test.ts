@@ -80,6 +80,12 @@ describe('Prometheus: promtool and a real server against a live worker', () => {
     assert.match(output, /is valid prometheus config file syntax/);
   });
 
+  test('promtool check config accepts cluster.yml (viralflow cluster) with the same alerts.yml', () => {
+    const { status, output } = promtool(['check', 'config', join(root, 'ops/prometheus/cluster.yml')]);
+    assert.equal(status, 0, output);
+    assert.match(output, /SUCCESS: 1 rule files found/);
+  });
+
   test('promtool check rules accepts every alert rule', () => {
     const { status, output } = promtool(['check', 'rules', ALERTS]);
     assert.equal(status, 0, output);
