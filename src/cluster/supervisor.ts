@@ -280,7 +280,7 @@ function createNode(
   spec: NodeSpec,
   run: { server: string; root: string; env: NodeJS.ProcessEnv; logFile: string; startTimeoutMs: number },
 ): ClusterNode & { spec: NodeSpec; waitReady(): Promise<void> } {
-  const process = new ManagedProcess({
+  const proc = new ManagedProcess({
     name: spec.name,
     command: run.server,
     args: ['--root', run.root, '--config', 'config', '--env', spec.name, '--allow-no-auth', 'start'],
@@ -300,8 +300,8 @@ function createNode(
   const waitReady = async () => {
     const deadline = Date.now() + run.startTimeoutMs;
     while (!(await healthy())) {
-      if (!process.running) throw new ClusterStartError(`${spec.name} exited before it was ready:\n${process.output()}`);
-      if (Date.now() > deadline) throw new ClusterStartError(`${spec.name} not healthy after ${run.startTimeoutMs} ms:\n${process.output()}`);
+      if (!proc.running) throw new ClusterStartError(`${spec.name} exited before it was ready:\n${proc.output()}`);
+      if (Date.now() > deadline) throw new ClusterStartError(`${spec.name} not healthy after ${run.startTimeoutMs} ms:\n${proc.output()}`);
       await sleep(250);
     }
   };
@@ -312,12 +312,12 @@ function createNode(
     frontend: nodeAddress(spec),
     metricsUrl: nodeMetricsUrl(spec),
     healthUrl,
-    process,
+    process: proc,
     healthy,
     waitReady,
-    kill: () => process.kill(),
+    kill: () => proc.kill(),
     async restart() {
-      process.start();
+      proc.start();
       await waitReady();
     },
   };
