@@ -2,7 +2,7 @@
 import { OPERATOR_SCENARIOS } from './scenarios/registry';
 import { TEMPORAL_SCENARIOS, type TemporalScenario } from './suites/temporal';
 
-export const ALL_SCENARIOS: readonly string[] = [...OPERATOR_SCENARIOS.map((s) => s.name), 'sampling', ...TEMPORAL_SCENARIOS];
+export const ALL_SCENARIOS: readonly string[] = [...OPERATOR_SCENARIOS.map((s) => s.name), 'sampling', 'store', 'ratelimit', ...TEMPORAL_SCENARIOS];
 const GROUPS: Record<string, readonly string[]> = {
   operators: OPERATOR_SCENARIOS.map((s) => s.name),
   temporal: TEMPORAL_SCENARIOS,

@@ -1,6 +1,6 @@
 /** bench/results/latest.md: the results as markdown tables, with the formulas and the caveats next to the numbers. */
 import { fasterBy, int, mb, millions, ms, pct, times } from './format';
-import type { BenchResults, OperatorResult, SamplingResult, TemporalResult, VariantResult } from './results-model';
+import type { BenchResults, OperatorResult, RateLimitBenchResult, SamplingResult, StoreResult, TemporalResult, VariantResult } from './results-model';
 
 type Row = Array<string | number>;
 
@@ -74,6 +74,8 @@ export function renderReport(r: BenchResults): string {
 
   for (const o of r.operators) out.push(...operatorSection(o));
   if (r.sampling) out.push(...samplingSection(r.sampling));
+  if (r.store) out.push(...storeSection(r.store));
+  if (r.rateLimit) out.push(...rateLimitSection(r.rateLimit));
   if (r.temporal) out.push(...temporalSection(r.temporal));
   return out.join('\n');
 }
@@ -254,4 +256,36 @@ function temporalSection(t: TemporalResult): string[] {
     );
   }
   return out;
+}
+
+function storeSection(s: StoreResult): string[] {
+  return [
+    '## Results store (PostgreSQL beside NDJSON)',
+    '',
+    `${s.accounts.toLocaleString('en')} accounts × ${s.postsPerAccount} posts, pages of ${s.pageSize}; a local PostgreSQL with fsync on, ` +
+      `${s.writers} pooled connections; ${s.reps} repetitions, the fastest shown with the p50. CPU is per 1,000 posts: the bench process, and ` +
+      'the PostgreSQL server processes (from /proc). The raw rows are the measurement behind the store\'s choice of client.',
+    '',
+    table(
+      ['what', 'rows', 'posts/s (best)', 'posts/s (p50)', 'client CPU ms / 1k posts', 'server CPU ms / 1k posts'],
+      s.rows.map((r) => [r.label, r.what, int(r.postsPerSecond), int(r.postsPerSecondP50), r.clientCpuMsPer1kPosts.toFixed(1), r.serverCpuMsPer1kPosts.toFixed(1)]),
+    ),
+    '',
+  ];
+}
+
+function rateLimitSection(r: RateLimitBenchResult): string[] {
+  const us = (v: number) => `${v.toFixed(1)} µs`;
+  return [
+    `## Fleet rate limiter overhead (acquire + release, never waiting; ${r.requests} requests)`,
+    '',
+    `| limiter | p50 | p99 | mean | requests/s, ${r.concurrency} at once |`,
+    '|---|---|---|---|---|',
+    ...r.rows.map((row) => {
+      const s = row.microsecondsPerRequest;
+      return `| ${row.label} | ${us(s.p50)} | ${us(s.p99)} | ${us(s.mean)} | ${Math.round(row.requestsPerSecondConcurrent)} |`;
+    }),
+    ...(r.redisError ? ['', `Shared row not measured: ${r.redisError}`] : []),
+    '',
+  ];
 }

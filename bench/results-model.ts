@@ -187,6 +187,44 @@ export interface BenchResults {
   connections: number;
   operators: OperatorResult[];
   sampling?: SamplingResult;
+  store?: StoreResult;
+  rateLimit?: RateLimitBenchResult;
   temporal?: TemporalResult;
   targets: TargetCheck[];
+}
+
+/** The results store suite (bench/suites/store.ts): posts per second, and CPU per 1,000 posts on each side. */
+export interface StoreRow {
+  label: string;
+  what: string;
+  /** Fastest repetition (other load only slows it); p50 beside it. */
+  postsPerSecond: number;
+  postsPerSecondP50: number;
+  clientCpuMsPer1kPosts: number;
+  serverCpuMsPer1kPosts: number;
+}
+
+export interface StoreResult {
+  accounts: number;
+  postsPerAccount: number;
+  pageSize: number;
+  writers: number;
+  reps: number;
+  rows: StoreRow[];
+}
+
+/** The fleet rate limiter's own cost per request, never waiting (bench/suites/rate-limit.ts). */
+export interface RateLimitBenchResult {
+  requests: number;
+  concurrency: number;
+  rows: RateLimitBenchRow[];
+  /** Why the shared (Redis) row is missing, if it is. */
+  redisError?: string;
+}
+
+export interface RateLimitBenchRow {
+  label: string;
+  /** acquire + release, one request at a time. */
+  microsecondsPerRequest: Summary;
+  requestsPerSecondConcurrent: number;
 }

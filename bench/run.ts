@@ -15,7 +15,9 @@ import { renderReport } from './report';
 import type { BenchResults, OperatorResult } from './results-model';
 import { OPERATOR_SCENARIOS } from './scenarios/registry';
 import { runOperatorScenario } from './suites/operators';
+import { runRateLimitSuite } from './suites/rate-limit';
 import { runSamplingSuite } from './suites/sampling';
+import { runStoreSuite } from './suites/store';
 import { runTemporalSuite } from './suites/temporal';
 import { checkTargets } from './targets';
 import { CONNECTIONS, LATENCY_MS } from './workload';
@@ -59,6 +61,14 @@ async function main(): Promise<number> {
     if (args.scenarios.includes('sampling')) {
       log('sampling: Beta draws per second at 10, 1,000 and 100,000 variants');
       results.sampling = await runSamplingSuite(options);
+    }
+    if (args.scenarios.includes('store')) {
+      log('store: PostgreSQL results store ingest (per client, through the sink) and read-back, beside NDJSON');
+      results.store = await runStoreSuite(options);
+    }
+    if (args.scenarios.includes('ratelimit')) {
+      log('ratelimit: the fleet limiter\'s cost per request, in-process and through Redis');
+      results.rateLimit = await runRateLimitSuite(options);
     }
     if (args.temporal.size > 0) {
       log(`temporal: ${[...args.temporal].join(' ')}`);

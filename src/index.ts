@@ -32,7 +32,7 @@ export {
   type ScheduleRun,
   type UpdateScheduleOptions,
 } from './client/schedules';
-export type { BanditState, RecordOutcomeOptions } from './client/bandit';
+export type { BanditState, BanditStateOptions, RecordOutcomeOptions } from './client/bandit';
 export { parseCron, nextFireTimes, type ParsedCron, type CalendarCron, type IntervalCron, type CronField } from './client/cron';
 export { workflowLink, scheduleLink, DEFAULT_UI_URL } from './client/web-ui';
 export {

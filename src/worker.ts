@@ -8,7 +8,7 @@ import { createMetrics, type ViralflowMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/server';
 import { TemporalUnreachableError } from './temporal/connection-error';
 import { describeConnectionSecurity, temporalConnectionOptions } from './temporal/connection-options';
-import { prebuiltWorkflowBundle } from './temporal/workflow-bundle';
+import { prebuiltWorkflowBundle, workflowBundlerOptions } from './temporal/workflow-bundle';
 
 export interface WorkerSetup {
   config: ViralflowConfig;
@@ -66,11 +66,13 @@ export async function createViralflowWorker(setup: WorkerSetup): Promise<Viralfl
 }
 
 /** The prebuilt bundle when it is current, else the source to bundle at start-up. */
-function workflowCode(bundle: WorkerSetup['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+function workflowCode(
+  bundle: WorkerSetup['workflowBundle'],
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> {
   const current = bundle ?? prebuiltWorkflowBundle();
   if (current) return { workflowBundle: current };
   console.warn('viralflow: no up-to-date prebuilt workflow bundle (run `npm run build`); bundling at start-up');
-  return { workflowsPath: require.resolve('./workflows') };
+  return { workflowsPath: require.resolve('./workflows'), bundlerOptions: workflowBundlerOptions };
 }
 
 /**
@@ -78,7 +80,11 @@ function workflowCode(bundle: WorkerSetup['workflowBundle']): Pick<WorkerOptions
  * graceful shutdown on SIGINT/SIGTERM (the Runtime's default signals): polling stops, in-flight
  * activities get the grace time to finish, the rest are cancelled and retried by the server.
  */
-export async function runWorker(config: ViralflowConfig = loadConfig()): Promise<void> {
+export async function runWorker(
+  config: ViralflowConfig = loadConfig(),
+  /** Where the start-up line goes (the CLI's stdout). @default console.log */
+  print: (line: string) => void = console.log,
+): Promise<void> {
   if (config.temporalMetricsPort > 0) {
     Runtime.install({
       telemetryOptions: {
@@ -105,7 +111,7 @@ export async function runWorker(config: ViralflowConfig = loadConfig()): Promise
   });
   try {
     const { worker, run } = await createViralflowWorker({ config, connection, metrics, activityDeps });
-    console.log(
+    print(
       `viralflow worker ${worker.options.identity} (${config.role}): namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
         `Temporal ${config.temporal.address} (${describeConnectionSecurity(config.temporal)}), ` +
         `metrics ${metricsServer.url}` +

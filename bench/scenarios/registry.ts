@@ -7,10 +7,12 @@ import { metricsScenario } from './metrics';
 import { samplingVariants } from './sampling';
 import type { OperatorScenario, VariantLoaders } from './scenario';
 import { scraperScenario } from './scraper';
+import { scraperStoreScenario } from './scraper-store';
 import { thompsonScenario } from './thompson';
 
 export const OPERATOR_SCENARIOS: OperatorScenario[] = [
   scraperScenario,
+  scraperStoreScenario,
   engineScenario,
   thompsonScenario,
   metricsScenario,

@@ -5,6 +5,7 @@ import type { ViralflowConfig } from '../config';
 import { createHttpPool, type HttpPool } from '../http/pool';
 import { createUpstream, type Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
+import { createFleetLimits } from '../rate-limit/fleet-limits';
 import { createEngineCache, type EngineExtraction } from './engine';
 import { createResultsStore } from '../store/create-store';
 import type { ResultsStore } from '../store/types';
@@ -41,7 +42,13 @@ export function createActivityDeps(
 ): ActivityDeps & { close(): Promise<void> } {
   const clock = overrides.clock ?? systemClock;
   const pool: HttpPool = createHttpPool(config.http, metrics);
-  const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock);
+  // The fleet's rate limits sit in each upstream's request path: every activity gets them without knowing.
+  const limits = createFleetLimits(config.rateLimits, {
+    metrics: metrics.rateLimit,
+    clock,
+    ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }),
+  });
+  const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock, limits.for(c.name));
   const store = overrides.store ?? createResultsStore(config, metrics);
   const engineCache = createEngineCache({ metrics, clock, ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }) });
   return {
@@ -57,7 +64,7 @@ export function createActivityDeps(
     engineCache,
     store,
     async close() {
-      await Promise.all([pool.close(), engineCache.close(), store.close()]);
+      await Promise.all([pool.close(), engineCache.close(), store.close(), limits.close()]);
     },
   };
 }

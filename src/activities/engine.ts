@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { enginePattern, extractPatternsInput, type ExtractPatternsInput } from '../contracts/patterns';
 import { createResponseCache, type ResponseCache } from '../cache/response-cache';
 import type { Clock } from '../clock';
 import { createAdaptiveTimeout, type AdaptiveTimeoutOptions } from '../http/adaptive-timeout';
@@ -11,19 +12,7 @@ import type { ViralflowMetrics } from '../metrics/registry';
 import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
-const inputSchema = z
-  .object({
-    /** Posts to score, e.g. as read from the scrape sink; ids come back on the results. */
-    items: z
-      .array(z.object({ id: z.string().min(1).max(128), text: z.string().max(20_000) }).strict())
-      .min(1)
-      .max(10_000),
-    /** Extract requests in flight at once for this call. */
-    maxConcurrentBatches: z.number().int().min(1).max(32).default(4),
-  })
-  .strict();
-
-export type ExtractPatternsInput = z.input<typeof inputSchema>;
+export type { ExtractPatternsInput } from '../contracts/patterns';
 
 export interface ExtractPatternsResult {
   items: number;
@@ -42,7 +31,7 @@ export interface ExtractPatternsResult {
 
 /** What the engine says about one text: the cached value, shared by every item with that text. */
 const extractionSchema = z.object({
-  patterns: z.array(z.object({ name: z.string().min(1).max(200), score: z.number().min(0).max(1) })).max(100),
+  patterns: z.array(enginePattern).max(100),
   viralityScore: z.number().min(0).max(1),
 });
 export type EngineExtraction = z.output<typeof extractionSchema>;
@@ -81,7 +70,7 @@ export function createExtractPatterns(deps: ExtractPatternsDeps) {
   };
 
   return async function extractPatterns(rawInput: ExtractPatternsInput): Promise<ExtractPatternsResult> {
-    const input = parseInput(inputSchema, rawInput, 'extractPatterns');
+    const input = parseInput(extractPatternsInput, rawInput, 'extractPatterns');
     const context = Context.current();
     const signal = context.cancellationSignal;
 

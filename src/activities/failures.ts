@@ -1,12 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../contracts/failure-types';
 import { ForbiddenOriginError, RateLimitedError, UpstreamError } from '../http/errors';
-
-/** Failure types workflows may name in retry policies. */
-export const FailureType = {
-  InvalidInput: 'InvalidInput',
-  RateLimited: 'RateLimited',
-  ForbiddenOrigin: 'ForbiddenOrigin',
-} as const;
 
 /**
  * Turns a typed upstream error into the Temporal failure that tells the server what to do next:

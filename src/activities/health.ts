@@ -1,29 +1,12 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { healthCheckInput, type HealthCheckInput } from '../contracts/health';
 import type { Upstream } from '../http/upstream';
 import { CircuitOpenError, type CircuitBreakers, type CircuitStateName } from '../resilience/circuit-breakers';
 import { parseInput } from './validate';
 
-/** The input schema, built from the configured service names: workflow input names services, config locates them. */
-function healthInput(configured: string[]) {
-  return z
-  .object({
-    /** Names of configured services; all of them when absent. */
-    services: z.array(z.enum(configured)).min(1).max(500).optional(),
-    /** Per-service deadline. */
-    timeoutMs: z.number().int().min(10).max(60_000).default(2_000),
-    /** An answer slower than this counts as degraded (default: half the timeout). */
-    degradedAfterMs: z.number().int().min(1).max(60_000).optional(),
-  })
-  .strict();
-}
-
-export interface HealthCheckInput {
-  services?: string[];
-  timeoutMs?: number;
-  degradedAfterMs?: number;
-}
+export type { HealthCheckInput } from '../contracts/health';
 
 export type ServiceStatus = 'up' | 'degraded' | 'down' | 'skipped';
 
@@ -46,6 +29,41 @@ export interface HealthReport {
 
 const healthBody = z.looseObject({ status: z.string() });
 
+export interface ServiceProbeOptions {
+  timeoutMs: number;
+  /** An answer slower than this counts as degraded. */
+  degradedAfterMs: number;
+  signal?: AbortSignal;
+  /** Runs the request, e.g. behind the service's circuit breaker. @default runs it as is */
+  guard?: <T>(request: () => Promise<T>) => Promise<T>;
+}
+
+export type ServiceProbe = Pick<ServiceHealthResult, 'status' | 'latencyMs' | 'reason'>;
+
+/**
+ * One service's `GET /health`, timed and judged: `ok` in time is up, slow or another status is degraded,
+ * an error is down (the guard's CircuitOpenError: skipped). The health activity runs it behind each
+ * service's breaker; `viralflow doctor` runs it as is.
+ */
+export async function probeServiceHealth(upstream: Upstream, options: ServiceProbeOptions): Promise<ServiceProbe> {
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  const guard = options.guard ?? ((request) => request());
+  try {
+    const body = await guard(() =>
+      upstream.json({ path: '/health', timeoutMs: options.timeoutMs, ...(options.signal && { signal: options.signal }) }, healthBody),
+    );
+    const slow = latency() > options.degradedAfterMs;
+    const status: ServiceStatus = body.status === 'ok' && !slow ? 'up' : 'degraded';
+    const reason = body.status !== 'ok' ? `reports status "${body.status}"` : slow ? `answered in ${latency()} ms` : undefined;
+    return { status, latencyMs: latency(), ...(reason && { reason }) };
+  } catch (err) {
+    if (options.signal?.aborted) throw err;
+    const status: ServiceStatus = err instanceof CircuitOpenError ? 'skipped' : 'down';
+    return { status, latencyMs: latency(), reason: (err as Error).message };
+  }
+}
+
 export interface HealthCheckDeps {
   services: Readonly<Record<string, Upstream>>;
   breakers: CircuitBreakers;
@@ -56,7 +74,7 @@ export interface HealthCheckDeps {
 /** HealthCheckOperator, rebuilt: every service at once over the shared pool, each behind its own circuit breaker. */
 export function createCheckHealth(deps: HealthCheckDeps) {
   const limit = pLimit(deps.concurrency);
-  const schema = healthInput(Object.keys(deps.services));
+  const schema = healthCheckInput(Object.keys(deps.services));
 
   return async function checkHealth(rawInput: HealthCheckInput = {}): Promise<HealthReport> {
     const input = parseInput(schema, rawInput, 'checkHealth');
@@ -65,22 +83,13 @@ export function createCheckHealth(deps: HealthCheckDeps) {
     const { cancellationSignal } = Context.current();
 
     const check = async (service: string): Promise<ServiceHealthResult> => {
-      const upstream = deps.services[service]!;
-      const started = performance.now();
-      const latency = () => Math.round(performance.now() - started);
-      try {
-        const body = await deps.breakers.run(service, () =>
-          upstream.json({ path: '/health', timeoutMs: input.timeoutMs, signal: cancellationSignal }, healthBody),
-        );
-        const slow = latency() > degradedAfterMs;
-        const status: ServiceStatus = body.status === 'ok' && !slow ? 'up' : 'degraded';
-        const reason = body.status !== 'ok' ? `reports status "${body.status}"` : slow ? `answered in ${latency()} ms` : undefined;
-        return { service, status, latencyMs: latency(), circuit: deps.breakers.state(service), ...(reason && { reason }) };
-      } catch (err) {
-        if (cancellationSignal.aborted) throw err;
-        const status: ServiceStatus = err instanceof CircuitOpenError ? 'skipped' : 'down';
-        return { service, status, latencyMs: latency(), circuit: deps.breakers.state(service), reason: (err as Error).message };
-      }
+      const probe = await probeServiceHealth(deps.services[service]!, {
+        timeoutMs: input.timeoutMs,
+        degradedAfterMs,
+        signal: cancellationSignal,
+        guard: (request) => deps.breakers.run(service, request),
+      });
+      return { service, ...probe, circuit: deps.breakers.state(service) };
     };
 
     const services = await Promise.all(names.map((name) => limit(() => check(name))));

@@ -2,6 +2,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { FailureType } from '../contracts/failure-types';
+import {
+  collectMetricsInput,
+  METRICS_FORMATS,
+  type CollectMetricsInput,
+  type MetricsFormat,
+} from '../contracts/metrics';
 import { MalformedResponseError, RateLimitedError } from '../http/errors';
 import type { Upstream, UpstreamConfig } from '../http/upstream';
 import { createAggregator, type Aggregate } from '../metrics-collection/aggregate';
@@ -10,9 +17,9 @@ import { parsePrometheusText, PrometheusTextError, type PrometheusSample } from 
 import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
-export type MetricsFormat = 'prometheus' | 'json';
+export type { CollectMetricsInput, MetricsFormat } from '../contracts/metrics';
 
-const FORMATS = ['prometheus', 'json'] as const satisfies readonly MetricsFormat[];
+const FORMATS = METRICS_FORMATS;
 const FORMAT_PATH: Record<MetricsFormat, string> = { prometheus: '/metrics', json: '/metrics.json' };
 
 /** Labels naming where a sample came from: dropped from aggregate keys, so services sum together. */
@@ -21,27 +28,6 @@ const SOURCE_LABELS: ReadonlySet<string> = new Set(['service', 'instance', 'job'
 /** Aggregates kept in the result by default, so a run's history entry stays small. */
 export const DEFAULT_MAX_AGGREGATES = 500;
 
-/** Thrown when every requested source failed and not all of them were rate limits: retry the whole collection. */
-export const METRICS_UNAVAILABLE = 'MetricsUnavailable';
-
-function collectInput(configured: string[]) {
-  return z
-    .object({
-      /** Names of configured services; all of them when absent. */
-      services: z.array(z.enum(configured)).min(1).max(500).optional(),
-      /** Both when absent. */
-      formats: z.array(z.enum(FORMATS)).min(1).max(FORMATS.length).optional(),
-      /** Per-request deadline. */
-      timeoutMs: z.number().int().min(10).max(60_000).default(2_000),
-    })
-    .strict();
-}
-
-export interface CollectMetricsInput {
-  services?: string[];
-  formats?: MetricsFormat[];
-  timeoutMs?: number;
-}
 
 export interface ServiceCollection {
   service: string;
@@ -92,7 +78,7 @@ type SourceResult = { ok: true; metrics: Array<[string, number]>; samples: numbe
 /** MetricsCollectorOperator, rebuilt: every service and format at once over the shared pool, one request per distinct URL. */
 export function createCollectMetrics(deps: MetricsCollectorDeps) {
   const limit = pLimit(deps.concurrency);
-  const schema = collectInput(Object.keys(deps.services));
+  const schema = collectMetricsInput(Object.keys(deps.services));
   const maxAggregates = deps.maxAggregates ?? DEFAULT_MAX_AGGREGATES;
 
   return async function collectMetrics(rawInput: CollectMetricsInput = {}): Promise<CollectMetricsResult> {
@@ -217,7 +203,7 @@ function allFailed(errors: unknown[], failures: CollectionFailure[]): unknown {
   const shown = failures.slice(0, 5).map((f) => `${f.service}/${f.format}: ${f.reason}`);
   const more = failures.length > 5 ? ` (+${failures.length - 5} more)` : '';
   return ApplicationFailure.create({
-    type: METRICS_UNAVAILABLE,
+    type: FailureType.MetricsUnavailable,
     message: `all ${failures.length} metric sources failed: ${shown.join('; ')}${more}`,
     nonRetryable: false,
     details: [failures],

@@ -1,27 +1,10 @@
 import { Context } from '@temporalio/activity';
-import { z } from 'zod';
+import { extractFromSinkInput, type ExtractFromSinkInput } from '../contracts/patterns';
 import type { ResultsStore } from '../store/types';
 import type { ExtractPatternsInput, ExtractPatternsResult } from './engine';
 import { parseInput } from './validate';
 
-const runKey = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be 1-128 of A-Z a-z 0-9 _ . -').refine((k) => k !== '.' && k !== '..');
-
-const input = z
-  .object({
-    /** The scrape run whose posts to read (its sink is rebuilt from config: input never names paths). */
-    runKey,
-    accountIds: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).max(100_000).optional(),
-    /** A post whose virality reaches this counts as a success for its top pattern (the bandit's outcome). */
-    successThreshold: z.number().min(0).max(1).default(0.5),
-    /** Posts sent to the engine step per round (each round is batched and cached by extractPatterns). */
-    chunkSize: z.number().int().min(1).max(10_000).default(1_000),
-    maxConcurrentBatches: z.number().int().min(1).max(32).optional(),
-    /** Stop after this many posts (default: all). */
-    maxPosts: z.number().int().min(1).max(10_000_000).optional(),
-  })
-  .strict();
-
-export type ExtractFromSinkInput = z.input<typeof input>;
+export type { ExtractFromSinkInput } from '../contracts/patterns';
 
 export interface PatternOutcome {
   successes: number;
@@ -53,7 +36,7 @@ export function createExtractPatternsFromSink(deps: {
   extractPatterns: (input: ExtractPatternsInput) => Promise<ExtractPatternsResult>;
 }) {
   return async function extractPatternsFromSink(raw: ExtractFromSinkInput): Promise<PatternsSummary> {
-    const params = parseInput(input, raw, 'extractPatternsFromSink');
+    const params = parseInput(extractFromSinkInput, raw, 'extractPatternsFromSink');
     const ctx = Context.current();
     const summary: PatternsSummary = {
       runKey: params.runKey,

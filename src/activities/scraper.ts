@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { scrapeAccountsInput, type ScrapeAccountsInput } from '../contracts/scrape';
 import { MalformedResponseError, ResponseTooLargeError, UpstreamError, UpstreamHttpError } from '../http/errors';
 import { path, type Upstream, type UpstreamRequest } from '../http/upstream';
 import { scrapedPost, scrapedProfile, type AccountWriter, type ResultsSink, type ScrapedProfile, type SinkRef } from '../sink/types';
@@ -14,35 +15,7 @@ const MAX_CURSOR_CHARS = 1024;
 /** Failure reasons travel in heartbeats and the result: enough to say what broke, not a body dump. */
 const MAX_REASON_CHARS = 200;
 
-/** Safe as a URL path segment and a file name: no separators, no `%`, not `.` or `..`. */
-const safeName = (max: number) =>
-  z
-    .string()
-    .regex(new RegExp(`^[A-Za-z0-9_.-]{1,${max}}$`), `must be 1-${max} characters of A-Z a-z 0-9 _ . -`)
-    .refine((s) => s !== '.' && s !== '..', 'must not be "." or ".."');
-
-const scrapeInput = z
-  .object({
-    accountIds: z.array(safeName(64)).min(1).max(1000),
-    maxPostsPerAccount: z.number().int().min(1).max(10_000).default(100),
-    pageSize: z.number().int().min(1).max(100).default(100),
-    /** Posts older than this are not wanted; posts come newest first, so paging stops there. */
-    since: z.union([z.iso.datetime({ offset: true }), z.iso.date()]).optional(),
-    /** Names the logical run: every attempt and re-run of it writes to the same sink location. */
-    runKey: safeName(128),
-    /** Per request; below the activity's heartbeat timeout, so a hung request fails the attempt before the server gives up on it. */
-    timeoutMs: z.number().int().min(10).max(60_000).default(5_000),
-  })
-  .strict();
-
-export interface ScrapeAccountsInput {
-  accountIds: string[];
-  maxPostsPerAccount?: number;
-  pageSize?: number;
-  since?: string;
-  runKey: string;
-  timeoutMs?: number;
-}
+export type { ScrapeAccountsInput } from '../contracts/scrape';
 
 export interface FailedAccount {
   accountId: string;
@@ -121,7 +94,7 @@ export function createScrapeAccounts(deps: ScraperDeps) {
   const concurrency = deps.concurrency ?? DEFAULT_SCRAPE_CONCURRENCY;
 
   return async function scrapeAccounts(rawInput: ScrapeAccountsInput): Promise<ScrapeResult> {
-    const input = parseInput(scrapeInput, rawInput, 'scrapeAccounts');
+    const input = parseInput(scrapeAccountsInput, rawInput, 'scrapeAccounts');
     const ctx = Context.current();
     const { attempt } = ctx.info;
     const accountIds = [...new Set(input.accountIds)];

@@ -3,6 +3,16 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import {
+  MAX_DRAWS,
+  MAX_SAMPLES,
+  MAX_VARIANTS,
+  publishWeightsInput,
+  sampleWeightsInput,
+  type PublishWeightsInput,
+  type SampleWeightsInput,
+} from '../contracts/bandit';
+import { isVariantName } from '../contracts/names';
 import { MalformedResponseError } from '../http/errors';
 import { path, type Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
@@ -11,56 +21,14 @@ import { betaPosteriors, createBestArmTally, type BetaPosteriors } from '../samp
 import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
-export const MAX_VARIANTS = 100_000;
+export { MAX_DRAWS, MAX_SAMPLES, MAX_VARIANTS } from '../contracts/bandit';
 export const DEFAULT_DRAWS = 1_000;
-export const MAX_DRAWS = 100_000;
 /** Beta draws (variants × draws) when `draws` is not given: well under a second, so 100k variants get 50 draws. */
 export const DEFAULT_SAMPLES = 5_000_000;
-/** Beta draws a caller may ask for: a few seconds of CPU, in slices that yield to the event loop. */
-export const MAX_SAMPLES = 50_000_000;
 /** Beta draws between two yields to the event loop, so heartbeats and other activities' I/O keep flowing. */
 const SAMPLES_PER_SLICE = 1_000_000;
 
-/** Zod drops this key from records and JSON.parse'd objects lose it in many libraries: refuse it outright. */
-const notProtoKey = (key: string) => key !== '__proto__';
-
-const variantId = z.string().min(1).max(128).refine(notProtoKey, 'is reserved');
-
-const sampleWeightsInput = z
-  .object({
-    variants: z
-      .array(
-        z
-          .object({ id: variantId, successes: z.number().int().min(0), failures: z.number().int().min(0) })
-          .strict(),
-      )
-      .min(1)
-      .max(MAX_VARIANTS),
-    /** uint32; absent: derived from the posteriors, so the same input always gives the same answer. */
-    seed: z.number().int().min(0).max(0xffff_ffff).optional(),
-    /** Monte-Carlo draws for probability-best; default 1000, lowered above 5,000 variants to stay within DEFAULT_SAMPLES. */
-    draws: z.number().int().min(1).max(MAX_DRAWS).optional(),
-  })
-  .strict()
-  .superRefine((input, ctx) => {
-    const seen = new Set<string>();
-    let duplicates = 0;
-    for (const [i, { id }] of input.variants.entries()) {
-      if (seen.has(id) && duplicates++ < 5) {
-        ctx.addIssue({ code: 'custom', path: ['variants', i, 'id'], message: `duplicate id ${JSON.stringify(id)}` });
-      }
-      seen.add(id);
-    }
-    if (input.draws !== undefined && input.variants.length * input.draws > MAX_SAMPLES) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['draws'],
-        message: `variants (${input.variants.length}) × draws (${input.draws}) exceeds ${MAX_SAMPLES}; lower draws`,
-      });
-    }
-  });
-
-export type SampleWeightsInput = z.input<typeof sampleWeightsInput>;
+export type { PublishWeightsInput, SampleWeightsInput } from '../contracts/bandit';
 
 export interface SampleWeightsResult {
   /**
@@ -181,7 +149,7 @@ function acceptPlain(raw: unknown): Accepted | undefined {
     if (!isPlainObject(v)) return undefined;
     for (const key in v) if (key !== 'id' && key !== 'successes' && key !== 'failures') return undefined;
     const { id, successes, failures } = v;
-    if (typeof id !== 'string' || id.length < 1 || id.length > 128 || !notProtoKey(id)) return undefined;
+    if (!isVariantName(id)) return undefined;
     if (!isIntIn(successes, 0, Number.MAX_SAFE_INTEGER) || !isIntIn(failures, 0, Number.MAX_SAFE_INTEGER)) return undefined;
   }
   const input = raw as ValidInput;
@@ -198,40 +166,6 @@ function posteriorDigest(posteriors: BetaPosteriors, draws: number): Buffer {
     .update(`draws=${draws}`)
     .digest();
 }
-
-/** A share of traffic: finite, in [0, 1]. */
-const shares = z
-  .record(z.string().min(1).max(128).refine(notProtoKey, 'is reserved'), z.number().min(0).max(1))
-  .refine((r) => {
-    const n = Object.keys(r).length;
-    return n >= 1 && n <= MAX_VARIANTS;
-  }, `must have 1 to ${MAX_VARIANTS} entries`);
-
-/** Allowed slack on sum(weights) = 1: the sum of `draws` multiples of 1/draws is not exactly 1 in floating point. */
-const SUM_TOLERANCE = 1e-6;
-
-const publishWeightsInput = z
-  .object({
-    // '.' and '..' match the character class but are dot-segments: the URL would leave /experiments.
-    experimentId: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,128}$/)
-      .refine((id) => id !== '.' && id !== '..', 'must not be "." or ".."'),
-    weights: shares.refine((w) => Math.abs(Object.values(w).reduce((a, b) => a + b, 0) - 1) <= SUM_TOLERANCE, 'must sum to 1'),
-    probabilityBest: shares.optional(),
-    timeoutMs: z.number().int().min(10).max(60_000).default(5_000),
-  })
-  .strict()
-  .superRefine((input, ctx) => {
-    for (const id of Object.keys(input.probabilityBest ?? {})) {
-      if (!Object.hasOwn(input.weights, id)) {
-        ctx.addIssue({ code: 'custom', path: ['probabilityBest', id], message: 'is not a key of weights' });
-        return;
-      }
-    }
-  });
-
-export type PublishWeightsInput = z.input<typeof publishWeightsInput>;
 
 export interface PublishWeightsResult {
   experimentId: string;

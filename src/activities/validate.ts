@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { z } from 'zod';
-import { FailureType } from './failures';
+import { FailureType } from '../contracts/failure-types';
 
 /**
  * Validates an activity's input at the boundary. Bad input is a non-retryable failure whose

@@ -1,13 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError, type Workflow } from '@temporalio/common';
+import { banditOutcome, banditWorkflowInput, type BanditOutcome, type BanditWorkflowInput } from '../contracts/bandit';
+import { firstProblem, refusal } from '../contracts/input-error';
 import {
   banditWorkflowId,
   posteriorsQuery,
   recordOutcomeUpdate,
   weightsQuery,
-  type BanditOutcome,
   type BanditWeights,
-  type BanditWorkflowInput,
   type Posterior,
 } from '../workflows/bandit-api';
 import type { TemporalSession } from './connect';
@@ -21,6 +22,22 @@ export interface RecordOutcomeOptions {
 }
 
 /**
+ * Refuses, before anything is sent, what the entity would refuse: an experiment ID its workflow
+ * cannot start with (the publish activity's rule, so `..` is never an entity) and an outcome its
+ * update validator rejects, in the same words.
+ */
+export function checkOutcomeRequest(experimentId: string, outcome: BanditOutcome): void {
+  const input: BanditWorkflowInput = { experimentId };
+  const start = banditWorkflowInput.safeParse(input);
+  if (!start.success) {
+    const problem = refusal('banditWorkflow input', firstProblem(start.error, banditWorkflowInput));
+    throw new UsageError(`the bandit entity for experiment ${experimentId} could not start: ${problem}`);
+  }
+  const parsed = banditOutcome.safeParse(outcome);
+  if (!parsed.success) throw new UsageError(refusal('outcome', firstProblem(parsed.error, banditOutcome, 'outcome')));
+}
+
+/**
  * Records outcomes on the experiment's bandit entity and answers with the variant's new posterior. An
  * update-with-start with conflict policy USE_EXISTING: the first outcome of an experiment creates its
  * entity (`bandit-<experimentId>`), later ones go to the running one.
@@ -31,6 +48,7 @@ export async function recordOutcome(
   outcome: BanditOutcome,
   options: RecordOutcomeOptions = {},
 ): Promise<Posterior> {
+  checkOutcomeRequest(experimentId, outcome);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const input: BanditWorkflowInput = { experimentId };
   const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPES.bandit, {
@@ -73,20 +91,39 @@ export interface BanditState {
   experimentId: string;
   workflowId: string;
   posteriors: Posterior[];
-  /** Null until the entity first computes weights. */
+  /** Null until the entity has weighed its first outcomes. */
   weights: BanditWeights | null;
   link: string;
 }
 
-/** The entity's posteriors and last computed weights (queries: no outcome is recorded). */
-export async function banditState(session: TemporalSession, experimentId: string): Promise<BanditState> {
+export interface BanditStateOptions {
+  /**
+   * How long to wait for weights that cover every recorded outcome: the entity weighs new outcomes
+   * within a couple of seconds, so `bandit show` right after a pipeline waits for them rather than
+   * printing stale ones or none. 0 answers at once. @default 5000
+   */
+  freshWithinMs?: number;
+}
+
+/** The entity's posteriors and its newest computed weights (queries: no outcome is recorded). */
+export async function banditState(session: TemporalSession, experimentId: string, options: BanditStateOptions = {}): Promise<BanditState> {
   const workflowId = banditWorkflowId(experimentId);
   const handle = session.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + (options.freshWithinMs ?? 5_000);
   try {
-    const [posteriors, weights] = await Promise.all([handle.query(posteriorsQuery), handle.query(weightsQuery)]);
-    return { experimentId, workflowId, posteriors, weights, link: workflowLink(session.uiUrl, session.namespace, workflowId) };
+    for (;;) {
+      const [posteriors, weights] = await Promise.all([handle.query(posteriorsQuery), handle.query(weightsQuery)]);
+      const outcomes = posteriors.reduce((n, p) => n + p.successes + p.failures, 0);
+      const fresh = outcomes === 0 || (weights !== null && weights.basedOnOutcomes >= outcomes);
+      if (fresh || Date.now() >= deadline) {
+        return { experimentId, workflowId, posteriors, weights, link: workflowLink(session.uiUrl, session.namespace, workflowId) };
+      }
+      await sleep(FRESHNESS_POLL_MS);
+    }
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) throw new NoSuchWorkflowError(workflowId, session.namespace, { cause: err });
     throw err;
   }
 }
+
+const FRESHNESS_POLL_MS = 200;

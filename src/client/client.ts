@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
-import type { BanditOutcome, Posterior } from '../workflows/bandit-api';
-import { banditState, recordOutcome, type BanditState, type RecordOutcomeOptions } from './bandit';
+import type { BanditOutcome } from '../contracts/bandit';
+import type { Posterior } from '../workflows/bandit-api';
+import { banditState, recordOutcome, type BanditState, type BanditStateOptions, type RecordOutcomeOptions } from './bandit';
 import { openTemporal, type ConnectOptions } from './connect';
 import {
   backfillSchedule,
@@ -57,7 +58,7 @@ export interface ViralflowClient {
 
   /** Update-with-start on the experiment's entity (created on first use); answers with the new posterior. */
   recordOutcome(experimentId: string, outcome: BanditOutcome, options?: RecordOutcomeOptions): Promise<Posterior>;
-  banditState(experimentId: string): Promise<BanditState>;
+  banditState(experimentId: string, options?: BanditStateOptions): Promise<BanditState>;
 
   createSchedule(options: CreateScheduleOptions): Promise<ScheduleInfo>;
   describeSchedule(scheduleId: string): Promise<ScheduleInfo>;
@@ -98,7 +99,7 @@ export async function connectViralflow(options: ConnectOptions = {}): Promise<Vi
     cancelWorkflow: (workflowId) => cancelWorkflow(session, workflowId),
     workflowLink: (workflowId, runId) => workflowLink(session.uiUrl, session.namespace, workflowId, runId),
     recordOutcome: (experimentId, outcome, opts) => recordOutcome(session, experimentId, outcome, opts),
-    banditState: (experimentId) => banditState(session, experimentId),
+    banditState: (experimentId, options) => banditState(session, experimentId, options),
     createSchedule: (opts) => createSchedule(session, opts),
     describeSchedule: (scheduleId) => describeSchedule(session, scheduleId),
     listSchedules: () => listSchedules(session),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { accountId } from '../contracts/names';
 import { UsageError } from './errors';
 import { parseJson } from './json-input';
 
@@ -39,14 +40,22 @@ export function readAccountIds(file: string): string[] {
     if (!Array.isArray(parsed) || parsed.some((id) => typeof id !== 'string' || !id.trim())) {
       throw new UsageError(`${source}: a JSON accounts file must be an array of non-empty strings`);
     }
-    return (parsed as string[]).map((id) => id.trim());
+    return (parsed as string[]).map((id, i) => checkedAccountId(id.trim(), `${source}: [${i}]`));
   }
   const ids = text
     .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'));
+    .map((line, i) => [line.trim(), i + 1] as const)
+    .filter(([line]) => line && !line.startsWith('#'))
+    .map(([id, line]) => checkedAccountId(id, `${source}:${line}`));
   if (!ids.length) throw new UsageError(`${source}: no account IDs in the file`);
   return ids;
+}
+
+/** The workflow's account ID rule, applied before anything is sent: the mistake is named by file and line. */
+function checkedAccountId(id: string, where: string): string {
+  const checked = accountId.safeParse(id);
+  if (!checked.success) throw new UsageError(`${where}: ${checked.error.issues[0]?.message ?? 'is not an account ID'}`);
+  return checked.data;
 }
 
 function asObject(value: unknown, source: string): JsonObject {

@@ -1,10 +1,14 @@
 import type { HealthReport } from '../activities/health';
-import type { BanditCarriedState, BanditWorkflowInput } from '../workflows/bandit-api';
-import type { CollectMetricsWorkflowInput, collectMetricsWorkflow } from '../workflows/collect-metrics';
-import type { HealthCheckWorkflowInput } from '../workflows/health-check';
-import type { ExtractPatternsWorkflowInput, ExtractPatternsWorkflowResult } from '../workflows/patterns';
-import type { ViralPipelineInput, ViralPipelineResult } from '../workflows/pipeline';
-import type { ScrapeAccountsWorkflowInput, ScrapeSummary } from '../workflows/scrape';
+import type { BanditCarriedState, BanditWorkflowInput } from '../contracts/bandit';
+import type { HealthCheckWorkflowInput } from '../contracts/health';
+import type { CollectMetricsWorkflowInput } from '../contracts/metrics';
+import type { ExtractPatternsWorkflowInput } from '../contracts/patterns';
+import type { ViralPipelineInput } from '../contracts/pipeline';
+import type { ScrapeAccountsWorkflowInput } from '../contracts/scrape';
+import type { collectMetricsWorkflow } from '../workflows/collect-metrics';
+import type { ExtractPatternsWorkflowResult } from '../workflows/patterns';
+import type { ViralPipelineResult } from '../workflows/pipeline';
+import type { ScrapeSummary } from '../workflows/scrape';
 import { UnknownWorkflowError } from './errors';
 
 /**

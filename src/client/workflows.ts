@@ -1,7 +1,9 @@
 import { QueryNotRegisteredError, WorkflowFailedError, type WorkflowExecutionInfo } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { refusal } from '../contracts/input-error';
+import { experimentId as experimentIdRule } from '../contracts/names';
 import { banditWorkflowId } from '../workflows/bandit-api';
-import type { FanOutProgress } from '../workflows/progress';
+import { progressQuery, type FanOutProgress } from '../workflows/progress';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from '../workflows/search-attributes';
 import type { TemporalSession } from './connect';
 import { NoSuchWorkflowError, UsageError, WorkflowAlreadyRunningError, WorkflowRunFailedError } from './errors';
@@ -52,8 +54,16 @@ function defaultWorkflowId(name: WorkflowName, input: object): string {
   if (name !== 'bandit') return `${name}-${Date.now()}`;
   // One entity per experiment: the ID is derived, so every client finds the same workflow.
   const experimentId = (input as { experimentId?: unknown }).experimentId;
-  if (typeof experimentId !== 'string' || !experimentId) throw new UsageError('the bandit workflow needs "experimentId" in its input');
-  return banditWorkflowId(experimentId);
+  if (experimentId === undefined || experimentId === '') {
+    throw new UsageError('the bandit workflow needs "experimentId" in its input');
+  }
+  // The ID names the entity: one the workflow would refuse to start (`..`) is refused here, in its words.
+  const checked = experimentIdRule.safeParse(experimentId);
+  if (!checked.success) {
+    const message = checked.error.issues[0]?.message ?? 'is not valid';
+    throw new UsageError(refusal('banditWorkflow input', { field: 'experimentId', message }));
+  }
+  return banditWorkflowId(checked.data);
 }
 
 /** What a waiting caller is told every `progressEveryMs`. */
@@ -83,7 +93,7 @@ export async function waitForResult(session: TemporalSession, workflowId: string
   const tick = async () => {
     let progress: FanOutProgress | undefined;
     if (queryProgress) {
-      progress = await handle.query<FanOutProgress>('progress').catch((err: unknown) => {
+      progress = await workflowProgress(session, workflowId, options.runId).catch((err: unknown) => {
         // Workflows without the query (health, bandit, …) answer "not registered": stop asking them.
         if (err instanceof QueryNotRegisteredError) queryProgress = false;
         return undefined;
@@ -100,6 +110,21 @@ export async function waitForResult(session: TemporalSession, workflowId: string
   } finally {
     clearInterval(timer);
   }
+}
+
+/**
+ * A scrape's or pipeline's `progress` query. While a pipeline is in its scrape stage the batches and
+ * accounts are its child's (`<id>/scrape`), asked directly: the pipeline only learns them when the child ends.
+ * Rejects with QueryNotRegisteredError for workflows without the query.
+ */
+export async function workflowProgress(session: TemporalSession, workflowId: string, runId?: string): Promise<FanOutProgress> {
+  const progress = await session.client.workflow.getHandle(workflowId, runId).query(progressQuery);
+  if (progress.stage !== 'scrape' || progress.batchesTotal > 0) return progress;
+  const child = await session.client.workflow
+    .getHandle(`${workflowId}/scrape`)
+    .query(progressQuery)
+    .catch(() => undefined); // not started yet, or not a pipeline: the parent's own answer stands
+  return child ? { ...child, stage: progress.stage } : progress;
 }
 
 /** "failed: Activity task failed: InvalidInput: invalid checkHealth input: …" */

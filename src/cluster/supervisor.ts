@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { postgresBinDir, startLocalPostgres, type LocalPostgres } from '../postgres/local-server';
 import { findOnPath } from '../temporal/go-build';
+import { CLUSTER_DEFAULTS } from './defaults';
 import { haproxyConfig } from './haproxy-config';
 import { ManagedProcess } from './managed-process';
 import { ensureNamespace } from './namespace-setup';
@@ -22,15 +23,6 @@ import {
 import { ensureRoleAndDatabase, type PsqlTarget } from './postgres-roles';
 import { resolveServerBinaries, type ServerBinaries } from './server-binaries';
 import { ensureTemporalDatabases, type SchemaVersion } from './temporal-databases';
-
-/** Defaults of `startCluster` and `viralflow cluster` (ops/prometheus/cluster.yml scrapes these addresses). */
-export const CLUSTER_DEFAULTS = {
-  nodes: 2,
-  nodeSubnet: '127.0.10',
-  listen: '127.0.0.1:7233',
-  statsListen: '127.0.0.1:7299',
-  namespace: 'default',
-} as const;
 
 export interface ClusterOptions {
   /** State kept across runs: PostgreSQL's data, generated passwords, configs, logs. */

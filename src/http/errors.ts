@@ -30,15 +30,19 @@ export class UpstreamHttpError extends UpstreamError {
   }
 }
 
-/** 429: retry, but not before `retryAfterMs` (from Retry-After, or a default when the header is absent or bad). */
+/**
+ * 429: retry, but not before `retryAfterMs` (from Retry-After, or a default when the header is absent or bad).
+ * `by: 'limiter'` when our own fleet limiter held the request back (the upstream is paused) and it was never sent.
+ */
 export class RateLimitedError extends UpstreamError {
   readonly retryable = true;
   constructor(
     readonly retryAfterMs: number,
     origin: string,
     path: string,
+    readonly by: 'upstream' | 'limiter' = 'upstream',
   ) {
-    super(`rate limited; retry after ${retryAfterMs} ms`, origin, path);
+    super(by === 'limiter' ? `held back by the fleet rate limit; retry after ${retryAfterMs} ms` : `rate limited; retry after ${retryAfterMs} ms`, origin, path);
   }
 }
 

@@ -13,6 +13,7 @@ import {
   UpstreamUnreachableError,
   redactor,
 } from './errors';
+import type { UpstreamLimiter } from '../rate-limit/upstream-limiter';
 import type { HttpPool } from './pool';
 import { parseRetryAfter } from './retry-after';
 
@@ -34,6 +35,8 @@ export interface UpstreamRequest {
   timeoutMs?: number;
   /** Cancellation from the caller (e.g. the activity's), passed through untouched. */
   signal?: AbortSignal;
+  /** Counts the request against the upstream's per-key limit (`perkey=` in VIRALFLOW_RATE_LIMITS), e.g. an account. */
+  limitKey?: string;
 }
 
 export interface UpstreamResponse {
@@ -61,7 +64,8 @@ export function path(strings: TemplateStringsArray, ...segments: Array<string | 
 
 const SNIPPET_CHARS = 200;
 
-export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Clock): Upstream {
+/** `limiter`: the fleet's rate limit for this upstream; every request waits for it before taking a connection. */
+export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Clock, limiter?: UpstreamLimiter): Upstream {
   const base = new URL(config.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9' };
@@ -79,6 +83,11 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
     const where = url.pathname;
     const timeoutMs = req.timeoutMs ?? pool.options.headersTimeoutMs;
     req.signal?.throwIfAborted();
+    // Callers share one signal across all their requests in flight: many listeners is the design, not a leak.
+    if (req.signal) setMaxListeners(0, req.signal);
+    // Before the deadline starts: waiting for the limiter holds no connection and is not the upstream's slowness.
+    const permit = limiter && (await limiter.acquire({ signal: req.signal, ...(req.limitKey !== undefined && { key: req.limitKey }) }));
+    if (permit?.kind === 'refusal') throw new RateLimitedError(permit.retryAfterMs, base.origin, where, 'limiter');
     // One controller and one timer per request: AbortSignal.timeout and AbortSignal.any each
     // allocate weakly held signals that live until GC, measurably dearer at 400 requests a batch.
     const abort = new AbortController();
@@ -88,16 +97,13 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
       abort.abort();
     }, timeoutMs);
     const forward = () => abort.abort(req.signal?.reason);
-    if (req.signal) {
-      // Callers share one signal across all their requests in flight: many listeners is the design, not a leak.
-      setMaxListeners(0, req.signal);
-      req.signal.addEventListener('abort', forward, { once: true });
-    }
+    req.signal?.addEventListener('abort', forward, { once: true });
     const started = performance.now();
 
     let status: number;
     let body: string;
     let retryAfter: string | string[] | undefined;
+    let answered: { status: number; headers: Record<string, string | string[] | undefined> } | undefined;
     try {
       const res = await request(url, {
         dispatcher: pool.dispatcher,
@@ -110,6 +116,7 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
       });
       status = res.statusCode;
       retryAfter = res.headers['retry-after'];
+      answered = { status, headers: res.headers };
       body = await res.body.text();
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
@@ -124,6 +131,9 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
     } finally {
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', forward);
+      permit?.release(
+        answered && { ...answered, ...(retryAfter !== undefined && { retryAfterMs: parseRetryAfter(retryAfter, clock.now()) }) },
+      );
     }
 
     if (status === 429) throw new RateLimitedError(parseRetryAfter(retryAfter, clock.now()), base.origin, where);

@@ -16,6 +16,7 @@ export interface ViralflowMetrics {
   readonly storeOperationDuration: Histogram<'operation' | 'outcome'>;
   /** Reports a database pool's connections on `viralflow_store_pool_connections`; answers an unwatch function. */
   watchStorePool(source: () => StorePoolStats): () => void;
+  readonly rateLimit: RateLimitMetrics;
 }
 
 export interface StorePoolStats {
@@ -24,6 +25,23 @@ export interface StorePoolStats {
   /** Requests queued for a connection. */
   waiting: number;
 }
+
+/** The fleet rate limiter's view of each upstream (src/rate-limit). */
+export interface RateLimitMetrics {
+  /** Requests/s this worker's limiter lets through: the fleet's rate when shared, this worker's share when local. */
+  readonly allowedRate: Gauge<'upstream'>;
+  /** Seconds left of a pause ordered by a 429 / Retry-After; 0 when not paused. */
+  readonly paused: Gauge<'upstream'>;
+  /** 1 while the limit is shared through Redis, 0 while this worker keeps to its local share. */
+  readonly shared: Gauge<'upstream'>;
+  readonly fallbacks: Counter<'upstream'>;
+  /** Times the limiter ended attempts (the upstream closed for longer than the wait bound). */
+  readonly refusals: Counter<'upstream'>;
+  readonly waitSeconds: Histogram<'upstream'>;
+}
+
+/** 0.5 ms to 30 s: most requests wait nothing or part of a window; the tail is a queue behind a slow rate. */
+export const RATE_LIMIT_WAIT_BUCKETS_SECONDS = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** 1 ms to 60 s, dense around the 200 ms p99 target so histogram_quantile is precise where it matters. */
 export const ACTIVITY_BUCKETS_SECONDS = [
@@ -122,6 +140,50 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Viral
       storePools.add(source);
       return () => storePools.delete(source);
     },
+    rateLimit: createRateLimitMetrics(registry),
+  };
+}
+
+function createRateLimitMetrics(registry: Registry): RateLimitMetrics {
+  const upstream = ['upstream'] as const;
+  return {
+    allowedRate: new Gauge({
+      name: 'viralflow_rate_limit_allowed_rate',
+      help: "Requests per second the limiter lets through to an upstream: the fleet's adaptive rate, or this worker's share while Redis is unreachable.",
+      labelNames: upstream,
+      registers: [registry],
+    }),
+    paused: new Gauge({
+      name: 'viralflow_rate_limit_paused_seconds',
+      help: 'Seconds left before an upstream paused by a 429 / Retry-After takes requests again (0: not paused).',
+      labelNames: upstream,
+      registers: [registry],
+    }),
+    shared: new Gauge({
+      name: 'viralflow_rate_limit_shared',
+      help: "1 while an upstream's limit is shared by the fleet through Redis, 0 while this worker keeps to a local share.",
+      labelNames: upstream,
+      registers: [registry],
+    }),
+    fallbacks: new Counter({
+      name: 'viralflow_rate_limit_fallbacks_total',
+      help: 'Times the limiter lost Redis and fell back to this worker\'s local share, by upstream.',
+      labelNames: upstream,
+      registers: [registry],
+    }),
+    refusals: new Counter({
+      name: 'viralflow_rate_limit_refusals_total',
+      help: 'Times the limiter ended activity attempts because an upstream stayed closed longer than the wait bound.',
+      labelNames: upstream,
+      registers: [registry],
+    }),
+    waitSeconds: new Histogram({
+      name: 'viralflow_rate_limit_wait_seconds',
+      help: 'Time a request waited for the rate limiter (no connection held), by upstream.',
+      labelNames: upstream,
+      buckets: RATE_LIMIT_WAIT_BUCKETS_SECONDS,
+      registers: [registry],
+    }),
   };
 }
 

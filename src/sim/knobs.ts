@@ -34,6 +34,9 @@ const KNOB_NAMES: ReadonlySet<string> = new Set<keyof Knobs>([
   'retryAfterHttpDate',
   'slowBodyMs',
   'oversizeBytes',
+  'limitPerSecond',
+  'limitBurst',
+  'limitBucket',
   ...RATES,
 ]);
 
@@ -71,6 +74,9 @@ export function parseKnobs(value: unknown): Parsed<Knobs> {
       : name === 'rateLimitFirst' || name === 'oversizeBytes' ? isCount(v)
       : name === 'retryAfterSeconds' || name === 'slowBodyMs' ? isMs(v)
       : name === 'retryAfterHttpDate' ? typeof v === 'boolean'
+      : name === 'limitPerSecond' ? isMs(v) && v > 0
+      : name === 'limitBurst' ? isMs(v) && v >= 1
+      : name === 'limitBucket' ? typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)
       : isMs(v) && v <= 1; // the rates
     if (!valid) return { ok: false, error: `invalid value for knob ${name}` };
     knobs[name] = v;
@@ -86,7 +92,9 @@ export function parseQueryKnobs(query: URLSearchParams): Parsed<Knobs> {
   for (const [param, text] of query) {
     if (!param.startsWith(QUERY_PREFIX)) continue;
     const name = param.slice(QUERY_PREFIX.length);
-    if (name === 'retryAfterHttpDate') {
+    if (name === 'limitBucket') {
+      raw[name] = text;
+    } else if (name === 'retryAfterHttpDate') {
       raw[name] = text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;
     } else {
       raw[name] = text.trim() === '' ? text : Number(text); // Number('') is 0, which would hide a typo
@@ -184,4 +192,35 @@ function retryAfter(knobs: Knobs, nowMs: number): string {
   if (!knobs.retryAfterHttpDate) return String(Math.ceil(seconds));
   // HTTP dates have whole seconds; round up so a client never retries earlier than asked.
   return new Date(Math.ceil((nowMs + seconds * 1000) / 1000) * 1000).toUTCString();
+}
+
+/** A token bucket's answer for one request: let through or not, what is left, and when to come back. */
+export interface BucketDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Whole seconds until the bucket is full again (RateLimit-Reset). */
+  resetSeconds: number;
+  /** Whole seconds until a token is back, at least 1 (Retry-After on a refusal). */
+  retryAfterSeconds: number;
+}
+
+export interface TokenBucket {
+  tokens: number;
+  atMs: number;
+}
+
+/** Takes one token from `bucket` (refilled at `perSecond` up to `burst` since its last use), if there is one. */
+export function takeToken(bucket: TokenBucket, perSecond: number, burst: number, nowMs: number): BucketDecision {
+  bucket.tokens = Math.min(burst, bucket.tokens + ((nowMs - bucket.atMs) / 1000) * perSecond);
+  bucket.atMs = nowMs;
+  const allowed = bucket.tokens >= 1;
+  if (allowed) bucket.tokens -= 1;
+  return {
+    allowed,
+    limit: Math.floor(burst),
+    remaining: Math.floor(bucket.tokens),
+    resetSeconds: Math.ceil((burst - bucket.tokens) / perSecond),
+    retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)),
+  };
 }

@@ -7,13 +7,15 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { engineResult, metricsJson, prometheusText, serviceHealth, socialPosts, socialProfile } from './data';
-import { isKnobKey, parseKnobs, parseQueryKnobs, planRequest, resolveKnobs, type BodyFault } from './knobs';
+import { isKnobKey, parseKnobs, parseQueryKnobs, planRequest, resolveKnobs, takeToken, type BodyFault, type TokenBucket } from './knobs';
 import { rngFor } from './random';
 import type { EngineItem, Knobs, PublishedWeights, RouteKey, SimConfig, SimStats } from './types';
 
 export interface Simulator {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234. */
   url: string;
+  /** The contract routes it serves (not the `/_sim/` admin ones), paths as templates: `/social/accounts/{id}`. */
+  routes: ReadonlyArray<{ method: string; path: string }>;
   /** A deep copy: later requests do not change it. */
   stats(): SimStats;
   /** `route` is a RouteKey or 'key:target'; the knobs replace that key's config knobs; undefined clears. */
@@ -88,6 +90,8 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
   /** Like requestCounts, but restarted whenever that key's knobs are set: a new storm starts fresh. */
   let stormCounts = new Map<string, number>();
   let stats = emptyStats();
+  /** Rate-limit buckets by name (`limitBucket`, or the route key). */
+  let buckets = new Map<string, TokenBucket>();
   const lifetime = new AbortController();
 
   const routes = createRoutes({
@@ -181,6 +185,27 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
       return;
     }
     const { knobs, stormKey } = resolveKnobs(lookupKnobs, def.route, target, query.value);
+    let quotaHeaders: Record<string, string> | undefined;
+    if (knobs.limitPerSecond !== undefined) {
+      const name = knobs.limitBucket ?? def.route;
+      const now = performance.now();
+      const bucket = buckets.get(name) ?? { tokens: knobs.limitBurst ?? knobs.limitPerSecond, atMs: now };
+      buckets.set(name, bucket);
+      const decision = takeToken(bucket, knobs.limitPerSecond, knobs.limitBurst ?? knobs.limitPerSecond, now);
+      quotaHeaders = {
+        'ratelimit-limit': String(decision.limit),
+        'ratelimit-remaining': String(decision.remaining),
+        'ratelimit-reset': String(decision.resetSeconds),
+      };
+      if (!decision.allowed) {
+        // Like an API gateway: refused at once, before any work or injected latency.
+        await readBody(req);
+        record(def.route, 429);
+        const retryAfter = { 'retry-after': String(decision.retryAfterSeconds), ...quotaHeaders };
+        await writeAnswer(res, json(429, { error: 'rate limit exceeded' }, retryAfter), undefined, 0, signal);
+        return;
+      }
+    }
     const plan = planRequest(knobs, rngFor(seed, def.route, routeIndex), counted.storm.get(stormKey) ?? 0, Date.now());
 
     if (plan.fault?.kind === 'reset') {
@@ -202,6 +227,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
           : body === undefined
             ? jsonError(413, 'request body too large')
             : def.handle({ params, query: url.searchParams, body, targetIndex: counted.request[1] ?? routeIndex });
+    if (quotaHeaders) answer.headers = { ...answer.headers, ...quotaHeaders };
 
     await sleep(plan.latencyMs, undefined, { signal });
     // Body faults model a broken successful answer; an error answer stays readable.
@@ -243,11 +269,16 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     runtimeKnobs.clear();
     requestCounts = new Map();
     stormCounts = new Map();
+    buckets = new Map();
     stats = emptyStats();
   }
 
   let closing: Promise<void> | undefined;
   return {
+    routes: routes.map((def) => ({
+      method: def.method,
+      path: `/${def.path.map((part) => (part.startsWith(':') ? `{${part.slice(1)}}` : part)).join('/')}`,
+    })),
     // A wildcard bind is still reached through loopback from this process.
     url: `http://${!config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
     stats: () => structuredClone(stats),

@@ -17,7 +17,7 @@
  *   GET  /services/:name/metrics               -> Prometheus text format   (route key 'services.metrics')
  *   GET  /services/:name/metrics.json          -> nested JSON numbers      (route key 'services.metricsJson')
  *        unknown service names -> 404
- *   GET  /_sim/stats   -> SimStats (never subject to knobs)
+ *   GET  /_sim/stats   -> SimStats (never subject to knobs or limits)
  *   POST /_sim/knobs   {route, knobs} -> sets knobs at run time; POST /_sim/reset -> clears knobs and stats
  *
  * Knobs apply per route key; a key with a target suffix ('services.health:billing',
@@ -57,6 +57,16 @@ export interface Knobs {
   oversizeBytes?: number;
   /** Destroy the socket without answering (connection reset). */
   resetRate?: number;
+  /**
+   * A real rate limit: a token bucket refilled at this many requests per second; a request finding it
+   * empty answers 429 with the Retry-After (whole seconds) until a token is back. Answers on a limited
+   * route carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until full).
+   */
+  limitPerSecond?: number;
+  /** Tokens the bucket holds when full (default: one second's worth, `limitPerSecond`). */
+  limitBurst?: number;
+  /** Routes naming the same bucket share it, e.g. 'social' on both social routes (default: the route key). */
+  limitBucket?: string;
 }
 
 export type RouteKey =

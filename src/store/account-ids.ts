@@ -1,19 +1,8 @@
-import { z } from 'zod';
+import { accountListName, isAccountId } from '../contracts/names';
 
-/** An account ID: safe as a URL path segment and a file name (no separators, no `%`, not `.` or `..`). */
-export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-/** A list, run key or file name we store or look up: the same alphabet, up to 128 characters. */
-export const STORE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
-
-export const accountId = z
-  .string()
-  .regex(ACCOUNT_ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ . -')
-  .refine((s) => s !== '.' && s !== '..', 'must not be "." or ".."');
-
-export const storeName = z
-  .string()
-  .regex(STORE_NAME_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 _ . -')
-  .refine((s) => s !== '.' && s !== '..', 'must not be "." or ".."');
+export { accountId } from '../contracts/names';
+/** A run key or list name the store keeps rows or a folder under: the contracts' name rule. */
+export const storeName = accountListName;
 
 export class AccountListFormatError extends Error {
   constructor(message: string) {
@@ -47,6 +36,6 @@ export function parseAccountList(text: string, source: string): string[] {
 }
 
 function checked(id: unknown, where: string): string {
-  if (typeof id === 'string' && accountId.safeParse(id).success) return id;
+  if (isAccountId(id)) return id as string;
   throw new AccountListFormatError(`${where}: ${JSON.stringify(typeof id === 'string' ? id.slice(0, 80) : id)} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`);
 }

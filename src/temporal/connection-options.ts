@@ -7,6 +7,8 @@ export interface TemporalConnectionOptions {
   /** false: plaintext, even with an API key (explicit TEMPORAL_TLS=false); otherwise the TLS settings. */
   tls: TLSConfig | false;
   apiKey?: string;
+  /** gRPC headers on every call (a profile's `grpc_meta`). */
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -26,10 +28,11 @@ export function temporalConnectionOptions(temporal: TemporalConfig, address = te
             ...(tls.serverNameOverride !== undefined && { serverNameOverride: tls.serverNameOverride }),
           },
     ...(temporal.apiKey !== undefined && { apiKey: temporal.apiKey }),
+    ...(temporal.metadata && { metadata: temporal.metadata }),
   };
 }
 
-/** One line for start-up logs: how the connection is secured, naming files but never the key. */
+/** One line for start-up logs: how the connection is secured, naming files and header names but never a secret. */
 export function describeConnectionSecurity(temporal: TemporalConfig): string {
   const { tls } = temporal;
   const parts: string[] = [];
@@ -40,5 +43,7 @@ export function describeConnectionSecurity(temporal: TemporalConfig): string {
     if (tls.serverNameOverride !== undefined) parts.push(`server name ${tls.serverNameOverride}`);
   }
   if (temporal.apiKey !== undefined) parts.push('API key');
+  if (temporal.metadata) parts.push(`gRPC headers ${Object.keys(temporal.metadata).join(', ')}`);
+  if (temporal.profile) parts.push(`merged with ${temporal.profile}`);
   return parts.join(', ');
 }

@@ -1,4 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BanditOutcome, BanditWeights } from '../contracts/bandit';
+
+export type { BanditCarriedState, BanditOutcome, BanditWeights, BanditWorkflowInput } from '../contracts/bandit';
 
 /**
  * The bandit entity's public interface: one long-running `banditWorkflow` per experiment
@@ -6,14 +9,6 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
  * outcomes through the update (validated, answers with the new posterior) or the signal (fire and forget),
  * and read posteriors and weights through queries.
  */
-
-export interface BanditOutcome {
-  variant: string;
-  /** Successes to add (default 0). */
-  successes?: number;
-  /** Failures to add (default 0). */
-  failures?: number;
-}
 
 export interface Posterior {
   variant: string;
@@ -27,39 +22,6 @@ export interface Posterior {
   mean: number;
 }
 
-export interface BanditWeights {
-  /** Traffic share per variant: the Monte-Carlo probability each variant is best. */
-  weights: Record<string, number>;
-  probabilityBest: Record<string, number>;
-  /** Outcome count the weights were computed from. */
-  basedOnOutcomes: number;
-  /** Version the experiment API assigned when they were last published, if they were. */
-  publishedVersion?: number;
-}
-
-export interface BanditWorkflowInput {
-  experimentId: string;
-  /** Variants known from the start (more appear as outcomes name them). */
-  variants?: string[];
-  /** Publish weights this often while outcomes arrive (e.g. '1 minute'); default 1 minute. */
-  publishEvery?: string;
-  /** Seed for sampling, so a run is reproducible. */
-  seed?: number;
-  /** Monte-Carlo draws for probability-best (default 1000). */
-  draws?: number;
-  /** Continue-as-new once history has this many events (default 2000; the server's suggestion also counts). */
-  continueAsNewAfterEvents?: number;
-  /** Carried across continue-as-new; not for callers. */
-  carried?: BanditCarriedState;
-}
-
-export interface BanditCarriedState {
-  counts: Record<string, { successes: number; failures: number }>;
-  outcomes: number;
-  lastWeights?: BanditWeights;
-  generation: number;
-}
-
 /** Validated; answers with the variant's new posterior. */
 export const recordOutcomeUpdate = defineUpdate<Posterior, [BanditOutcome]>('recordOutcome');
 /** Fire-and-forget form of recordOutcome (invalid outcomes are dropped and logged). */
@@ -67,7 +29,10 @@ export const outcomeSignal = defineSignal<[BanditOutcome]>('outcome');
 /** Recompute and publish weights now; answers with what was published. */
 export const publishNowUpdate = defineUpdate<BanditWeights, []>('publishNow');
 export const posteriorsQuery = defineQuery<Posterior[]>('posteriors');
-/** The last computed weights, or null before the first computation. */
+/**
+ * The newest computed weights (recomputed within seconds of new outcomes, published or not), or null
+ * before the first outcome.
+ */
 export const weightsQuery = defineQuery<BanditWeights | null>('weights');
 /** Ends the entity (its state stays in history). */
 export const stopSignal = defineSignal('stop');

@@ -1,18 +1,16 @@
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { checkRetry, requireObject } from './input-checks';
+import { collectMetricsWorkflowInput, type CollectMetricsWorkflowInput } from '../contracts/metrics';
+import { parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
 
-type CollectMetricsInput = NonNullable<Parameters<Activities['collectMetrics']>[0]>;
+export type { CollectMetricsWorkflowInput } from '../contracts/metrics';
 type CollectMetricsResult = Awaited<ReturnType<Activities['collectMetrics']>>;
 
-export type CollectMetricsWorkflowInput = CollectMetricsInput & { retry?: RetryPolicy };
-
 /** MetricsCollectorOperator's DAG: one collection across services, meant for a cron schedule. */
-export async function collectMetricsWorkflow(input: CollectMetricsWorkflowInput = {} as CollectMetricsWorkflowInput): Promise<CollectMetricsResult> {
-  // The other fields are checked by the activity's strict schema, before it calls anything.
-  const { retry, ...collect } = requireObject('collectMetricsWorkflow', input) as CollectMetricsWorkflowInput;
-  checkRetry('collectMetricsWorkflow', retry);
+export async function collectMetricsWorkflow(raw: CollectMetricsWorkflowInput = {}): Promise<CollectMetricsResult> {
+  // The other fields are the activity's, checked by its contract before it calls anything.
+  const { retry, ...collect } = parseWorkflowInput('collectMetricsWorkflow', collectMetricsWorkflowInput, raw);
   const { collectMetrics } = proxyActivities<Activities>(withRetry(activityPolicies.collectMetrics, retry));
-  return collectMetrics(collect as CollectMetricsInput);
+  return collectMetrics(collect);
 }

@@ -1,33 +1,22 @@
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ExtractPatternsInput, ExtractPatternsResult } from '../activities/engine';
+import type { ExtractPatternsResult } from '../activities/engine';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
-import { checkRetry, requireKnownKeys, requireObject } from './input-checks';
-import { invalidInput } from './invalid-input';
+import { extractPatternsWorkflowInput, type ExtractPatternsWorkflowInput } from '../contracts/patterns';
+import { parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
 
-export interface ExtractPatternsWorkflowInput {
-  /** Content to analyse directly (up to 10,000 items)… */
-  items?: ExtractPatternsInput['items'];
-  /** …or the posts of a scrape run, read from its sink. */
-  scrape?: { runKey: string; accountIds?: string[]; successThreshold?: number; maxPosts?: number };
-  maxConcurrentBatches?: number;
-  retry?: RetryPolicy;
-}
+export type { ExtractPatternsWorkflowInput } from '../contracts/patterns';
 
 export type ExtractPatternsWorkflowResult =
   | { source: 'items'; result: ExtractPatternsResult }
   | { source: 'scrape'; result: PatternsSummary };
 
 /** ViralEngineOperator's DAG: the engine over given items or over a scrape's output. */
-export async function extractPatternsWorkflow(input: ExtractPatternsWorkflowInput): Promise<ExtractPatternsWorkflowResult> {
-  const WORKFLOW = 'extractPatternsWorkflow';
-  requireKnownKeys(WORKFLOW, requireObject(WORKFLOW, input), ['items', 'scrape', 'maxConcurrentBatches', 'retry']);
-  if ((input.items === undefined) === (input.scrape === undefined)) {
-    throw invalidInput(WORKFLOW, 'items', 'give exactly one of items or scrape');
-  }
-  if (input.scrape !== undefined) requireObject(WORKFLOW, input.scrape, 'scrape');
-  checkRetry(WORKFLOW, input.retry);
+export async function extractPatternsWorkflow(
+  raw: ExtractPatternsWorkflowInput,
+): Promise<ExtractPatternsWorkflowResult> {
+  const input = parseWorkflowInput('extractPatternsWorkflow', extractPatternsWorkflowInput, raw);
   if (input.items) {
     const { extractPatterns } = proxyActivities<Activities>(withRetry(activityPolicies.extractPatterns, input.retry));
     return { source: 'items', result: await extractPatterns({ items: input.items, maxConcurrentBatches: input.maxConcurrentBatches }) };

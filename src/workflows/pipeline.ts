@@ -10,7 +10,6 @@ import {
   upsertMemo,
   workflowInfo,
   type ChildWorkflowOptions,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 // Not re-exported by @temporalio/workflow; @temporalio/common is the sandbox-safe package it is built on.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -19,30 +18,20 @@ import type { HealthReport } from '../activities/health';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
 import { banditWorkflow } from './bandit';
 import { banditWorkflowId, outcomeSignal } from './bandit-api';
+import { runKeyFor } from '../contracts/names';
+import { DEFAULT_EXPERIMENT_ID, viralPipelineInput, type ViralPipelineInput } from '../contracts/pipeline';
+import { SCRAPE_FIELD_NAMES } from '../contracts/scrape';
 import { failureReason } from './failure-reason';
-import { checkRetry, requireKnownKeys, requireObject } from './input-checks';
-import { invalidInput, isInvalidInput } from './invalid-input';
+import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { extractPatternsWorkflow } from './patterns';
 import { activityPolicies, withRetry } from './policies';
 import { progressQuery, type FanOutProgress } from './progress';
-import { checkScrapeFields, scrapeAccountsWorkflow, type ScrapeAccountsWorkflowInput, type ScrapeSummary } from './scrape';
+import { scrapeAccountsWorkflow, type ScrapeSummary } from './scrape';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from './search-attributes';
 
 type CollectMetricsResult = Awaited<ReturnType<Activities['collectMetrics']>>;
 
-export interface ViralPipelineInput
-  extends Pick<
-    ScrapeAccountsWorkflowInput,
-    'accountIds' | 'accountsFile' | 'batchSize' | 'maxConcurrentBatches' | 'chunkSize' | 'maxConcurrentChunks' | 'maxPostsPerAccount' | 'pageSize' | 'since'
-  > {
-  /** The bandit experiment fed with the patterns' outcomes (default `viral-patterns`). */
-  experimentId?: string;
-  /** Services to health-check and collect metrics from (default: all configured). */
-  services?: string[];
-  /** Virality at or above this counts as a success for the post's top pattern (default 0.5). */
-  successThreshold?: number;
-  retry?: RetryPolicy;
-}
+export type { ViralPipelineInput } from '../contracts/pipeline';
 
 export type StageName = 'health' | 'scrape' | 'patterns' | 'bandit' | 'metrics';
 
@@ -63,10 +52,11 @@ export interface ViralPipelineResult {
  * feed outcomes to the bandit -> collect metrics. Upstreams that the health check finds down are
  * skipped; each stage's summary, and any stage's failure, is in the result.
  */
-export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<ViralPipelineResult> {
-  validate(input);
+export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<ViralPipelineResult> {
+  // Everything the stages will be given is checked before the first one runs, so before any upstream call.
+  const input = parseWorkflowInput('viralPipelineWorkflow', viralPipelineInput, raw);
   const { workflowId } = workflowInfo();
-  const experimentId = input.experimentId ?? 'viral-patterns';
+  const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
   upsertMemo({ pipeline: workflowId, experimentId });
   const progress: FanOutProgress = { stage: 'health', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
   setHandler(progressQuery, () => progress);
@@ -110,21 +100,7 @@ export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<
       executeChild(scrapeAccountsWorkflow, {
         ...children,
         workflowId: `${workflowId}/scrape`,
-        args: [
-          {
-            accountIds: input.accountIds,
-            accountsFile: input.accountsFile,
-            batchSize: input.batchSize,
-            maxConcurrentBatches: input.maxConcurrentBatches,
-            chunkSize: input.chunkSize,
-            maxConcurrentChunks: input.maxConcurrentChunks,
-            maxPostsPerAccount: input.maxPostsPerAccount,
-            pageSize: input.pageSize,
-            since: input.since,
-            runKey: workflowId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128),
-            retry: input.retry,
-          },
-        ],
+        args: [{ ...pick(input, SCRAPE_FIELD_NAMES), runKey: runKeyFor(workflowId) }],
       }),
     );
     if (scrape) {
@@ -187,38 +163,11 @@ export async function viralPipelineWorkflow(input: ViralPipelineInput): Promise<
   return result;
 }
 
-const WORKFLOW = 'viralPipelineWorkflow';
-const INPUT_KEYS = [
-  'accountIds', 'accountsFile', 'batchSize', 'maxConcurrentBatches', 'chunkSize', 'maxConcurrentChunks', 'maxPostsPerAccount',
-  'pageSize', 'since', 'experimentId', 'services', 'successThreshold', 'retry',
-] as const;
-
-/**
- * Everything the stages will be given, checked before the first one runs (so before any upstream
- * call): the scrape's fields as the scrape checks them, the experiment ID, service names (whether they
- * are configured is the health activity's to say, which it does before calling anything), the threshold and retry.
- */
-function validate(raw: unknown): void {
-  const input = requireObject(WORKFLOW, raw);
-  requireKnownKeys(WORKFLOW, input, INPUT_KEYS);
-  checkScrapeFields(WORKFLOW, input);
-  const experimentId = input.experimentId;
-  if (experimentId !== undefined && (typeof experimentId !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(experimentId) || experimentId === '.' || experimentId === '..')) {
-    throw invalidInput(WORKFLOW, 'experimentId', 'must be 1-128 of A-Z a-z 0-9 _ . - (and not "." or "..")');
-  }
-  const services = input.services;
-  if (services !== undefined) {
-    if (!Array.isArray(services) || services.length === 0 || services.length > 500) {
-      throw invalidInput(WORKFLOW, 'services', 'must be a non-empty array of configured service names');
-    }
-    const bad = services.findIndex((name) => typeof name !== 'string' || !/^[a-z0-9][a-z0-9_.-]{0,62}$/i.test(name));
-    if (bad >= 0) throw invalidInput(WORKFLOW, `services.${bad}`, `${JSON.stringify(services[bad])?.slice(0, 80)} is not a service name`);
-  }
-  const threshold = input.successThreshold;
-  if (threshold !== undefined && (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1))) {
-    throw invalidInput(WORKFLOW, 'successThreshold', `must be a number from 0 to 1, got ${JSON.stringify(threshold)}`);
-  }
-  checkRetry(WORKFLOW, input.retry);
+/** The `keys` of `input` that it has. */
+function pick<T extends object, K extends keyof T>(input: T, keys: readonly K[]): Pick<T, K> {
+  const picked = {} as Pick<T, K>;
+  for (const key of keys) if (input[key] !== undefined) picked[key] = input[key];
+  return picked;
 }
 
 /** Children carry the pipeline's search attribute when the pipeline has it (so it is registered on this cluster). */

@@ -1,20 +1,13 @@
 import { ActivityCancellationType, type ActivityOptions, type RetryPolicy } from '@temporalio/workflow';
+import { DEFAULT_RETRY } from '../contracts/retry';
 
 /**
  * The retry and timeout choice for each activity, in one place (what the Airflow operators' hand-written
  * retry loops did). Capped exponential backoff, a few attempts; bad input and permanent upstream
  * errors are never retried. A 429's Retry-After overrides the backoff for that one retry.
- * Every workflow takes an optional `retry` in its input that overrides these per run.
+ * Every workflow takes an optional `retry` in its input that overrides these per run (DEFAULT_RETRY
+ * and the override's rules are in contracts/retry.ts).
  */
-export const NON_RETRYABLE_TYPES = ['InvalidInput', 'ForbiddenOrigin', 'ResponseTooLargeError', 'MalformedResponseError'];
-
-export const DEFAULT_RETRY: RetryPolicy = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '60s',
-  maximumAttempts: 5,
-  nonRetryableErrorTypes: NON_RETRYABLE_TYPES,
-};
 
 export const activityPolicies = {
   checkHealth: { startToCloseTimeout: '1 minute', retry: { ...DEFAULT_RETRY, maximumAttempts: 3 } },

@@ -1,47 +1,24 @@
-import {
-  executeChild,
-  isCancellation,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-  type RetryPolicy,
-} from '@temporalio/workflow';
+import { executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { FailedAccount, ScrapeResult } from '../activities/scraper';
+import { runKeyFor } from '../contracts/names';
+import {
+  scrapeAccountsWorkflowInput,
+  scrapeChunkWorkflowInput,
+  type ScrapeAccountsWorkflowInput,
+  type ScrapeChunkWorkflowInput,
+} from '../contracts/scrape';
 import type { SinkRef } from '../sink/types';
 import { chunk, mapBounded } from './bounded';
 import { failureReason } from './failure-reason';
-import { checkRetry, requireKnownKeys, requireObject, type InputObject } from './input-checks';
-import { invalidInput, isInvalidInput, requireInt } from './invalid-input';
+import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
 import { progressQuery, type FanOutProgress } from './progress';
 
-const WORKFLOW = 'scrapeAccountsWorkflow';
-/** Largest inline list; bigger jobs pass `accountsFile` so the start event stays small. */
-export const MAX_INLINE_ACCOUNTS = 100_000;
+export type { ScrapeAccountsWorkflowInput } from '../contracts/scrape';
+
 /** Failed accounts listed in a result; the count is always complete. */
 export const MAX_LISTED_FAILURES = 1_000;
-
-export interface ScrapeAccountsWorkflowInput {
-  /** Account IDs, inline… */
-  accountIds?: string[];
-  /** …or a file under `<dataDir>/accounts/` with one ID per line (or a JSON array). */
-  accountsFile?: string;
-  /** Accounts per scrapeAccounts activity (default 100, max 1000). */
-  batchSize?: number;
-  /** Activities in flight per chunk (default 4). */
-  maxConcurrentBatches?: number;
-  /** Accounts per child workflow when the job is large (default 5000). */
-  chunkSize?: number;
-  /** Child workflows in flight (default 2). */
-  maxConcurrentChunks?: number;
-  maxPostsPerAccount?: number;
-  pageSize?: number;
-  since?: string;
-  /** Names the sink location; defaults to the workflow ID, so re-running the same job writes to the same place. */
-  runKey?: string;
-  retry?: RetryPolicy;
-}
 
 export interface BatchSummary {
   batch: number;
@@ -73,8 +50,9 @@ export interface ScrapeSummary {
  * history holds more than a few thousand events. Every account ends either scraped (in the sink) or
  * in `failed` with its reason.
  */
-export async function scrapeAccountsWorkflow(input: ScrapeAccountsWorkflowInput): Promise<ScrapeSummary> {
-  const params = validate(input);
+export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): Promise<ScrapeSummary> {
+  const input = parseWorkflowInput('scrapeAccountsWorkflow', scrapeAccountsWorkflowInput, raw);
+  const params = withDefaults({ ...input, runKey: input.runKey ?? runKeyFor(workflowInfo().workflowId) });
   const runKey = params.runKey;
   const progress: FanOutProgress = { stage: 'scrape', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
   setHandler(progressQuery, () => progress);
@@ -117,16 +95,27 @@ export async function scrapeAccountsWorkflow(input: ScrapeAccountsWorkflowInput)
   return { ...merge(runKey, parts, chunkInputs.length), duplicatesDropped };
 }
 
-type ScrapeParams = Required<Pick<ScrapeAccountsWorkflowInput, 'batchSize' | 'maxConcurrentBatches' | 'chunkSize' | 'maxConcurrentChunks' | 'runKey'>> &
-  Pick<ScrapeAccountsWorkflowInput, 'maxPostsPerAccount' | 'pageSize' | 'since' | 'retry'>;
+type ScrapeParams = ReturnType<typeof withDefaults>;
+
+/** The settings without the account source, the contract's `@default`s filled in: what each chunk receives. */
+function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
+  const { accountIds: _ids, accountsFile: _file, ...settings } = input;
+  return {
+    ...settings,
+    batchSize: input.batchSize ?? 100,
+    maxConcurrentBatches: input.maxConcurrentBatches ?? 4,
+    chunkSize: input.chunkSize ?? 5_000,
+    maxConcurrentChunks: input.maxConcurrentChunks ?? 2,
+  };
+}
 
 /** One chunk of a large scrape, run as a child so its batches' events live in its own history. */
-export async function scrapeChunkWorkflow(input: ScrapeParams & { accountIds: string[]; batchOffset: number }): Promise<ScrapeSummary> {
-  const params = validate(input, 'scrapeChunkWorkflow');
-  const batchOffset = requireInt('scrapeChunkWorkflow', 'batchOffset', input.batchOffset, 0, 10_000_000) ?? 0;
+export async function scrapeChunkWorkflow(raw: ScrapeChunkWorkflowInput): Promise<ScrapeSummary> {
+  const { batchOffset = 0, ...input } = parseWorkflowInput('scrapeChunkWorkflow', scrapeChunkWorkflowInput, raw);
+  const params = withDefaults(input);
   const progress: FanOutProgress = { stage: 'scrape', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
   setHandler(progressQuery, () => progress);
-  return scrapeInBatches(input.accountIds, params, progress, batchOffset);
+  return scrapeInBatches(input.accountIds ?? [], params, progress, batchOffset);
 }
 
 async function scrapeInBatches(
@@ -201,72 +190,4 @@ function merge(runKey: string, parts: ScrapeSummary[], chunks: number): ScrapeSu
     batches: parts.flatMap((p) => p.batches),
     chunks,
   };
-}
-
-/** Every field the scrape workflow reads; anything else is refused (a misspelt option would be silently ignored). */
-export const SCRAPE_INPUT_KEYS = [
-  'accountIds', 'accountsFile', 'batchSize', 'maxConcurrentBatches', 'chunkSize', 'maxConcurrentChunks',
-  'maxPostsPerAccount', 'pageSize', 'since', 'runKey', 'retry',
-] as const;
-
-const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
-/** A date (2025-01-31) or a date-time with a zone (2025-01-31T12:00:00Z, …+02:00), as the activity accepts. */
-const SINCE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-function validate(raw: unknown, workflow: string = WORKFLOW): ScrapeParams {
-  const input = requireObject(workflow, raw);
-  requireKnownKeys(workflow, input, workflow === WORKFLOW ? SCRAPE_INPUT_KEYS : [...SCRAPE_INPUT_KEYS, 'batchOffset']);
-  checkScrapeFields(workflow, input);
-  const runKey = input.runKey ?? workflowInfo().workflowId.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 128);
-  if (typeof runKey !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(runKey) || runKey === '.' || runKey === '..') {
-    throw invalidInput(workflow, 'runKey', 'must be 1-128 of A-Z a-z 0-9 _ . -');
-  }
-  return {
-    batchSize: requireInt(workflow, 'batchSize', input.batchSize, 1, 1_000) ?? 100,
-    maxConcurrentBatches: requireInt(workflow, 'maxConcurrentBatches', input.maxConcurrentBatches, 1, 64) ?? 4,
-    chunkSize: requireInt(workflow, 'chunkSize', input.chunkSize, 1, 20_000) ?? 5_000,
-    maxConcurrentChunks: requireInt(workflow, 'maxConcurrentChunks', input.maxConcurrentChunks, 1, 16) ?? 2,
-    runKey,
-    maxPostsPerAccount: input.maxPostsPerAccount as number | undefined,
-    pageSize: input.pageSize as number | undefined,
-    since: input.since as string | undefined,
-    retry: checkRetry(workflow, input.retry),
-  };
-}
-
-/**
- * The account list and the scrape options, as the scrape workflow and the pipeline (before its first
- * stage) check them: exactly one of accountIds and accountsFile, IDs that are safe as a path segment and
- * a file name, limits in range. Duplicates are allowed (dropped and counted in the result).
- */
-export function checkScrapeFields(workflow: string, input: InputObject): void {
-  const hasList = input.accountIds !== undefined;
-  if (hasList === (input.accountsFile !== undefined)) {
-    throw invalidInput(workflow, 'accountIds', 'give exactly one of accountIds or accountsFile');
-  }
-  if (hasList) {
-    const ids = input.accountIds;
-    if (!Array.isArray(ids) || ids.length === 0) {
-      throw invalidInput(workflow, 'accountIds', 'must be a non-empty array of account IDs');
-    }
-    if (ids.length > MAX_INLINE_ACCOUNTS) {
-      throw invalidInput(workflow, 'accountIds', `has ${ids.length} IDs; more than ${MAX_INLINE_ACCOUNTS} must come from accountsFile`);
-    }
-    const bad = ids.findIndex((id) => typeof id !== 'string' || !ACCOUNT_ID.test(id) || id === '.' || id === '..');
-    if (bad >= 0) {
-      throw invalidInput(workflow, `accountIds.${bad}`, `${JSON.stringify(ids[bad])?.slice(0, 80)} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`);
-    }
-  } else if (typeof input.accountsFile !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(input.accountsFile) || ['.', '..'].includes(input.accountsFile)) {
-    throw invalidInput(workflow, 'accountsFile', 'must be a file name under <dataDir>/accounts/ (A-Z a-z 0-9 _ . -)');
-  }
-  requireInt(workflow, 'maxPostsPerAccount', input.maxPostsPerAccount, 1, 10_000);
-  requireInt(workflow, 'pageSize', input.pageSize, 1, 100);
-  requireInt(workflow, 'batchSize', input.batchSize, 1, 1_000);
-  requireInt(workflow, 'maxConcurrentBatches', input.maxConcurrentBatches, 1, 64);
-  requireInt(workflow, 'chunkSize', input.chunkSize, 1, 20_000);
-  requireInt(workflow, 'maxConcurrentChunks', input.maxConcurrentChunks, 1, 16);
-  const since = input.since;
-  if (since !== undefined && (typeof since !== 'string' || !SINCE.test(since) || Number.isNaN(Date.parse(since)))) {
-    throw invalidInput(workflow, 'since', `must be an ISO date (2025-01-31) or date-time with a zone (2025-01-31T00:00:00Z), got ${JSON.stringify(since)?.slice(0, 60)}`);
-  }
 }

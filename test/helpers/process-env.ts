@@ -7,6 +7,8 @@ import type { SimConfig } from '../../src/sim/types';
 import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { whenFrontendHealthy } from './temporal-env';
+import { logLine } from './test-log';
 import { startWorkerProcess, workerEnv, type WorkerProcess } from './worker-process';
 
 export interface ProcessEnv {
@@ -28,9 +30,13 @@ export interface ProcessEnv {
  */
 export async function startProcessEnv(options: { sim?: SimConfig } = {}): Promise<ProcessEnv> {
   const cli = await resolveTemporalCli();
-  const server = await startDevServer({ cliPath: cli.path, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const server = await startDevServer({
+    cliPath: cli.path,
+    searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+    onOutput: (line) => logLine('temporal server', line),
+  });
   const sim = await startSimulator({ seed: 7, ...options.sim });
-  const connection = await Connection.connect({ address: server.address });
+  const connection = await whenFrontendHealthy(() => Connection.connect({ address: server.address }));
   const client = new Client({ connection });
   const taskQueue = `faults-${process.pid}-${Date.now()}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'viralflow-faults-'));

@@ -123,6 +123,21 @@ export function sinkContract(name: string, store: () => ResultsStore) {
       assert.deepEqual(await read(), [...posts('a', 0, 2), ...posts('b', 0, 2), ...posts('c', 0, 2)]);
     });
 
+    test('a large account reads whole and in order among small ones, by name or in full', async () => {
+      const { sink, read } = fresh();
+      const write = async (id: string, n: number) => {
+        const w = await sink.open(id, 1);
+        for (let i = 0; i < n; i += 100) await w.append({ ...(i === 0 && { profile: profile(id) }), posts: posts(id, i, Math.min(n, i + 100)) });
+        await w.complete();
+      };
+      await write('big', 4_550);
+      await write('small-a', 30);
+      await write('small-z', 7);
+      const expected = [...posts('big', 0, 4_550), ...posts('small-a', 0, 30), ...posts('small-z', 0, 7)];
+      assert.deepEqual(await read(), expected);
+      assert.deepEqual(await read(['small-z', 'big', 'small-z']), [...posts('small-z', 0, 7), ...posts('big', 0, 4_550), ...posts('small-z', 0, 7)]);
+    });
+
     test('sweepPartials removes leftover partial output of the named accounts only', async () => {
       const { sink } = fresh();
       for (const [id, attempt] of [['a', 1], ['a', 2], ['a.1', 3], ['b', 1]] as const) {

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DepsOverrides } from '../../src/activities/deps';
 import { loadConfig, type ViralflowConfig } from '../../src/config';
 import { createMetrics, type ViralflowMetrics } from '../../src/metrics/registry';
@@ -10,8 +11,10 @@ import { startSimulator, type Simulator } from '../../src/sim/server';
 import type { SimConfig } from '../../src/sim/types';
 import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server';
+import { workflowBundlerOptions } from '../../src/temporal/workflow-bundle';
 import { createViralflowWorker, type ViralflowWorker } from '../../src/worker';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { bufferedLogger, flushLog, logLine } from './test-log';
 
 export interface TemporalEnv {
   server: DevServer;
@@ -32,7 +35,8 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('WARN'),
+    logger: bufferedLogger('WARN'),
+    ...workflowBundlerOptions,
   });
   return bundle;
 }
@@ -43,55 +47,101 @@ export interface TemporalEnvOptions {
   deps?: DepsOverrides;
 }
 
+/** Sends the SDK's logs (worker, activities, workflows, core) to the test log: printed only for a failing test. */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: bufferedLogger() });
+  runtimeInstalled = true;
+}
+
 /**
  * A real Temporal dev server (the CLI's `server start-dev`, in memory), the upstream simulator and one
  * viralflow worker on a task queue of its own, wired like production. One per test file.
+ * Logs go to the test log (./test-log); if the env cannot start, they are printed with the error.
  */
 export async function startTemporalEnv(options: TemporalEnvOptions = {}): Promise<TemporalEnv> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-    runtimeInstalled = true;
+  installTestRuntime();
+  try {
+    return await launchTemporalEnv(options);
+  } catch (err) {
+    flushLog('starting the Temporal test environment failed');
+    throw err;
   }
-  const cli = await resolveTemporalCli();
-  const server = await startDevServer({ cliPath: cli.path, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
-  const sim = await startSimulator({ seed: 7, ...options.sim });
-  const taskQueue = `test-${process.pid}-${Date.now()}`;
-  const config = loadConfig({
-    TEMPORAL_ADDRESS: server.address,
-    VIRALFLOW_TASK_QUEUE: taskQueue,
-    VIRALFLOW_UPSTREAM_URL: sim.url,
-    VIRALFLOW_DATA_DIR: mkdtempSync(join(tmpdir(), 'viralflow-test-')),
-    ...options.env,
-  });
-  const connection = await NativeConnection.connect({ address: server.address });
-  const clientConnection = await Connection.connect({ address: server.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const metrics = createMetrics({ processMetrics: false });
-  const worker = await createViralflowWorker({
-    config,
-    connection,
-    metrics,
-    workflowBundle: await workflowBundle(),
-    deps: options.deps,
-    shutdownGraceTime: '1s',
-  });
-  const running = worker.run();
-  return {
-    server,
-    client,
-    connection,
-    sim,
-    config,
-    metrics,
-    worker,
-    taskQueue,
-    async close() {
-      worker.worker.shutdown();
-      await running;
-      await clientConnection.close();
-      await connection.close();
-      await sim.close();
-      await server.stop();
-    },
+}
+
+async function launchTemporalEnv(options: TemporalEnvOptions): Promise<TemporalEnv> {
+  // What has started so far, stopped in reverse if a later step fails: a dev server left running
+  // would keep the test process alive after its file has failed.
+  const started: Array<() => Promise<void>> = [];
+  const stopStarted = async () => {
+    for (const stop of started.reverse()) await stop().catch(() => undefined);
   };
+  try {
+    const cli = await resolveTemporalCli();
+    const server = await startDevServer({
+      cliPath: cli.path,
+      searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+      onOutput: (line) => logLine('temporal server', line),
+    });
+    started.push(() => server.stop());
+    const sim = await startSimulator({ seed: 7, ...options.sim });
+    started.push(() => sim.close());
+    const taskQueue = `test-${process.pid}-${Date.now()}`;
+    const config = loadConfig({
+      TEMPORAL_ADDRESS: server.address,
+      VIRALFLOW_TASK_QUEUE: taskQueue,
+      VIRALFLOW_UPSTREAM_URL: sim.url,
+      VIRALFLOW_DATA_DIR: mkdtempSync(join(tmpdir(), 'viralflow-test-')),
+      ...options.env,
+    });
+    const connection = await whenFrontendHealthy(() => NativeConnection.connect({ address: server.address }));
+    started.push(() => connection.close());
+    const clientConnection = await whenFrontendHealthy(() => Connection.connect({ address: server.address }));
+    started.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+    const metrics = createMetrics({ processMetrics: false });
+    const worker = await createViralflowWorker({
+      config,
+      connection,
+      metrics,
+      workflowBundle: await workflowBundle(),
+      deps: options.deps,
+      shutdownGraceTime: '1s',
+    });
+    const running = worker.run();
+    return {
+      server,
+      client,
+      connection,
+      sim,
+      config,
+      metrics,
+      worker,
+      taskQueue,
+      async close() {
+        worker.worker.shutdown();
+        await running;
+        await stopStarted();
+      },
+    };
+  } catch (err) {
+    await stopStarted();
+    throw err;
+  }
+}
+
+/**
+ * The dev server listens before its frontend is ready: on a busy machine the first calls can answer
+ * "Frontend is not healthy yet" for a few seconds. Those are retried; any other error is not.
+ */
+export async function whenFrontendHealthy<T>(connect: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await connect();
+    } catch (err) {
+      if (Date.now() > deadline || !/not healthy yet/i.test((err as Error).message)) throw err;
+      await sleep(250);
+    }
+  }
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { projectRoot } from '../../src/project-root';
+import { logStream } from './test-log';
 
 const BIN = join(projectRoot(), 'bin', 'viralflow.js');
 /** The worker's start-up line (src/worker.ts, runWorker): identity, then where its metrics are. */
@@ -68,8 +69,14 @@ export async function startWorkerProcess(env: Record<string, string>, { readyTim
     output += chunk.toString();
     if (output.length > 4_000_000) output = output.slice(-2_000_000);
   };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
+  // Also to the test log, printed if the test fails (the process's output is otherwise only read by the test).
+  for (const stream of [child.stdout!, child.stderr!]) {
+    const log = logStream(`worker ${child.pid}`);
+    stream.on('data', (chunk: Buffer) => {
+      append(chunk);
+      log(chunk);
+    });
+  }
   const exited = new Promise<ProcessExit>((resolve) =>
     child.once('exit', (code, signal) => {
       live.delete(child);

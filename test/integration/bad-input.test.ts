@@ -79,6 +79,9 @@ describe('bad workflow input on a real dev server', () => {
       ['extractPatternsWorkflow', { scrape: { runKey: '../x' } }, /runKey: must be 1-128/],
       ['extractPatternsWorkflow', { items: [], scrape: { runKey: 'x' } }, /give exactly one of items or scrape/],
       ['banditWorkflow', { experimentId: 'http://evil.example' }, /experimentId: must be 1-128 of/],
+      // The publish activity refuses `..` (a dot-segment of its URL): the entity must not start with it.
+      ['banditWorkflow', { experimentId: '..' }, /experimentId: must be 1-128 of A-Z a-z 0-9 _ \. - \(and not "\." or "\.\."\)/],
+      ['banditWorkflow', { experimentId: 'e', variants: ['a b'] }, /variants\.0: must be 1-128 of A-Z a-z 0-9 _ \. : -/],
       ['banditWorkflow', { experimentId: 'e', publishEvery: 'banana' }, /publishEvery: must be a duration/],
       ['banditWorkflow', { experimentId: 'e', variants: 'ab' }, /variants: must be an array of variant names/],
     ];

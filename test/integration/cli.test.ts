@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { HealthReport } from '../../src/activities/health';
 import { EXIT } from '../../src/cli';
 import { connectViralflow } from '../../src/client/client';
@@ -224,16 +225,26 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
       [{ variant: 'A', successes: 3, failures: 1 }, { variant: 'B', successes: 0, failures: 2 }],
     );
     assert.match(ok(table).stdout, /^VARIANT\s+SUCCESSES\s+FAILURES\s+MEAN\s+WEIGHT\s+P\(BEST\)\nA\s+3\s+1\s+0\.667/m);
+    // Weights as soon as there is evidence: computed from all 6 outcomes, though not published yet (1 minute cadence).
+    assert.match(table.stdout, /^weights from 6 outcomes, not published yet$/m);
 
-    const [invalid, badExperiment, none] = await Promise.all([
+    const [invalid, badExperiment, dots, startDots, none] = await Promise.all([
       vf('bandit', 'record', 'exp-cli', '--variant', 'not a variant!', '--success', '--timeout', '15s'),
       vf('bandit', 'record', 'no spaces!', '--variant', 'A', '--success', '--timeout', '15s'),
+      vf('bandit', 'record', '..', '--variant', 'A', '--success', '--timeout', '15s'),
+      vf('start', 'bandit', '--input', '{"experimentId":".."}'),
       vf('bandit', 'show', 'exp-never'),
     ]);
     assert.equal(invalid.code, EXIT.usage, invalid.stderr);
     assert.match(invalid.stderr, /invalid outcome: variant/);
     assert.equal(badExperiment.code, EXIT.usage, badExperiment.stderr);
     assert.match(badExperiment.stderr, /the bandit entity for experiment no spaces! could not start: invalid banditWorkflow input: experimentId/);
+    // `..` is refused as the publish activity refuses it, and no entity bandit-.. is created.
+    assert.equal(dots.code, EXIT.usage, dots.stderr);
+    assert.match(dots.stderr, /the bandit entity for experiment \.\. could not start: invalid banditWorkflow input: experimentId: must be 1-128 of/);
+    assert.equal(startDots.code, EXIT.usage, startDots.stderr);
+    assert.match(startDots.stderr, /invalid banditWorkflow input: experimentId: must be 1-128 of/);
+    await assert.rejects(t.client.workflow.getHandle('bandit-..').describe(), WorkflowNotFoundError);
     assert.equal(none.code, EXIT.failed);
     assert.match(none.stderr, /no workflow with ID bandit-exp-never/);
   });

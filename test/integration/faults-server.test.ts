@@ -11,19 +11,20 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../src/config';
 import { createMetrics } from '../../src/metrics/registry';
 import { startSimulator, type Simulator } from '../../src/sim/server';
 import { resolveTemporalCli } from '../../src/temporal/cli-path';
 import { freePort, startDevServer, type DevServer } from '../../src/temporal/dev-server';
 import { createViralflowWorker, type ViralflowWorker } from '../../src/worker';
-import type { ScrapeSummary } from '../../src/workflows/scrape';
+import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
 import { DEV_SERVER_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { activityRecords, workflowTaskFailures } from '../helpers/history-facts';
 import { pollUntil } from '../helpers/poll';
 import { assertSinkExactlyOnce } from '../helpers/sink-files';
-import { workflowBundle } from '../helpers/temporal-env';
+import { installTestRuntime, workflowBundle } from '../helpers/temporal-env';
+import { logLine } from '../helpers/test-log';
 
 const SEED = 5;
 const POSTS = 20;
@@ -42,11 +43,17 @@ describe('Temporal server restart (SQLite state) while workflows and a schedule 
   const taskQueue = `restart-${process.pid}`;
 
   const startServer = async () =>
-    startDevServer({ cliPath, ...ports, dbFile: join(dir, 'temporal.db'), searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+    startDevServer({
+      cliPath,
+      ...ports,
+      dbFile: join(dir, 'temporal.db'),
+      searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+      onOutput: (line) => logLine('temporal server', line),
+    });
 
   before(async () => {
-    // While the server is down, core logs each retried call at WARN: expected here, so kept out of the test output.
-    Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+    // While the server is down, core logs each retried call at WARN: expected here, and kept in the test log.
+    installTestRuntime();
     cliPath = (await resolveTemporalCli()).path;
     dir = mkdtempSync(join(tmpdir(), 'viralflow-restart-'));
     ports = { port: await freePort(), uiPort: await freePort() };
@@ -99,7 +106,7 @@ describe('Temporal server restart (SQLite state) while workflows and a schedule 
         action: { type: 'startWorkflow', workflowType: 'healthCheckWorkflow', taskQueue, args: [{ timeoutMs: 2_000 }] },
       });
       const accountIds = Array.from({ length: 40 }, (_, i) => `${how}-${i}`);
-      const handle = await client.workflow.start('scrapeAccountsWorkflow', {
+      const handle = await client.workflow.start(scrapeAccountsWorkflow, {
         taskQueue,
         workflowId: `fault-restart-${how}`,
         args: [{ accountIds, batchSize: 10, maxConcurrentBatches: 2, pageSize: 5, retry: { initialInterval: '200ms' } }],
@@ -119,7 +126,7 @@ describe('Temporal server restart (SQLite state) while workflows and a schedule 
       const restartedAt = Date.now();
       server = await startServer();
 
-      const summary = (await handle.result()) as ScrapeSummary;
+      const summary = await handle.result();
       const completedMs = Date.now() - restartedAt;
       assert.equal(summary.scraped, 40);
       assert.equal(summary.failedTotal, 0);

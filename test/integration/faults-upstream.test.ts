@@ -6,12 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { HealthReport } from '../../src/activities/health';
-import type { CollectMetricsResult } from '../../src/activities/metrics-collector';
 import { freePort } from '../../src/temporal/dev-server';
-import type { ScrapeSummary } from '../../src/workflows/scrape';
+import { collectMetricsWorkflow } from '../../src/workflows/collect-metrics';
+import { healthCheckWorkflow } from '../../src/workflows/health-check';
+import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
 import { activityRecords, workflowTaskFailures, type ActivityRecord } from '../helpers/history-facts';
 import { pollUntil } from '../helpers/poll';
 import { startProcessEnv, type ProcessEnv } from '../helpers/process-env';
@@ -37,8 +37,8 @@ describe('upstream storms against a worker process', () => {
     const closedPort = await freePort(); // nothing listens there: connection refused
     worker = await t.startWorker({ VIRALFLOW_SERVICES: `api,auth,billing,search,feed,dead=http://127.0.0.1:${closedPort}` });
     // Warm up (workflow sandbox, pool, zod schemas) so "idle" is the steady state before the storms.
-    await run<HealthReport>('warm-up', 'healthCheckWorkflow', { services: ['api'] });
-    await run<ScrapeSummary>('warm-up-scrape', 'scrapeAccountsWorkflow', { accountIds: ['w-0', 'w-1'], pageSize: 5 });
+    await run('warm-up', healthCheckWorkflow, { services: ['api'] });
+    await run('warm-up-scrape', scrapeAccountsWorkflow, { accountIds: ['w-0', 'w-1'], pageSize: 5 });
     idleRssMb = worker.memory()!.rssMb;
   });
   after(async () => {
@@ -46,11 +46,11 @@ describe('upstream storms against a worker process', () => {
     await t?.close();
   });
 
-  function start(workflowId: string, type: string, input: object): Promise<WorkflowHandle> {
-    return t.client.workflow.start(type, { taskQueue: t.taskQueue, workflowId, args: [input] });
+  function start<I, R>(workflowId: string, workflow: (input: I) => Promise<R>, input: I) {
+    return t.client.workflow.start(workflow, { taskQueue: t.taskQueue, workflowId, args: [input] });
   }
-  async function run<T>(workflowId: string, type: string, input: object): Promise<T> {
-    return (await start(workflowId, type, input)).result() as Promise<T>;
+  async function run<I, R>(workflowId: string, workflow: (input: I) => Promise<R>, input: I): Promise<R> {
+    return (await start(workflowId, workflow, input)).result();
   }
 
   /** Runs `storm` while sampling the worker's RSS; asserts the memory bound for it. */
@@ -104,7 +104,7 @@ describe('upstream storms against a worker process', () => {
     const trace = trackRequests(t.sim, 'social.profile');
     const started = Date.now();
     const summary = await underStorm('429 storm', () =>
-      run<ScrapeSummary>('storm-429', 'scrapeAccountsWorkflow', { accountIds: ids, pageSize: 5, retry: { initialInterval: '100ms', maximumAttempts: 10 } }),
+      run('storm-429', scrapeAccountsWorkflow, { accountIds: ids, pageSize: 5, retry: { initialInterval: '100ms', maximumAttempts: 10 } }),
     );
     const elapsed = Date.now() - started;
     const { bursts, gaps, total } = trace.stop();
@@ -132,7 +132,7 @@ describe('upstream storms against a worker process', () => {
     const ids = Array.from({ length: 8 }, (_, i) => `5xx-${i}`);
     const trace = trackRequests(t.sim, 'social.posts');
     const summary = await underStorm('5xx burst', async () => {
-      const handle = await start('storm-5xx', 'scrapeAccountsWorkflow', {
+      const handle = await start('storm-5xx', scrapeAccountsWorkflow, {
         accountIds: ids,
         pageSize: 5,
         retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 8 },
@@ -140,7 +140,7 @@ describe('upstream storms against a worker process', () => {
       // The burst lasts four attempts, then the upstream is healthy again.
       await pollUntil('four failed attempts', () => (trace.now().bursts.length >= 4 ? true : undefined), { timeoutMs: 20_000, intervalMs: 20 });
       t.sim.setKnobs('social.posts', undefined);
-      return (await handle.result()) as ScrapeSummary;
+      return await handle.result();
     });
     const { bursts, gaps, total } = trace.stop();
     assert.equal(summary.scraped, 8);
@@ -160,7 +160,7 @@ describe('upstream storms against a worker process', () => {
 
   test('connection refused: health reports the service down with the reason; metrics collection fails after its retries, naming it', { timeout: 60_000 }, async () => {
     const report = await underStorm('connection refused', () =>
-      run<HealthReport>('storm-refused-health', 'healthCheckWorkflow', { services: ['dead', 'api'], timeoutMs: 1_000 }),
+      run('storm-refused-health', healthCheckWorkflow, { services: ['dead', 'api'], timeoutMs: 1_000 }),
     );
     const dead = report.services.find((s) => s.service === 'dead')!;
     assert.equal(dead.status, 'down');
@@ -169,7 +169,7 @@ describe('upstream storms against a worker process', () => {
     await attempts('storm-refused-health');
 
     const err = await underStorm('connection refused', () =>
-      failure(run('storm-refused-metrics', 'collectMetricsWorkflow', { services: ['dead'], retry: { initialInterval: '100ms', maximumAttempts: 3 } })),
+      failure(run('storm-refused-metrics', collectMetricsWorkflow, { services: ['dead'], retry: { initialInterval: '100ms', maximumAttempts: 3 } })),
     );
     assert.equal(err.type, 'MetricsUnavailable');
     assert.match(err.message, /all 2 metric sources failed: dead\/prometheus: upstream unreachable: ECONNREFUSED/);
@@ -181,7 +181,7 @@ describe('upstream storms against a worker process', () => {
     t.sim.reset();
     t.sim.setKnobs('services.health:billing', { hangRate: 1 });
     const report = await underStorm('hung connections', () =>
-      run<HealthReport>('storm-hang-health', 'healthCheckWorkflow', { services: ['billing', 'api'], timeoutMs: 500 }),
+      run('storm-hang-health', healthCheckWorkflow, { services: ['billing', 'api'], timeoutMs: 500 }),
     );
     const billing = report.services.find((s) => s.service === 'billing')!;
     assert.equal(billing.status, 'down');
@@ -195,10 +195,10 @@ describe('upstream storms against a worker process', () => {
     t.sim.setKnobs('social.posts:hang-1', { hangRate: 1 });
     const started = Date.now();
     const summary = await underStorm('hung connections', async () => {
-      const handle = await start('storm-hang-scrape', 'scrapeAccountsWorkflow', { accountIds: ids, pageSize: 5, retry: { initialInterval: '100ms', maximumAttempts: 3 } });
+      const handle = await start('storm-hang-scrape', scrapeAccountsWorkflow, { accountIds: ids, pageSize: 5, retry: { initialInterval: '100ms', maximumAttempts: 3 } });
       await pollUntil('the hang', () => (t.sim.stats().routes['social.posts']?.byStatus['hang'] ? true : undefined), { timeoutMs: 10_000, intervalMs: 20 });
       t.sim.setKnobs('social.posts:hang-1', undefined); // the next attempt gets answers
-      return (await handle.result()) as ScrapeSummary;
+      return await handle.result();
     });
     const elapsed = Date.now() - started;
     assert.equal(summary.scraped, 3);
@@ -214,7 +214,7 @@ describe('upstream storms against a worker process', () => {
     t.sim.setKnobs('services.health:search', { slowBodyMs: 3_000 });
     t.sim.setKnobs('services.health:api', { slowBodyMs: 300 });
     const report = await underStorm('slow-drip bodies', () =>
-      run<HealthReport>('storm-slow-body', 'healthCheckWorkflow', { services: ['search', 'api'], timeoutMs: 600, degradedAfterMs: 200 }),
+      run('storm-slow-body', healthCheckWorkflow, { services: ['search', 'api'], timeoutMs: 600, degradedAfterMs: 200 }),
     );
     const search = report.services.find((s) => s.service === 'search')!;
     const api = report.services.find((s) => s.service === 'api')!;
@@ -233,7 +233,7 @@ describe('upstream storms against a worker process', () => {
     t.sim.setKnobs('services.metrics:api', { oversizeBytes: 50 * 1024 * 1024 });
     const ids = ['big-0', 'big-1', 'big-2'];
     const summary = await underStorm('50 MB body', () =>
-      run<ScrapeSummary>('storm-50mb', 'scrapeAccountsWorkflow', { accountIds: ids, pageSize: 5, retry: { initialInterval: '100ms', maximumAttempts: 3 } }),
+      run('storm-50mb', scrapeAccountsWorkflow, { accountIds: ids, pageSize: 5, retry: { initialInterval: '100ms', maximumAttempts: 3 } }),
     );
     assert.equal(summary.scraped, 2);
     assert.deepEqual(summary.failed.map((f) => f.accountId), ['big-1']);
@@ -242,7 +242,7 @@ describe('upstream storms against a worker process', () => {
     assert.equal(scrape!.attempt, 1, 'not retried: the body would be just as big next time');
 
     const metrics = await underStorm('50 MB body', () =>
-      run<CollectMetricsResult>('storm-50mb-metrics', 'collectMetricsWorkflow', { services: ['api', 'auth'] }),
+      run('storm-50mb-metrics', collectMetricsWorkflow, { services: ['api', 'auth'] }),
     );
     assert.deepEqual(
       metrics.failures.map((f) => [f.service, f.format]),
@@ -259,7 +259,7 @@ describe('upstream storms against a worker process', () => {
     t.sim.setKnobs('social.posts:bad-1', { malformedRate: 1 });
     const ids = ['bad-0', 'bad-1', 'bad-2'];
     const summary = await underStorm('malformed bodies', () =>
-      run<ScrapeSummary>('storm-malformed-json', 'scrapeAccountsWorkflow', { accountIds: ids, pageSize: 5 }),
+      run('storm-malformed-json', scrapeAccountsWorkflow, { accountIds: ids, pageSize: 5 }),
     );
     assert.equal(summary.scraped, 2);
     assert.deepEqual(summary.failed.map((f) => f.accountId), ['bad-1']);
@@ -269,14 +269,14 @@ describe('upstream storms against a worker process', () => {
 
     t.sim.setKnobs('services.metrics', { malformedRate: 1 });
     const metrics = await underStorm('malformed bodies', () =>
-      run<CollectMetricsResult>('storm-malformed-prom', 'collectMetricsWorkflow', { services: ['api', 'auth'] }),
+      run('storm-malformed-prom', collectMetricsWorkflow, { services: ['api', 'auth'] }),
     );
     assert.deepEqual(metrics.failures.map((f) => `${f.service}/${f.format}`), ['api/prometheus', 'auth/prometheus']);
     for (const f of metrics.failures) assert.match(f.reason, /malformed response: /);
     assert.ok(metrics.services.every((s) => !s.ok && s.samples > 0), 'JSON samples still counted');
 
     const err = await underStorm('malformed bodies', () =>
-      failure(run('storm-malformed-prom-only', 'collectMetricsWorkflow', { services: ['api'], formats: ['prometheus'], retry: { initialInterval: '100ms', maximumAttempts: 2 } })),
+      failure(run('storm-malformed-prom-only', collectMetricsWorkflow, { services: ['api'], formats: ['prometheus'], retry: { initialInterval: '100ms', maximumAttempts: 2 } })),
     );
     assert.equal(err.type, 'MetricsUnavailable');
     assert.match(err.message, /all 1 metric sources failed: api\/prometheus: malformed response: /);

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ScrapeSummary } from '../../src/workflows/scrape';
 import { activityPolicies } from '../../src/workflows/policies';
+import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { activityRecords, workflowTaskFailures } from '../helpers/history-facts';
 import { pollUntil } from '../helpers/poll';
@@ -29,7 +29,7 @@ describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight'
   const accounts = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
   const postsRequests = () => t.sim.stats().routes['social.posts']?.requests ?? 0;
   const start = (workflowId: string, accountIds: string[]) =>
-    t.client.workflow.start('scrapeAccountsWorkflow', {
+    t.client.workflow.start(scrapeAccountsWorkflow, {
       taskQueue: t.taskQueue,
       workflowId,
       args: [{ accountIds, batchSize: 10, maxConcurrentBatches: 2, pageSize: 5, retry: { initialInterval: '200ms' } }],
@@ -49,7 +49,7 @@ describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight'
     const requestsAtKill = postsRequests();
 
     const second = await t.startWorker();
-    const summary = (await handle.result()) as ScrapeSummary;
+    const summary = await handle.result();
     const recoveredMs = Date.now() - killedAt;
 
     assert.equal(summary.scraped, 40);
@@ -103,7 +103,7 @@ describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight'
     assert.ok(drainedMs < 10_000 + 5_000, `drained in ${drainedMs} ms (shutdownGraceTime 10 s)`);
     const other = await staying;
 
-    const summary = (await handle.result()) as ScrapeSummary;
+    const summary = await handle.result();
     assert.equal(summary.scraped, 40);
     assert.equal(summary.failedTotal, 0);
     assertSinkExactlyOnce(t.dataDir, summary.runKey, { accountIds: ids, seed: SEED, postsPerAccount: POSTS });
@@ -130,7 +130,7 @@ describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight'
     t.sim.setKnobs('social.posts', { latencyMs: 4_000 });
     const leaving = await t.startWorker();
     const ids = accounts('long', 6);
-    const handle = await t.client.workflow.start('scrapeAccountsWorkflow', {
+    const handle = await t.client.workflow.start(scrapeAccountsWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'fault-term-long',
       args: [{ accountIds: ids, batchSize: 6, pageSize: 7, retry: { initialInterval: '200ms' } }],
@@ -150,7 +150,7 @@ describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight'
     const exit = await leaving.exited;
     const drainedMs = Date.now() - termAt;
     const other = await staying;
-    const summary = (await handle.result()) as ScrapeSummary;
+    const summary = await handle.result();
     const doneMs = Date.now() - termAt;
     t.sim.setKnobs('social.posts', { latencyMs: PAGE_LATENCY_MS });
 

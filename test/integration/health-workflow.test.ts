@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, ActivityFailure } from '@temporalio/common';
-import type { HealthReport } from '../../src/activities/health';
 import { startMetricsServer } from '../../src/metrics/server';
+import { healthCheckWorkflow } from '../../src/workflows/health-check';
 import { saveHistory } from '../helpers/histories';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
 
@@ -15,7 +15,7 @@ describe('healthCheckWorkflow on a real Temporal dev server', () => {
   after(() => t?.close());
 
   const execute = (input: object, id: string) =>
-    t.client.workflow.execute('healthCheckWorkflow', { taskQueue: t.taskQueue, workflowId: id, args: [input] }) as Promise<HealthReport>;
+    t.client.workflow.execute(healthCheckWorkflow, { taskQueue: t.taskQueue, workflowId: id, args: [input] });
 
   test('runs the activity through the server and reports a down service', async () => {
     t.sim.setKnobs('services.health:billing', { errorRate: 1 });

@@ -6,18 +6,23 @@ import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/clie
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
   banditWorkflowId,
+  outcomeSignal,
   posteriorsQuery,
   publishNowUpdate,
   recordOutcomeUpdate,
   stopSignal,
   weightsQuery,
 } from '../../src/workflows/bandit-api';
-import type { CollectMetricsResult } from '../../src/activities/metrics-collector';
-import type { ExtractPatternsWorkflowResult } from '../../src/workflows/patterns';
-import type { ViralPipelineResult } from '../../src/workflows/pipeline';
+import { banditWorkflow } from '../../src/workflows/bandit';
+import { collectMetricsWorkflow } from '../../src/workflows/collect-metrics';
+import { extractPatternsWorkflow } from '../../src/workflows/patterns';
+import { viralPipelineWorkflow } from '../../src/workflows/pipeline';
 import { progressQuery } from '../../src/workflows/progress';
 import { PIPELINE_KEY } from '../../src/workflows/search-attributes';
+import { banditState } from '../../src/client/bandit';
+import type { TemporalSession } from '../../src/client/connect';
 import { saveHistory } from '../helpers/histories';
+import { pollUntil } from '../helpers/poll';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
 
 describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server', () => {
@@ -29,7 +34,7 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
 
   test('bandit: validated update answers the posterior, queries read state, continue-as-new keeps it', async () => {
     const workflowId = banditWorkflowId('exp-can');
-    const handle = await t.client.workflow.start('banditWorkflow', {
+    const handle = await t.client.workflow.start(banditWorkflow, {
       taskQueue: t.taskQueue,
       workflowId,
       args: [{ experimentId: 'exp-can', variants: ['a', 'b'], publishEvery: '1 hour', continueAsNewAfterEvents: 30, seed: 1 }],
@@ -56,7 +61,6 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
         ['b', 10, 0],
       ],
     );
-    assert.equal(await latest.query(weightsQuery), null);
     const weights = await latest.executeUpdate(publishNowUpdate);
     assert.ok(Math.abs(Object.values(weights.weights).reduce((s, w) => s + w, 0) - 1) < 1e-9);
     assert.ok(weights.publishedVersion && weights.publishedVersion >= 1);
@@ -69,17 +73,63 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
     await saveHistory(t, workflowId);
   });
 
+  test('bandit: weights answer as soon as outcomes arrive; publication keeps its hourly cadence', async () => {
+    const experimentId = 'exp-early';
+    const handle = await t.client.workflow.start('banditWorkflow', {
+      taskQueue: t.taskQueue,
+      workflowId: banditWorkflowId(experimentId),
+      args: [{ experimentId, publishEvery: '1 hour', seed: 3 }],
+    });
+    assert.equal(await handle.query(weightsQuery), null, 'no evidence, no weights');
+    // Signals, as the pipeline sends them: fire and forget, nothing waits on the entity.
+    await handle.signal(outcomeSignal, { variant: 'hook', successes: 40, failures: 10 });
+    await handle.signal(outcomeSignal, { variant: 'humor', successes: 5, failures: 45 });
+    const first = await pollUntil('weights from the first 100 outcomes', async () => {
+      const w = await handle.query(weightsQuery);
+      return w?.basedOnOutcomes === 100 ? w : undefined;
+    }, { timeoutMs: 10_000 });
+    assert.ok(Math.abs(Object.values(first.weights).reduce((s, w) => s + w, 0) - 1) < 1e-9);
+    assert.ok(first.weights['hook']! > first.weights['humor']!, JSON.stringify(first.weights));
+    assert.equal(first.publishedVersion, undefined, 'computed, not published');
+
+    // More evidence is weighed again, still without publishing; `banditState` (bandit show) reads the same.
+    await handle.signal(outcomeSignal, { variant: 'humor', successes: 200 });
+    const session: TemporalSession = {
+      client: t.client,
+      address: t.server.address,
+      namespace: t.config.temporal.namespace,
+      taskQueue: t.taskQueue,
+      uiUrl: 'http://localhost:8233',
+      close: async () => undefined, // the env owns the connection
+    };
+    // banditState waits (up to freshWithinMs) for weights that cover every outcome: no polling here.
+    const state = await banditState(session, experimentId, { freshWithinMs: 10_000 });
+    assert.equal(state.weights?.basedOnOutcomes, 300);
+    assert.ok(state.weights!.weights['humor']! > state.weights!.weights['hook']!, JSON.stringify(state.weights));
+    assert.equal((await fetch(`${t.sim.url}/experiments/${experimentId}/weights`)).status, 404, 'nothing published before the hour');
+
+    // Publishing on demand sends the weights already computed from every outcome.
+    const published = await handle.executeUpdate(publishNowUpdate);
+    assert.deepEqual([published.basedOnOutcomes, published.publishedVersion], [300, 1]);
+    assert.deepEqual(published.weights, state.weights!.weights);
+    const stored = (await (await fetch(`${t.sim.url}/experiments/${experimentId}/weights`)).json()) as { weights: unknown };
+    assert.deepEqual(stored.weights, published.weights);
+    await handle.signal(stopSignal);
+    await handle.result();
+    await saveHistory(t, banditWorkflowId(experimentId)); // the weights-on-evidence path, for replay
+  });
+
   test('pipeline over 1,000 accounts: every account scraped once or listed as failed; all stages report', async () => {
     t.sim.reset();
     const accountIds = Array.from({ length: 1000 }, (_, i) => `p-${i}`);
     const started = Date.now();
-    const handle = await t.client.workflow.start('viralPipelineWorkflow', {
+    const handle = await t.client.workflow.start(viralPipelineWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'pipeline-1k',
       args: [{ accountIds, experimentId: 'exp-pipe', batchSize: 100, maxConcurrentBatches: 4, chunkSize: 500, pageSize: 10 }],
       typedSearchAttributes: [{ key: PIPELINE_KEY, value: 'pipeline-1k' }],
     });
-    const result = (await handle.result()) as ViralPipelineResult;
+    const result = await handle.result();
     const wallMs = Date.now() - started;
     assert.deepEqual(result.failures, []);
     assert.deepEqual(result.skipped, []);
@@ -120,19 +170,19 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
   test('one-shot collectMetricsWorkflow and extractPatternsWorkflow (items) for cron schedules', async () => {
     t.sim.reset();
     t.sim.setKnobs('services.metrics:billing', { errorRate: 1 });
-    const metrics = (await t.client.workflow.execute('collectMetricsWorkflow', {
+    const metrics = await t.client.workflow.execute(collectMetricsWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'collect-1',
       args: [{ formats: ['prometheus'] }],
-    })) as CollectMetricsResult;
+    });
     assert.deepEqual(metrics.failures.map((f) => f.service), ['billing']);
     assert.equal(metrics.services.filter((s) => s.ok).length, 4);
     assert.ok(Object.keys(metrics.aggregates).length > 0);
-    const patterns = (await t.client.workflow.execute('extractPatternsWorkflow', {
+    const patterns = await t.client.workflow.execute(extractPatternsWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'patterns-items',
       args: [{ items: [{ id: 'x', text: 'a cat video' }, { id: 'y', text: 'a cat video' }, { id: 'z', text: 'tax tips' }] }],
-    })) as ExtractPatternsWorkflowResult;
+    });
     assert.equal(patterns.source, 'items');
     if (patterns.source === 'items') {
       assert.equal(patterns.result.uniqueTexts, 2);
@@ -146,7 +196,7 @@ describe('banditWorkflow and viralPipelineWorkflow on a real Temporal dev server
   test('cancelling a pipeline cancels its running child and activities cleanly', async () => {
     t.sim.reset();
     t.sim.setKnobs('social.posts', { latencyMs: 2_000 });
-    const handle = await t.client.workflow.start('viralPipelineWorkflow', {
+    const handle = await t.client.workflow.start(viralPipelineWorkflow, {
       taskQueue: t.taskQueue,
       workflowId: 'pipeline-cancel',
       // Several 2-second pages per account: the activity learns of the cancel at its next heartbeat, mid-run.

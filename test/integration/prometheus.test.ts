@@ -13,6 +13,7 @@ import { parse } from 'yaml';
 import type { HealthReport } from '../../src/activities/health';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/server';
 import { projectRoot } from '../../src/project-root';
+import { healthCheckWorkflow } from '../../src/workflows/health-check';
 import { pollUntil } from '../helpers/poll';
 import { startPrometheus, type PrometheusServer } from '../helpers/prometheus-server';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
@@ -51,11 +52,11 @@ describe('Prometheus: promtool and a real server against a live worker', () => {
     const reports: HealthReport[] = [];
     for (let i = 0; i < count; i++) {
       reports.push(
-        (await t.client.workflow.execute('healthCheckWorkflow', {
+        await t.client.workflow.execute(healthCheckWorkflow, {
           taskQueue: t.taskQueue,
           workflowId: `prom-health-${++runs}`,
           args: [{ timeoutMs: 2_000 }],
-        })) as HealthReport,
+        }),
       );
     }
     return reports;

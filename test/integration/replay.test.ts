@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { HISTORY_DIR } from '../helpers/histories';
-import { workflowBundle } from '../helpers/temporal-env';
+import { installTestRuntime, workflowBundle } from '../helpers/temporal-env';
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+installTestRuntime();
 
 describe('replay of captured histories (determinism guard)', () => {
   const files = existsSync(HISTORY_DIR) ? readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json')) : [];

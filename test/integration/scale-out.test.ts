@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { HealthReport } from '../../src/activities/health';
+import { healthCheckWorkflow } from '../../src/workflows/health-check';
 import { startExtraWorker, type ExtraWorker } from '../helpers/extra-worker';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
 
@@ -33,9 +33,9 @@ describe('scale-out: two workers on one task queue', () => {
     const started = performance.now();
     const reports = (await Promise.all(
       ids.map((workflowId) =>
-        t.client.workflow.execute('healthCheckWorkflow', { taskQueue: t.taskQueue, workflowId, args: [{ timeoutMs: 2_000 }] }),
+        t.client.workflow.execute(healthCheckWorkflow, { taskQueue: t.taskQueue, workflowId, args: [{ timeoutMs: 2_000 }] }),
       ),
-    )) as HealthReport[];
+    ));
     const elapsedMs = performance.now() - started;
     assert.ok(reports.every((r) => r.available.length === 5), 'every run saw all five services');
 

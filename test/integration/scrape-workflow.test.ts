@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ScrapeSummary } from '../../src/workflows/scrape';
+import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
 import { saveHistory } from '../helpers/histories';
 
@@ -18,7 +18,7 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
   after(() => t?.close());
 
   const run = (id: string, input: object) =>
-    t.client.workflow.execute('scrapeAccountsWorkflow', { taskQueue: t.taskQueue, workflowId: id, args: [input] }) as Promise<ScrapeSummary>;
+    t.client.workflow.execute(scrapeAccountsWorkflow, { taskQueue: t.taskQueue, workflowId: id, args: [input] });
   const accounts = (n: number, prefix = 'acct') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
   /** Post IDs per account in the sink, read straight from the NDJSON files. */
   const sinkPosts = (runKey: string) => {

@@ -7,20 +7,21 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { HealthReport } from '../../src/activities/health';
+import { EXIT } from '../../src/cli';
 import { openTemporal } from '../../src/client/connect';
 import { TemporalUnreachableError } from '../../src/temporal/connection-error';
 import { freePort } from '../../src/temporal/dev-server';
 import { banditWorkflowId, publishNowUpdate, stopSignal } from '../../src/workflows/bandit-api';
-import type { ViralPipelineResult } from '../../src/workflows/pipeline';
-import type { ScrapeSummary } from '../../src/workflows/scrape';
+import { healthCheckWorkflow } from '../../src/workflows/health-check';
+import { viralPipelineWorkflow } from '../../src/workflows/pipeline';
+import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
 import { startProcessEnv, type ProcessEnv } from '../helpers/process-env';
 import { makeTestPki, SERVER_NAME, type TestPki } from '../helpers/tls-certs';
 import { startTlsProxy, type TlsProxy } from '../helpers/tls-proxy';
@@ -104,11 +105,11 @@ describe('secrets never leak: histories, logs, metrics, error messages', () => {
     await upstream?.close();
   });
 
-  const run = <T>(workflowId: string, type: string, input: object) =>
-    t.client.workflow.execute(type, { taskQueue: t.taskQueue, workflowId, args: [input] }) as Promise<T>;
+  const run = <I, R>(workflowId: string, workflow: (input: I) => Promise<R>, input: I) =>
+    t.client.workflow.execute(workflow, { taskQueue: t.taskQueue, workflowId, args: [input] });
 
   test('after runs whose upstream calls fail with the token echoed back, no token appears anywhere', { timeout: 90_000 }, async () => {
-    const pipeline = await run<ViralPipelineResult>('secret-pipeline', 'viralPipelineWorkflow', {
+    const pipeline = await run('secret-pipeline', viralPipelineWorkflow, {
       accountIds: ['ok-0', 'ok-1', 'echo400-0', 'echojson-0'],
       experimentId: 'exp-echo',
       pageSize: 5,
@@ -133,9 +134,9 @@ describe('secrets never leak: histories, logs, metrics, error messages', () => {
     await bandit.signal(stopSignal);
     await bandit.result();
 
-    const retried = await run<ScrapeSummary>('secret-503', 'scrapeAccountsWorkflow', { accountIds: ['echo503-0'], retry: { initialInterval: '100ms', maximumAttempts: 2 } });
+    const retried = await run('secret-503', scrapeAccountsWorkflow, { accountIds: ['echo503-0'], retry: { initialInterval: '100ms', maximumAttempts: 2 } });
     assert.match(retried.failed[0]?.reason ?? '', /HTTP 503: overloaded; dropped request with Bearer \[redacted\]/);
-    const revoked = await run<ScrapeSummary>('secret-401', 'scrapeAccountsWorkflow', { accountIds: ['echo401-0', 'ok-2'] });
+    const revoked = await run('secret-401', scrapeAccountsWorkflow, { accountIds: ['echo401-0', 'ok-2'] });
     assert.match(revoked.failed[0]?.reason ?? '', /HTTP 401: .*credentials Bearer \[redacted\] revoked/);
 
     // The tokens were really in use: every upstream saw its own.
@@ -197,11 +198,11 @@ describe('connecting to a secured Temporal: TLS + mTLS end to end', () => {
     assert.match(worker.output(), new RegExp(`mTLS \\(client certificate ${pki.clientCert.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\), CA `));
     const session = await openTemporal({ env: { ...tlsEnv, VIRALFLOW_TASK_QUEUE: `${t.taskQueue}-tls` } });
     try {
-      const report = (await session.client.workflow.execute('healthCheckWorkflow', {
+      const report = await session.client.workflow.execute(healthCheckWorkflow, {
         taskQueue: session.taskQueue,
         workflowId: 'tls-health',
         args: [{ services: ['api'] }],
-      })) as HealthReport;
+      });
       assert.deepEqual(report.available, ['api']);
     } finally {
       await session.close();
@@ -225,5 +226,79 @@ describe('connecting to a secured Temporal: TLS + mTLS end to end', () => {
       assert.match(outcome.message, new RegExp(`cannot reach the Temporal server at ${proxy.address}`));
     }
     assert.ok(proxy.refused.length >= 2, `the TLS front refused handshakes: ${proxy.refused.join('; ')}`);
+  });
+
+  test("Temporal's standard names and a TOML profile work the same; an unknown TEMPORAL_TLS_* is refused before connecting", { timeout: 90_000 }, async () => {
+    const standardEnv = {
+      TEMPORAL_ADDRESS: proxy.address,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert,
+      TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: pki.clientKey,
+      TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
+    };
+    const configFile = join(pki.dir, 'temporal.toml');
+    writeFileSync(
+      configFile,
+      [
+        '[profile.default]', // not selected: were it used, nothing would connect
+        'address = "127.0.0.1:1"',
+        '[profile.secure]',
+        `address = "${proxy.address}"`,
+        '[profile.secure.tls]',
+        `client_cert_path = "${pki.clientCert}"`,
+        `client_key_path = "${pki.clientKey}"`,
+        `server_ca_cert_path = "${pki.caCert}"`,
+        `server_name = "${SERVER_NAME}"`,
+        '',
+      ].join('\n'),
+    );
+    // TEMPORAL_ADDRESS empty counts as unset, so the profile's address is the one used.
+    const profileEnv = { TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'secure', TEMPORAL_ADDRESS: '' };
+    const taskQueue = `${t.taskQueue}-profile`;
+    const acceptedBefore = proxy.accepted.length;
+
+    // A worker process configured by the profile alone, …
+    const worker = await t.startWorker({ ...profileEnv, VIRALFLOW_TASK_QUEUE: taskQueue });
+    assert.match(worker.output(), new RegExp(`Temporal ${proxy.address} \\(mTLS \\(client certificate .*\\), CA .*, merged with profile "secure" in `));
+    // … the CLI with the standard variables running a workflow on it, …
+    const started = await viralflow(['start', 'health', '--id', 'tls-standard', '--input', '{"services":["api"]}', '--wait', '--json'], {
+      ...standardEnv,
+      VIRALFLOW_TASK_QUEUE: taskQueue,
+    });
+    assert.equal(json(started).status, 'COMPLETED', started.stderr);
+    // … the CLI with the profile, …
+    const described = await viralflow(['describe', 'tls-standard', '--json'], profileEnv);
+    assert.equal(json(described).status, 'COMPLETED', described.stderr);
+    // … and the client library with inline PEMs.
+    const pem = (file: string) => readFileSync(file, 'utf8');
+    const session = await openTemporal({
+      env: {
+        TEMPORAL_ADDRESS: proxy.address,
+        TEMPORAL_TLS_SERVER_CA_CERT_DATA: pem(pki.caCert),
+        TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert),
+        TEMPORAL_TLS_CLIENT_KEY_DATA: pem(pki.clientKey),
+        TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
+      },
+    });
+    try {
+      assert.equal((await session.client.workflow.getHandle('tls-standard').describe()).status.name, 'COMPLETED');
+    } finally {
+      await session.close();
+    }
+    const accepted = proxy.accepted.slice(acceptedBefore);
+    assert.ok(accepted.length >= 4, `worker, two CLI runs and the client came through the TLS front (${accepted.length})`);
+    assert.deepEqual([...new Set(accepted.map((a) => a.clientCn))], ['worker-client'], 'every connection presented the client certificate');
+
+    // The names a user might guess instead: refused with the right one named, nothing sent.
+    const acceptedBeforeTypo = proxy.accepted.length;
+    const typo = await viralflow(['describe', 'tls-standard'], {
+      TEMPORAL_ADDRESS: proxy.address,
+      TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert,
+      TEMPORAL_TLS_CLIENT_CERT: pki.clientCert,
+      TEMPORAL_TLS_CLIENT_KEY: pki.clientKey,
+    });
+    assert.equal(typo.code, EXIT.usage, typo.stderr);
+    assert.match(typo.stderr, /TEMPORAL_TLS_CLIENT_CERT is not a Temporal connection setting; did you mean TEMPORAL_TLS_CLIENT_CERT_PATH\?/);
+    assert.equal(proxy.accepted.length, acceptedBeforeTypo, 'refused before connecting');
   });
 });

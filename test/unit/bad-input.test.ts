@@ -17,6 +17,9 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities, type Activities } from '../../src/activities';
 import type { ScrapeResult } from '../../src/activities/scraper';
 import { EXIT } from '../../src/cli';
+import { checkOutcomeRequest } from '../../src/client/bandit';
+import { UsageError } from '../../src/client/errors';
+import { banditOutcome, banditWorkflowInput } from '../../src/contracts/bandit';
 import { startSimDeps, type SimDeps } from '../helpers/sim-deps';
 import { viralflow } from '../helpers/viralflow-cli';
 
@@ -60,16 +63,17 @@ describe('bad activity input is refused before any upstream call', () => {
     await refused('scrapeAccounts', { ...base, accountIds: [] }, /accountIds: Too small: expected array to have >=1 items/);
     await refused('scrapeAccounts', { ...base, accountIds: Array.from({ length: 1001 }, (_, i) => `a-${i}`) }, /accountIds: Too big: expected array to have <=1000 items/);
     for (const id of [...URLS, ...PATHS, '', 'x'.repeat(65)]) {
-      await refused('scrapeAccounts', { ...base, accountIds: ['ok-1', id] }, /accountIds\.1: must be 1-64 characters of A-Z a-z 0-9 _ \. -|accountIds\.1: must not be "\." or "\.\."/);
+      // The workflows' words: the scrape workflow and the activity share one account ID rule (src/contracts/names.ts).
+      await refused('scrapeAccounts', { ...base, accountIds: ['ok-1', id] }, /accountIds\.1: .* is not an account ID \(1-64 of A-Z a-z 0-9 _ \. -\)/);
     }
     await refused('scrapeAccounts', { accountIds: ['a'], runKey: '../../tmp' }, /runKey: must be 1-128 characters/);
-    await refused('scrapeAccounts', { ...base, accountIds: ['a'], maxPostsPerAccount: -1 }, /maxPostsPerAccount: Too small/);
-    await refused('scrapeAccounts', { ...base, accountIds: ['a'], pageSize: 0 }, /pageSize: Too small/);
+    await refused('scrapeAccounts', { ...base, accountIds: ['a'], maxPostsPerAccount: -1 }, /maxPostsPerAccount: must be an integer from 1 to 10000, got -1/);
+    await refused('scrapeAccounts', { ...base, accountIds: ['a'], pageSize: 0 }, /pageSize: must be an integer from 1 to 100, got 0/);
     await refused('scrapeAccounts', { ...base, accountIds: ['a'], timeoutMs: 1e9 }, /timeoutMs: Too big/);
-    await refused('scrapeAccounts', { ...base, accountIds: ['a'], since: 'last week' }, /since: Invalid input/);
+    await refused('scrapeAccounts', { ...base, accountIds: ['a'], since: 'last week' }, /since: must be an ISO date/);
     await refused('scrapeAccounts', { ...base, accountIds: ['a'], baseUrl: 'http://evil.example' }, /Unrecognized key: "baseUrl"/);
     await refused('scrapeAccounts', { ...base, accountIds: 'a-1' }, /accountIds: Invalid input: expected array, received string/);
-    await refused('loadAccountIds', { file: '../../etc/passwd', offset: 0, limit: 10 }, /file: must be a file name of A-Z a-z 0-9 _ \. -/);
+    await refused('loadAccountIds', { file: '../../etc/passwd', offset: 0, limit: 10 }, /file: must be a file name under <dataDir>\/accounts\/ \(A-Z a-z 0-9 _ \. -\)/);
     await refused('loadAccountIds', { file: 'list.txt', offset: -1, limit: 10 }, /offset: Too small/);
   });
 
@@ -100,6 +104,42 @@ describe('bad activity input is refused before any upstream call', () => {
     await refused('sampleWeights', { variants: [{ id: 'a', successes: 1, failures: 0 }, { id: 'a', successes: 0, failures: 1 }] }, /variants\.1\.id: duplicate id "a"/);
     await refused('sampleWeights', { variants: [{ id: 'a', successes: -1, failures: 0 }] }, /variants\.0\.successes: Too small/);
     await refused('extractPatterns', { items: [] }, /items: Too small/);
+  });
+
+  test('the bandit workflow, the client and the publish activity refuse the same experiment IDs and variants', { timeout: 30_000 }, async () => {
+    // Each refused ID would otherwise be an entity (bandit-<id>) whose every publication fails.
+    const ids = [...URLS, ...PATHS, '', 'x'.repeat(128), 'x'.repeat(129), '...', '..a', 'a..', 'exp-1', 'exp_1.v2', 'a:b'];
+    for (const id of ids) {
+      const workflow = banditWorkflowInput.safeParse({ experimentId: id }).success;
+      const client = (() => {
+        try {
+          checkOutcomeRequest(id, { variant: 'a', successes: 1 });
+          return true;
+        } catch (err) {
+          assert.ok(err instanceof UsageError, String(err));
+          return false;
+        }
+      })();
+      const activity = await call('publishWeights', { experimentId: id, weights: { a: 1 }, timeoutMs: 2_000 }).then(
+        () => true,
+        (err: unknown) => !(err instanceof ApplicationFailure && err.type === 'InvalidInput'),
+      );
+      assert.deepEqual({ id, workflow, client }, { id, workflow: activity, client: activity });
+    }
+    // Variants: the outcome (update, signal, CLI), the entity's start list and the weights the activities take.
+    for (const variant of [...PATHS, '', '__proto__', 'x'.repeat(128), 'x'.repeat(129), 'a:b', 'call-to-action', 'constructor', 'a b', 'é']) {
+      const outcome = banditOutcome.safeParse({ variant, successes: 1 }).success;
+      const start = banditWorkflowInput.safeParse({ experimentId: 'e', variants: [variant] }).success;
+      const sample = await call('sampleWeights', { variants: [{ id: variant, successes: 1, failures: 1 }], seed: 1, draws: 10 }).then(
+        () => true,
+        () => false,
+      );
+      const publish = await call('publishWeights', { experimentId: 'e', weights: { [variant]: 1 }, timeoutMs: 2_000 }).then(
+        () => true,
+        (err: unknown) => !(err instanceof ApplicationFailure && err.type === 'InvalidInput'),
+      );
+      assert.deepEqual({ variant, start, sample, publish }, { variant, start: outcome, sample: outcome, publish: outcome });
+    }
   });
 
   test('a URL in a free-text field is data: it goes as JSON to the configured engine, and no other origin is ever contacted', { timeout: 30_000 }, async () => {

@@ -82,6 +82,9 @@ describe('readWorkflowInput', () => {
     assert.throws(() => readWorkflowInput({ accountsFile: file('empty.txt', '# nothing\n\n') }), /no account IDs/);
     assert.throws(() => readWorkflowInput({ input: '{"accountIds": ["z"]}', accountsFile: lines }), /both name the accounts/);
     assert.throws(() => readWorkflowInput({ accountsFile: file('broken.json', '["x",]') }), InvalidJsonError);
+    // The workflow's account ID rule, named by line (or index), before anything is sent.
+    assert.throws(() => readWorkflowInput({ accountsFile: file('dots.txt', 'ok-1\n# c\n..\n') }), /--accounts .*dots\.txt:3: "\.\." is not an account ID \(1-64 of A-Z a-z 0-9 _ \. -\)/);
+    assert.throws(() => readWorkflowInput({ accountsFile: file('urls.json', '["ok", "http://x/y"]') }), /urls\.json: \[1\]: "http:\/\/x\/y" is not an account ID/);
   });
 });
 
@@ -160,6 +163,23 @@ describe('the CLI rejects bad usage before connecting', () => {
     assert.equal((await run('bandit', 'record', 'exp', '--variant', 'A', '--success', '--count', '0')).code, EXIT.usage);
   });
 
+  test('bandit record refuses an experiment ID the publish activity would refuse (`..` would be the entity bandit-..), and a bad variant, before connecting', async () => {
+    for (const experiment of ['..', '.', 'a/b', 'no spaces!', '%2e%2e', 'x'.repeat(129)]) {
+      const r = await run('bandit', 'record', experiment, '--variant', 'A', '--success');
+      assert.equal(r.code, EXIT.usage, `${experiment}: ${r.stderr}`);
+      assert.match(r.stderr, /could not start: invalid banditWorkflow input: experimentId: must be 1-128 of A-Z a-z 0-9 _ \. - \(and not "\." or "\.\."\)/, experiment);
+    }
+    for (const variant of ['../x', 'a b', '__proto__', 'x'.repeat(129)]) {
+      const r = await run('bandit', 'record', 'exp', '--variant', variant, '--success');
+      assert.equal(r.code, EXIT.usage, `${variant}: ${r.stderr}`);
+      assert.match(r.stderr, /invalid outcome: variant: must be 1-128 of A-Z a-z 0-9 _ \. : -/, variant);
+    }
+    // Valid names get past the checks: the CLI goes on to connect (and finds nobody listening).
+    for (const [experiment, variant] of [['exp.1', 'call-to-action'], ['..a', 'v:2']]) {
+      assert.equal((await run('bandit', 'record', experiment!, '--variant', variant!, '--success')).code, EXIT.unreachable, `${experiment} ${variant}`);
+    }
+  });
+
   test('an unreachable server is exit 3, naming the address tried', async () => {
     const r = await run('list');
     assert.equal(r.code, EXIT.unreachable);
@@ -170,5 +190,39 @@ describe('the CLI rejects bad usage before connecting', () => {
   test('UsageError is the base of every input mistake', () => {
     assert.ok(new UnknownWorkflowError('x', []) instanceof UsageError);
     assert.ok(new InvalidDurationError('x', 'y') instanceof UsageError);
+  });
+});
+
+describe('every command group prints through the streams it is given', () => {
+  const run = async (args: string[], env: Record<string, string> = {}) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['node', 'viralflow', ...args], {
+      env,
+      streams: { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t) },
+    });
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  };
+
+  test('help of a command in each group: exit 0, on the given stdout', async () => {
+    for (const args of [['worker'], ['start'], ['bandit', 'show'], ['schedule', 'list']]) {
+      const r = await run([...args, '--help']);
+      assert.equal(r.code, EXIT.ok, args.join(' '));
+      assert.match(r.stdout, new RegExp(`^Usage: viralflow ${args.join(' ')} `), args.join(' '));
+      assert.equal(r.stderr, '');
+    }
+  });
+
+  test('a usage error in a nested command: exit 2, message and help on the given stderr', async () => {
+    const r = await run(['bandit', 'record', 'exp', '--success']);
+    assert.equal(r.code, EXIT.usage);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: required option '--variant <variant>' not specified\n\nUsage: viralflow bandit record /);
+  });
+
+  test('temporal-cli prints the resolved path on the given stdout', async () => {
+    const r = await run(['temporal-cli'], { TEMPORAL_CLI_PATH: process.execPath });
+    assert.equal(r.code, EXIT.ok, r.stderr);
+    assert.equal(r.stdout, `${process.execPath}\t(TEMPORAL_CLI_PATH)\n`);
   });
 });

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { buildCli } from '../../src/cli';
 import { DEFAULT_NODE_PORTS } from '../../src/cluster/node-config';
 import { TEMPORAL_SERVER_VERSION } from '../../src/cluster/server-binaries';
-import { CLUSTER_DEFAULTS } from '../../src/cluster/supervisor';
+import { CLUSTER_DEFAULTS } from '../../src/cluster/defaults';
 import { loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/project-root';
 import { exposedMetricNames, metricNamesIn, TEMPORAL_SERVER_METRIC_NAMES } from '../helpers/metric-names';

@@ -74,7 +74,8 @@ export async function migrateSchema(client: PoolClient, log: (line: string) => v
   return { applied, version: known.length };
 }
 
-async function appliedMigrations(client: PoolClient): Promise<string[]> {
+/** Names of the migrations the database has applied, in order (none when the table is not there). */
+export async function appliedMigrations(client: Pick<PoolClient, 'query'>): Promise<string[]> {
   const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [MIGRATIONS_TABLE]);
   if (exists.rows[0]?.t === null) return [];
   const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY run_on, id`);

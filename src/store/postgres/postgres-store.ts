@@ -1,5 +1,4 @@
 import { Pool, type PoolClient } from 'pg';
-import Cursor from 'pg-cursor';
 import type { ViralflowMetrics } from '../../metrics/registry';
 import type { PostgresSinkRef, ScrapedPost } from '../../sink/types';
 import { accountId as accountIdSchema, storeName } from '../account-ids';
@@ -12,8 +11,7 @@ import { createPostgresSink } from './postgres-sink';
  * Client: node-postgres (`pg`). Measured side by side with postgres.js on the same rows and the same
  * server (`npm run bench -- --quick store-ingest`), multi-row `INSERT … SELECT FROM unnest(…)` ran at
  * about the same rate in both, within the run-to-run noise, so the choice falls on the client
- * node-pg-migrate already runs on (one driver, one pool type, one set of error codes) and whose
- * cursor (`pg-cursor`) streams reads with bounded memory.
+ * node-pg-migrate already runs on (one driver, one pool type, one set of error codes).
  */
 
 export interface PostgresStoreOptions {
@@ -28,29 +26,37 @@ export interface PostgresStoreOptions {
   log?: (message: string) => void;
 }
 
-/** Accounts per read query: their posts stream through one cursor. */
+/** Accounts listed per query when reading a run. */
 const READ_ACCOUNTS_PER_QUERY = 500;
-/** Rows fetched per cursor round trip. */
-const READ_ROWS_PER_FETCH = 2_000;
+/**
+ * Posts fetched per query. Reads page through complete accounts by their recorded post counts, one
+ * short query at a time, instead of holding a server-side cursor: a slow consumer (the patterns stage
+ * waits on the engine between rounds) then never keeps a pooled connection from the scrapers.
+ */
+const READ_ROWS_PER_QUERY = 2_000;
 /** Rows per bulk write statement (outcomes, list entries): one array parameter per column. */
 const WRITE_ROWS_PER_STATEMENT = 10_000;
 
+/**
+ * Times are formatted by the server exactly as `Date#toISOString` would (UTC, milliseconds) and counts
+ * come as float8: the driver then hands over strings and numbers without building a Date or parsing
+ * a bigint per post. Rows come as arrays, in this column order.
+ */
+const POST_COLUMNS = `p.account_id, p.post_id, to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), p.text,
+       p.likes::float8, p.shares::float8, p.comments::float8, p.views::float8`;
+/** The posts of several accounts, in the order the accounts are given (duplicates repeat). */
 const POSTS_OF_ACCOUNTS = `
-SELECT p.account_id, p.post_id, p.created_at, p.text, p.likes, p.shares, p.comments, p.views
+SELECT ${POST_COLUMNS}
 FROM unnest($2::text[]) WITH ORDINALITY AS a(account_id, ord)
 JOIN posts p ON p.run_key = $1 AND p.account_id = a.account_id
 ORDER BY a.ord, p.seq`;
+/** One page of a large account's posts, after `seq` $3. */
+const POSTS_OF_ACCOUNT_AFTER = `
+SELECT ${POST_COLUMNS}, p.seq
+FROM posts p WHERE p.run_key = $1 AND p.account_id = $2 AND p.seq > $3
+ORDER BY p.seq LIMIT $4`;
 
-interface PostRow {
-  account_id: string;
-  post_id: string;
-  created_at: Date;
-  text: string;
-  likes: string;
-  shares: string;
-  comments: string;
-  views: string;
-}
+type PostRow = [accountId: string, postId: string, createdAt: string, text: string, likes: number, shares: number, comments: number, views: number];
 
 export function createPostgresStore(options: PostgresStoreOptions): ResultsStore {
   const { url, metrics } = options;
@@ -108,34 +114,49 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
 
   let migrated: Promise<MigrationReport> | undefined;
 
-  /** Posts of `ids` in the order given, streamed through a cursor. */
-  async function* postsOf(runKey: string, ids: readonly string[]): AsyncGenerator<ScrapedPost> {
-    const started = performance.now();
-    const client = await op('read', 'connecting to read posts', () => pool.connect());
-    let failed: Error | undefined;
-    const cursor = client.query(new Cursor<PostRow>(POSTS_OF_ACCOUNTS, [runKey, ids]));
-    try {
-      for (;;) {
-        const rows = await op('read', `reading posts of run ${runKey}`, () => cursor.read(READ_ROWS_PER_FETCH));
-        if (!rows.length) break;
-        for (const r of rows) {
-          yield {
-            id: r.post_id,
-            accountId: r.account_id,
-            createdAt: r.created_at.toISOString(),
-            text: r.text,
-            metrics: { likes: Number(r.likes), shares: Number(r.shares), comments: Number(r.comments), views: Number(r.views) },
-          };
-        }
+  const query = async <R extends unknown[]>(text: string, values: unknown[], doing: string): Promise<R[]> => {
+    const { rows } = await op('read', doing, () => pool.query<R>({ text, values, rowMode: 'array' }));
+    return rows;
+  };
+  const toPost = ([accountId, id, createdAt, text, likes, shares, comments, views]: PostRow): ScrapedPost => ({
+    id,
+    accountId,
+    createdAt,
+    text,
+    metrics: { likes, shares, comments, views },
+  });
+
+  /**
+   * The posts of complete accounts (`[id, post count]`, in reading order): small accounts grouped into
+   * queries of about READ_ROWS_PER_QUERY posts, a larger one paged by its write order.
+   */
+  async function* postsOf(runKey: string, accounts: ReadonlyArray<readonly [string, number]>): AsyncGenerator<ScrapedPost> {
+    const doing = `reading posts of run ${runKey}`;
+    let group: string[] = [];
+    let rows = 0;
+    const takeGroup = () => {
+      const ids = group;
+      group = [];
+      rows = 0;
+      return ids;
+    };
+    for (const [id, count] of accounts) {
+      if (rows + count > READ_ROWS_PER_QUERY && group.length) {
+        for (const row of await query<PostRow>(POSTS_OF_ACCOUNTS, [runKey, takeGroup()], doing)) yield toPost(row);
       }
-      await cursor.close();
-    } catch (err) {
-      failed = err instanceof Error ? err : new Error(String(err));
-      throw err;
-    } finally {
-      client.release(failed ?? (cursorOpen(cursor) ? new Error('read abandoned mid-cursor') : undefined));
-      metrics?.storeOperationDuration.observe({ operation: 'read_batch', outcome: failed ? 'error' : 'ok' }, (performance.now() - started) / 1000);
+      if (count <= READ_ROWS_PER_QUERY) {
+        group.push(id);
+        rows += count;
+        continue;
+      }
+      for (let after = 0; ; ) {
+        const page = await query<[...PostRow, number]>(POSTS_OF_ACCOUNT_AFTER, [runKey, id, after, READ_ROWS_PER_QUERY], doing);
+        for (const row of page) yield toPost(row as unknown as PostRow);
+        if (page.length < READ_ROWS_PER_QUERY) break;
+        after = page[page.length - 1]![8];
+      }
     }
+    if (group.length) for (const row of await query<PostRow>(POSTS_OF_ACCOUNTS, [runKey, takeGroup()], doing)) yield toPost(row);
   }
 
   return {
@@ -156,25 +177,33 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
     },
 
     async *readPosts(runKey, accountIds) {
+      const doing = `listing accounts of run ${runKey}`;
       if (accountIds) {
         for (let i = 0; i < accountIds.length; i += READ_ACCOUNTS_PER_QUERY) {
-          yield* postsOf(runKey, accountIds.slice(i, i + READ_ACCOUNTS_PER_QUERY));
+          const ids = accountIds.slice(i, i + READ_ACCOUNTS_PER_QUERY);
+          const counts = new Map(
+            await query<[string, number]>(
+              `SELECT account_id, posts FROM accounts WHERE run_key = $1 AND account_id = ANY ($2::text[]) AND state = 'complete'`,
+              [runKey, ids],
+              doing,
+            ),
+          );
+          // The order asked for, duplicates included; accounts without complete output skipped.
+          yield* postsOf(runKey, ids.filter((id) => counts.has(id)).map((id) => [id, counts.get(id)!] as const));
         }
         return;
       }
       // Every complete account, in ID order, a page of accounts at a time (keyset, not OFFSET).
       let after = '';
       for (;;) {
-        const ids = await op('read', `listing accounts of run ${runKey}`, async () => {
-          const { rows } = await pool.query<{ account_id: string }>(
-            `SELECT account_id FROM accounts WHERE run_key = $1 AND state = 'complete' AND account_id > $2 ORDER BY account_id LIMIT $3`,
-            [runKey, after, READ_ACCOUNTS_PER_QUERY],
-          );
-          return rows.map((r) => r.account_id);
-        });
-        if (!ids.length) return;
-        yield* postsOf(runKey, ids);
-        after = ids[ids.length - 1]!;
+        const accounts = await query<[string, number]>(
+          `SELECT account_id, posts FROM accounts WHERE run_key = $1 AND state = 'complete' AND account_id > $2 ORDER BY account_id LIMIT $3`,
+          [runKey, after, READ_ACCOUNTS_PER_QUERY],
+          doing,
+        );
+        if (!accounts.length) return;
+        yield* postsOf(runKey, accounts);
+        after = accounts[accounts.length - 1]![0];
       }
     },
 
@@ -244,9 +273,4 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
       await pool.end();
     },
   };
-}
-
-/** pg-cursor's state: a cursor abandoned before its end still has a portal open on the connection. */
-function cursorOpen(cursor: Cursor): boolean {
-  return (cursor as unknown as { state?: string }).state !== 'done';
 }

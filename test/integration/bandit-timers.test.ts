@@ -1,0 +1,206 @@
+/**
+ * The bandit entity's timers on a real dev server, with short durations (the time-skipping server is a
+ * download this machine cannot reach): weights published on the `publishEvery` cadence, a failed
+ * publication retried on a later tick, and continue-as-new while the publication timer is pending.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import type { PublishedWeights } from '../../src/sim/types';
+import { banditWorkflow } from '../../src/workflows/bandit';
+import {
+  banditWorkflowId,
+  posteriorsQuery,
+  recordOutcomeUpdate,
+  stopSignal,
+  weightsQuery,
+  type BanditWorkflowInput,
+} from '../../src/workflows/bandit-api';
+import { activityRecords, workflowTaskFailures } from '../helpers/history-facts';
+import { saveHistory } from '../helpers/histories';
+import { pollUntil } from '../helpers/poll';
+import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+type Event = NonNullable<History['events']>[number];
+
+describe('banditWorkflow timers on a real Temporal dev server', () => {
+  let t: TemporalEnv;
+  before(async () => {
+    t = await startTemporalEnv();
+  });
+  after(() => t?.close());
+
+  const start = (input: BanditWorkflowInput) =>
+    t.client.workflow.start(banditWorkflow, {
+      taskQueue: t.taskQueue,
+      workflowId: banditWorkflowId(input.experimentId),
+      args: [input],
+    });
+
+  /** What the experiments API holds for `experimentId` (read past any fault knob on it), or undefined before a PUT. */
+  const published = async (experimentId: string): Promise<PublishedWeights | undefined> => {
+    const res = await fetch(`${t.sim.url}/experiments/${experimentId}/weights?sim_errorRate=0`);
+    if (res.status === 404) return undefined;
+    assert.equal(res.status, 200, `GET weights of ${experimentId}`);
+    return (await res.json()) as PublishedWeights;
+  };
+  const publishedVersion = (experimentId: string, version: number) =>
+    pollUntil(
+      `version ${version} of ${experimentId}'s weights at the experiments API`,
+      async () => {
+        const p = await published(experimentId);
+        return p && p.version >= version ? p : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+
+  const history = async (workflowId: string, runId?: string) =>
+    t.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const publications = (h: History) => activityRecords(h).filter((r) => r.activityType === 'publishWeights');
+  const firedTimers = (h: History) => (h.events ?? []).filter((e) => e.timerFiredEventAttributes);
+  const eventMs = (e: Event) => optionalTsToMs(e.eventTime) ?? NaN;
+
+  test('weights are published on the publishEvery cadence, and only when outcomes arrived since', async () => {
+    const id = 'timer-cadence';
+    const handle = await start({ experimentId: id, variants: ['a', 'b'], publishEvery: '2 seconds', seed: 1 });
+    await handle.executeUpdate(recordOutcomeUpdate, { args: [{ variant: 'a', successes: 2 }] });
+
+    // Nothing but the timer publishes here: no publishNow update is sent and the entity is not stopped.
+    const first = await publishedVersion(id, 1);
+    assert.deepEqual(Object.keys(first.weights).sort(), ['a', 'b']);
+    const weights = await handle.query(weightsQuery);
+    assert.equal(weights?.basedOnOutcomes, 2);
+    assert.equal(weights?.publishedVersion, 1);
+    assert.deepEqual(weights?.weights, first.weights);
+
+    // Two more ticks with no new outcomes publish nothing.
+    const fired = firedTimers(await history(handle.workflowId)).length;
+    await pollUntil('two more ticks of the publication timer', async () =>
+      firedTimers(await history(handle.workflowId)).length >= fired + 2 ? true : undefined,
+    );
+    assert.equal((await published(id))?.version, 1);
+
+    // A new outcome is published on the next tick.
+    await handle.executeUpdate(recordOutcomeUpdate, { args: [{ variant: 'b', failures: 1 }] });
+    await publishedVersion(id, 2);
+    assert.equal((await handle.query(weightsQuery))?.basedOnOutcomes, 3);
+
+    const h = await history(handle.workflowId);
+    const timers = (h.events ?? []).flatMap((e) => e.timerStartedEventAttributes ?? []);
+    assert.ok(timers.length >= 4, `${timers.length} timers`);
+    for (const timer of timers) assert.equal(Number(timer.startToFireTimeout?.seconds), 2);
+    const fires = firedTimers(h).map(eventMs);
+    for (let i = 1; i < fires.length; i++) {
+      // The server never fires a timer early; each tick is a new 2 s timer started after the last one fired.
+      assert.ok(
+        fires[i]! - fires[i - 1]! >= 1_900,
+        `tick ${i} came ${fires[i]! - fires[i - 1]!} ms after the previous one`,
+      );
+    }
+    assert.deepEqual(
+      publications(h).map((r) => r.outcome),
+      ['completed', 'completed'],
+    );
+    await handle.signal(stopSignal);
+    const final = await handle.result();
+    assert.equal(final.outcomes, 3);
+  });
+
+  test('a publication that fails after its retries is tried again on a later tick; the counts are kept', async () => {
+    const id = 'timer-retry';
+    const knob = `experiments.weights:${id}`;
+    t.sim.setKnobs(knob, { errorRate: 1, errorStatus: 503 });
+    try {
+      const handle = await start({ experimentId: id, variants: ['a', 'b'], publishEvery: '1 second', seed: 2 });
+      await handle.executeUpdate(recordOutcomeUpdate, { args: [{ variant: 'a', successes: 1, failures: 1 }] });
+
+      // The activity's own policy (5 attempts, 1-8 s apart) gives up first: ~15 s of 503s.
+      const failed = await pollUntil(
+        'publishWeights to fail after its retries',
+        async () => publications(await history(handle.workflowId)).find((r) => r.outcome === 'failed'),
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      assert.equal(failed.attempt, 5);
+      assert.match(failed.failure ?? '', /503/);
+      assert.equal(await published(id), undefined);
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'a failed publication does not end the entity');
+      assert.equal(await handle.query(weightsQuery), null);
+
+      t.sim.setKnobs(knob, undefined);
+      const healed = await publishedVersion(id, 1);
+      assert.deepEqual(Object.keys(healed.weights).sort(), ['a', 'b']);
+      const weights = await handle.query(weightsQuery);
+      assert.equal(weights?.basedOnOutcomes, 2);
+      assert.deepEqual(weights?.weights, healed.weights);
+
+      const h = await history(handle.workflowId);
+      const outcomes = publications(h).map((r) => r.outcome);
+      assert.equal(outcomes[0], 'failed');
+      assert.equal(outcomes.at(-1), 'completed');
+      assert.deepEqual(workflowTaskFailures(h), []);
+      await handle.signal(stopSignal);
+      assert.equal((await handle.result()).outcomes, 2);
+      await saveHistory(t, handle.workflowId);
+    } finally {
+      t.sim.setKnobs(knob, undefined);
+    }
+  });
+
+  test('continue-as-new while the publication timer is pending keeps the counts and publishes them in the new run', async () => {
+    const id = 'timer-can';
+    const handle = await start({
+      experimentId: id,
+      variants: ['a', 'b'],
+      publishEvery: '5 seconds',
+      continueAsNewAfterEvents: 10,
+      seed: 3,
+    });
+    const firstRun = handle.firstExecutionRunId;
+    // Each update adds about five events: the third crosses 10 and the entity continues as new, long
+    // before its first 5 s tick.
+    let sent = 0;
+    for (const variant of ['a', 'b', 'a']) {
+      await handle.executeUpdate(recordOutcomeUpdate, { args: [{ variant, successes: 1 }] });
+      sent++;
+    }
+    const latest = t.client.workflow.getHandle(handle.workflowId);
+    const { runId } = await pollUntil('the entity to continue as new', async () => {
+      const d = await latest.describe();
+      return d.runId !== firstRun ? d : undefined;
+    });
+    const firstHistory = await history(handle.workflowId, firstRun);
+    const events = firstHistory.events ?? [];
+    assert.ok(
+      events.some((e) => e.workflowExecutionContinuedAsNewEventAttributes),
+      'the first run continued as new',
+    );
+    assert.ok(
+      events.some((e) => e.timerStartedEventAttributes),
+      'the first run had its publication timer running',
+    );
+    assert.equal(firedTimers(firstHistory).length, 0, 'the first run continued as new before its timer fired');
+    assert.equal(publications(firstHistory).length, 0);
+
+    assert.deepEqual(
+      (await latest.query(posteriorsQuery)).map((p) => [p.variant, p.successes, p.failures]),
+      [
+        ['a', 2, 0],
+        ['b', 1, 0],
+      ],
+    );
+    // The outcomes the first run had not published yet are published by the new run's first tick.
+    const weights = await publishedVersion(id, 1);
+    assert.deepEqual(Object.keys(weights.weights).sort(), ['a', 'b']);
+    assert.equal((await latest.query(weightsQuery))?.basedOnOutcomes, sent);
+    assert.equal(publications(await history(handle.workflowId, runId)).length, 1);
+
+    await latest.signal(stopSignal);
+    const final = await latest.result();
+    assert.equal(final.outcomes, sent);
+    assert.ok(final.generation >= 1, `generation ${final.generation}`);
+    // The run that published carried outcomes (its own publications may have made it continue as new again).
+    await saveHistory(t, handle.workflowId, { runId, name: 'bandit-timer-can-second-run' });
+  });
+});
