@@ -99,7 +99,15 @@ async function main() {
             workflowId: id,
             // Enough batches in flight to keep every worker's slots busy; small batches so the last
             // ones do not leave workers idle for long.
-            args: [{ accountIds: Array.from({ length: count }, (_, i) => `${id}-${i}`), maxPostsPerAccount: POSTS, pageSize: PAGE, batchSize: 5, maxConcurrentBatches: 4 * n + 2 }],
+            args: [
+              {
+                accountIds: Array.from({ length: count }, (_, i) => `${id}-${i}`),
+                maxPostsPerAccount: POSTS,
+                pageSize: PAGE,
+                batchSize: 5,
+                maxConcurrentBatches: 4 * n + 2,
+              },
+            ],
           });
           const summary = (await handle.result()) as ScrapeSummary;
           if (summary.scraped !== count) throw new Error(`${id}: ${summary.scraped}/${count} accounts scraped`);
@@ -113,7 +121,10 @@ async function main() {
         const cpuAfter = cpuByComponent(cluster, workers);
         const requests = (await simRequests(sim.url)) - requestsBefore;
         const cpuCores = Object.fromEntries(
-          Object.keys(cpuAfter).map((k) => [k, round((cpuAfter[k]! - (cpuBefore[k] ?? 0)) / TICKS_PER_SECOND / seconds, 2)]),
+          Object.keys(cpuAfter).map((k) => [
+            k,
+            round((cpuAfter[k]! - (cpuBefore[k] ?? 0)) / TICKS_PER_SECOND / seconds, 2),
+          ]),
         );
         const run: Run = {
           workers: n,
@@ -127,7 +138,9 @@ async function main() {
           loadAverage: round(loadavg()[0]!, 2),
         };
         runs.push(run);
-        log(`${n} worker(s): ${run.accountsPerSecond} accounts/s, ${run.requestsPerSecond} requests/s, CPU ${JSON.stringify(cpuCores)}`);
+        log(
+          `${n} worker(s): ${run.accountsPerSecond} accounts/s, ${run.requestsPerSecond} requests/s, CPU ${JSON.stringify(cpuCores)}`,
+        );
       } finally {
         await Promise.all(workers.map((w) => w.stop(10_000)));
       }
@@ -157,7 +170,10 @@ async function main() {
   console.log(table);
   const out = join(projectRoot(), 'dist', 'bench', 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'cluster-scaling.json'), `${JSON.stringify({ at: new Date().toISOString(), cores: cpus().length, runs }, null, 2)}\n`);
+  writeFileSync(
+    join(out, 'cluster-scaling.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), cores: cpus().length, runs }, null, 2)}\n`,
+  );
   writeFileSync(join(out, 'cluster-scaling.md'), `${table}\n`);
 }
 
@@ -167,7 +183,10 @@ async function simRequests(url: string): Promise<number> {
 }
 
 /** utime + stime in clock ticks, per component, from /proc (PostgreSQL: the postmaster and its backends). */
-function cpuByComponent(cluster: Awaited<ReturnType<typeof startCluster>>, workers: WorkerProcess[]): Record<string, number> {
+function cpuByComponent(
+  cluster: Awaited<ReturnType<typeof startCluster>>,
+  workers: WorkerProcess[],
+): Record<string, number> {
   const all = processTable();
   const ticks = (pid: number | undefined) => (pid ? (all.get(pid)?.ticks ?? 0) : 0);
   const withChildren = (pid: number | undefined) =>

@@ -27,10 +27,28 @@ export function clusterCommand(ctx: CommandContext) {
       'run a Temporal cluster on this machine without Docker: PostgreSQL, N server nodes, HAProxy in front (one address); Ctrl-C stops it',
     )
     .option('--nodes <n>', 'server nodes', nodeCount, CLUSTER_DEFAULTS.nodes as number)
-    .option('--data-dir <dir>', 'state kept across runs (PostgreSQL data, passwords, configs, logs)', join(projectRoot(), '.data', 'cluster'))
-    .option('--listen <host:port>', 'the load balancer: the address workers and clients use', hostPort, CLUSTER_DEFAULTS.listen as string)
-    .option('--stats <host:port>', "HAProxy's stats page (/stats) and metrics (/metrics)", hostPort, CLUSTER_DEFAULTS.statsListen as string)
-    .option('--node-subnet <a.b.c>', 'node i binds <a.b.c>.<i> (a loopback address of its own)', CLUSTER_DEFAULTS.nodeSubnet as string)
+    .option(
+      '--data-dir <dir>',
+      'state kept across runs (PostgreSQL data, passwords, configs, logs)',
+      join(projectRoot(), '.data', 'cluster'),
+    )
+    .option(
+      '--listen <host:port>',
+      'the load balancer: the address workers and clients use',
+      hostPort,
+      CLUSTER_DEFAULTS.listen as string,
+    )
+    .option(
+      '--stats <host:port>',
+      "HAProxy's stats page (/stats) and metrics (/metrics)",
+      hostPort,
+      CLUSTER_DEFAULTS.statsListen as string,
+    )
+    .option(
+      '--node-subnet <a.b.c>',
+      'node i binds <a.b.c>.<i> (a loopback address of its own)',
+      CLUSTER_DEFAULTS.nodeSubnet as string,
+    )
     .option('--postgres-port <port>', 'PostgreSQL port (default: a free one)', integer)
     .option('--namespace <name>', 'namespace to register', CLUSTER_DEFAULTS.namespace as string)
     .action(async (opts) => {
@@ -48,11 +66,17 @@ export function clusterCommand(ctx: CommandContext) {
       print(
         [
           `Temporal cluster ready: TEMPORAL_ADDRESS=${cluster.address} (namespace ${cluster.namespace})`,
-          ...cluster.nodes.map((n) => `  ${n.name}: frontend ${n.frontend}, metrics ${n.metricsUrl}, pid ${n.process.pid}`),
+          ...cluster.nodes.map(
+            (n) => `  ${n.name}: frontend ${n.frontend}, metrics ${n.metricsUrl}, pid ${n.process.pid}`,
+          ),
           `  load balancer: HAProxy, stats ${cluster.loadBalancer.statsUrl}, metrics ${cluster.loadBalancer.metricsUrl}`,
           `  PostgreSQL: ${cluster.postgres.host}:${cluster.postgres.port} (data in ${cluster.postgres.dataDir})`,
           // The URL holds the role's password: it stays in the owner-only secrets file.
-          ...(cluster.resultsStoreUrl ? [`  results store: VIRALFLOW_DATABASE_URL in ${join(opts.dataDir, 'secrets.json')} (role and database viralflow)`] : []),
+          ...(cluster.resultsStoreUrl
+            ? [
+                `  results store: VIRALFLOW_DATABASE_URL in ${join(opts.dataDir, 'secrets.json')} (role and database viralflow)`,
+              ]
+            : []),
           `  logs: ${join(opts.dataDir, 'logs')}`,
           'Ctrl-C stops everything.',
         ].join('\n'),

@@ -26,7 +26,8 @@ export interface LoadBalancerSpec {
 export function haproxyConfig(spec: LoadBalancerSpec): string {
   const inter = spec.checkIntervalMs ?? 1000;
   const servers = spec.backends.map(
-    (b) => `    server ${b.name} ${b.grpc} check port ${b.httpPort} inter ${inter} fall 2 rise 2 on-marked-down shutdown-sessions`,
+    (b) =>
+      `    server ${b.name} ${b.grpc} check port ${b.httpPort} inter ${inter} fall 2 rise 2 on-marked-down shutdown-sessions`,
   );
   return `# Written by viralflow cluster; regenerated on every start.
 global

@@ -59,7 +59,10 @@ export class ManagedProcess {
     if (this.running) throw new Error(`${this.options.name} is already running`);
     this.log ??= createWriteStream(this.options.logFile, { flags: 'a' });
     this.log.write(`--- ${new Date().toISOString()} start: ${this.options.command} ${this.options.args.join(' ')}\n`);
-    const child = spawn(this.options.command, this.options.args, { env: this.options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.options.command, this.options.args, {
+      env: this.options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const onData = (chunk: Buffer) => {
       this.log?.write(chunk);
       this.tail = (this.tail + chunk.toString()).slice(-6000);

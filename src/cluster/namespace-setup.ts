@@ -22,7 +22,9 @@ export interface NamespaceSetupOptions {
  * nodes refresh their namespace caches on their own schedule, and a worker polling a node that does not
  * know the namespace yet would only see errors.
  */
-export async function ensureNamespace(options: NamespaceSetupOptions): Promise<{ created: boolean; attributesAdded: string[] }> {
+export async function ensureNamespace(
+  options: NamespaceSetupOptions,
+): Promise<{ created: boolean; attributesAdded: string[] }> {
   const [first] = options.frontends;
   if (!first) throw new Error('no frontend to register the namespace with');
   const { namespace } = options;
@@ -39,7 +41,10 @@ export async function ensureNamespace(options: NamespaceSetupOptions): Promise<{
       if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
     }
     // A namespace just registered may not be in this frontend's cache yet.
-    const existing = await retry(async () => (await conn.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {}, 30_000);
+    const existing = await retry(
+      async () => (await conn.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {},
+      30_000,
+    );
     const missing = Object.entries(DEV_SERVER_SEARCH_ATTRIBUTES).filter(([name]) => !(name in existing));
     if (missing.length) {
       await conn.operatorService.addSearchAttributes({
@@ -60,7 +65,8 @@ export async function ensureNamespace(options: NamespaceSetupOptions): Promise<{
           .then((r) => r.customAttributes ?? {})
           .catch(() => ({}));
         if (wanted.every((name) => name in attrs)) return;
-        if (Date.now() > deadline) throw new Error(`${frontend} does not know namespace ${namespace} with ${wanted.join(', ')} in time`);
+        if (Date.now() > deadline)
+          throw new Error(`${frontend} does not know namespace ${namespace} with ${wanted.join(', ')} in time`);
         await sleep(500);
       }
     });

@@ -20,7 +20,12 @@ export class PostgresSetupError extends Error {
  * A login role with this password (created when missing, its password reset otherwise) and a
  * database it owns (created when missing; an existing one is left as it is).
  */
-export async function ensureRoleAndDatabase(target: PsqlTarget, role: string, password: string, database: string): Promise<void> {
+export async function ensureRoleAndDatabase(
+  target: PsqlTarget,
+  role: string,
+  password: string,
+  database: string,
+): Promise<void> {
   requireIdentifier(role);
   requireIdentifier(database);
   // The password travels on psql's stdin, never on a command line (visible in ps).
@@ -69,7 +74,8 @@ export function runTool(bin: string, args: string[], env: NodeJS.ProcessEnv, inp
 }
 
 function requireIdentifier(name: string) {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new PostgresSetupError(`"${name}" is not a plain PostgreSQL identifier`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name))
+    throw new PostgresSetupError(`"${name}" is not a plain PostgreSQL identifier`);
 }
 
 function literal(value: string): string {

@@ -47,8 +47,18 @@ interface Tool {
   pkg: string;
 }
 
-const SERVER: Tool = { envVar: 'TEMPORAL_SERVER_PATH', releaseName: 'temporal-server', goName: 'server', pkg: 'cmd/server' };
-const SQL_TOOL: Tool = { envVar: 'TEMPORAL_SQL_TOOL_PATH', releaseName: 'temporal-sql-tool', goName: 'sql', pkg: 'cmd/tools/sql' };
+const SERVER: Tool = {
+  envVar: 'TEMPORAL_SERVER_PATH',
+  releaseName: 'temporal-server',
+  goName: 'server',
+  pkg: 'cmd/server',
+};
+const SQL_TOOL: Tool = {
+  envVar: 'TEMPORAL_SQL_TOOL_PATH',
+  releaseName: 'temporal-sql-tool',
+  goName: 'sql',
+  pkg: 'cmd/tools/sql',
+};
 
 /**
  * Finds the Temporal server and its SQL schema tool by the same rules as the CLI (src/temporal/cli-path.ts):
@@ -62,13 +72,19 @@ export async function resolveServerBinaries(options: ResolveServerOptions = {}):
   const server = await resolveTool(SERVER, env, cacheDir, log);
   const sqlTool = await resolveTool(SQL_TOOL, env, cacheDir, log);
   const schema = await resolveSchemaDir(env, log);
-  return { server: server.path, sqlTool: sqlTool.path, schemaDir: schema.path, sources: { server: server.source, sqlTool: sqlTool.source, schemaDir: schema.source } };
+  return {
+    server: server.path,
+    sqlTool: sqlTool.path,
+    schemaDir: schema.path,
+    sources: { server: server.source, sqlTool: sqlTool.source, schemaDir: schema.source },
+  };
 }
 
 async function resolveTool(tool: Tool, env: NodeJS.ProcessEnv, cacheDir: string, log: (l: string) => void) {
   const fromEnv = env[tool.envVar];
   if (fromEnv) {
-    if (!isExecutable(fromEnv)) throw new ServerBinariesUnavailableError(`${tool.envVar}=${fromEnv} is not an executable file`);
+    if (!isExecutable(fromEnv))
+      throw new ServerBinariesUnavailableError(`${tool.envVar}=${fromEnv} is not an executable file`);
     return { path: fromEnv, source: 'env' as const };
   }
   const onPath = findOnPath(tool.releaseName, env);
@@ -82,7 +98,10 @@ async function resolveTool(tool: Tool, env: NodeJS.ProcessEnv, cacheDir: string,
   log(`viralflow: building ${tool.releaseName} from ${module} into ${cacheDir} (first time only; a few minutes)`);
   const started = Date.now();
   try {
-    await runGo(go, ['install', module], { env: { ...env, GOBIN: cacheDir, CGO_ENABLED: env.CGO_ENABLED ?? '0' }, log });
+    await runGo(go, ['install', module], {
+      env: { ...env, GOBIN: cacheDir, CGO_ENABLED: env.CGO_ENABLED ?? '0' },
+      log,
+    });
   } catch (err) {
     throw new ServerBinariesUnavailableError((err as GoBuildError).message, { cause: err });
   }
@@ -98,13 +117,20 @@ async function resolveSchemaDir(env: NodeJS.ProcessEnv, log: (l: string) => void
     return { path: fromEnv, source: 'env' as const };
   }
   // The module's source is in the Go module cache after a build; a download is only needed otherwise.
-  const go = requireGo(env, 'the schema files (set TEMPORAL_SCHEMA_DIR to the server source\'s schema/ folder)');
+  const go = requireGo(env, "the schema files (set TEMPORAL_SCHEMA_DIR to the server source's schema/ folder)");
   let dir: string;
   try {
-    const out = await runGo(go, ['mod', 'download', '-json', `${TEMPORAL_SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`], { env, log, quiet: true });
+    const out = await runGo(go, ['mod', 'download', '-json', `${TEMPORAL_SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`], {
+      env,
+      log,
+      quiet: true,
+    });
     dir = (JSON.parse(out) as { Dir?: string }).Dir ?? '';
   } catch (err) {
-    throw new ServerBinariesUnavailableError(`cannot locate the server module's schema files: ${(err as Error).message}`, { cause: err });
+    throw new ServerBinariesUnavailableError(
+      `cannot locate the server module's schema files: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const schemaDir = join(dir, 'schema');
   requireSchemas(schemaDir, `${TEMPORAL_SERVER_MODULE}@v${TEMPORAL_SERVER_VERSION}`);

@@ -116,13 +116,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dataDir = resolve(options.dataDir);
   const namespace = options.namespace ?? CLUSTER_DEFAULTS.namespace;
   const nodeCount = options.nodes ?? CLUSTER_DEFAULTS.nodes;
-  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 9) throw new ClusterStartError(`nodes must be 1 to 9, not ${nodeCount}`);
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 9)
+    throw new ClusterStartError(`nodes must be 1 to 9, not ${nodeCount}`);
   const subnet = options.nodeSubnet ?? CLUSTER_DEFAULTS.nodeSubnet;
-  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(subnet)) throw new ClusterStartError(`nodeSubnet must be three octets of 127.0.0.0/8, such as 127.0.10, not ${subnet}`);
+  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(subnet))
+    throw new ClusterStartError(`nodeSubnet must be three octets of 127.0.0.0/8, such as 127.0.10, not ${subnet}`);
   const listen = options.listen ?? CLUSTER_DEFAULTS.listen;
   const statsListen = options.statsListen ?? CLUSTER_DEFAULTS.statsListen;
   const haproxy = options.haproxyPath ?? findOnPath('haproxy', process.env) ?? '/usr/sbin/haproxy';
-  if (!existsSync(haproxy)) throw new ClusterStartError('HAProxy not found: apt-get install haproxy (or pass its path)');
+  if (!existsSync(haproxy))
+    throw new ClusterStartError('HAProxy not found: apt-get install haproxy (or pass its path)');
 
   const binaries = options.binaries ?? (await resolveServerBinaries({ log }));
   for (const dir of ['temporal/config', 'logs']) mkdirSync(join(dataDir, dir), { recursive: true });
@@ -157,7 +160,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       role: 'temporal',
       rolePassword: secrets.temporal,
     });
-    for (const v of schemaVersions) log(`viralflow cluster: database ${v.database}: schema ${!v.from ? `created at ${v.to}` : v.from === v.to ? `${v.to} (up to date)` : `migrated ${v.from} → ${v.to}`}`);
+    for (const v of schemaVersions)
+      log(
+        `viralflow cluster: database ${v.database}: schema ${!v.from ? `created at ${v.to}` : v.from === v.to ? `${v.to} (up to date)` : `migrated ${v.from} → ${v.to}`}`,
+      );
     let resultsStoreUrl: string | undefined;
     if (options.resultsStore ?? true) {
       await ensureRoleAndDatabase(target, 'viralflow', secrets.viralflow, 'viralflow');
@@ -245,7 +251,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const status = await backendStatus().catch(() => ({}) as Record<string, string>);
       if (nodes.every((n) => status[n.name] === 'UP')) break;
       if (!lb.running || Date.now() > deadline) {
-        throw new ClusterStartError(`HAProxy did not report every frontend UP (${JSON.stringify(status)}):\n${lb.output()}`);
+        throw new ClusterStartError(
+          `HAProxy did not report every frontend UP (${JSON.stringify(status)}):\n${lb.output()}`,
+        );
       }
       await sleep(200);
     }
@@ -293,7 +301,8 @@ function createNode(
     const deadline = Date.now() + run.startTimeoutMs;
     while (!(await healthy())) {
       if (!proc.running) throw new ClusterStartError(`${spec.name} exited before it was ready:\n${proc.output()}`);
-      if (Date.now() > deadline) throw new ClusterStartError(`${spec.name} not healthy after ${run.startTimeoutMs} ms:\n${proc.output()}`);
+      if (Date.now() > deadline)
+        throw new ClusterStartError(`${spec.name} not healthy after ${run.startTimeoutMs} ms:\n${proc.output()}`);
       await sleep(250);
     }
   };
@@ -319,7 +328,10 @@ function createNode(
 function findPsql(): string {
   const beside = join(postgresBinDir(), 'psql');
   const psql = existsSync(beside) ? beside : findOnPath('psql', process.env);
-  if (!psql) throw new ClusterStartError('psql not found beside the PostgreSQL server binaries or on PATH (apt-get install postgresql-client)');
+  if (!psql)
+    throw new ClusterStartError(
+      'psql not found beside the PostgreSQL server binaries or on PATH (apt-get install postgresql-client)',
+    );
   return psql;
 }
 

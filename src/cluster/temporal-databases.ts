@@ -48,7 +48,11 @@ export async function ensureTemporalDatabases(options: TemporalDatabasesOptions)
     // setup-schema -v 0.0 only creates the version tables (recording 0.0 on a fresh database; a stored
     // version above it is left alone); update-schema applies each migration above the stored version.
     await runTool(options.sqlTool, ['setup-schema', '-v', '0.0'], toolEnv);
-    await runTool(options.sqlTool, ['update-schema', '-d', join(options.schemaDir, 'postgresql', 'v12', schema, 'versioned')], toolEnv);
+    await runTool(
+      options.sqlTool,
+      ['update-schema', '-d', join(options.schemaDir, 'postgresql', 'v12', schema, 'versioned')],
+      toolEnv,
+    );
     const to = await schemaVersion(options.target, database);
     if (!to) throw new PostgresSetupError(`${database}: no schema version recorded after update-schema`);
     versions.push({ database, from, to });
@@ -58,8 +62,11 @@ export async function ensureTemporalDatabases(options: TemporalDatabasesOptions)
 
 async function schemaVersion(target: PsqlTarget, database: string): Promise<string | undefined> {
   // Two statements: a query naming a missing table fails at parse time, whatever guards it.
-  const hasTable = (await runPsql(target, database, `SELECT to_regclass('schema_version') IS NOT NULL;\n`)).trim() === 't';
+  const hasTable =
+    (await runPsql(target, database, `SELECT to_regclass('schema_version') IS NOT NULL;\n`)).trim() === 't';
   if (!hasTable) return undefined;
-  const version = (await runPsql(target, database, `SELECT coalesce(max(curr_version), '') FROM schema_version;\n`)).trim();
+  const version = (
+    await runPsql(target, database, `SELECT coalesce(max(curr_version), '') FROM schema_version;\n`)
+  ).trim();
   return version && version !== '0.0' ? version : undefined;
 }

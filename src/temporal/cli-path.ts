@@ -58,10 +58,15 @@ export async function resolveTemporalCli(options: ResolveOptions = {}): Promise<
     );
   }
   mkdirSync(cacheDir, { recursive: true });
-  log(`viralflow: building the Temporal CLI from ${TEMPORAL_CLI_MODULE} into ${cacheDir} (first time only; takes a few minutes)`);
+  log(
+    `viralflow: building the Temporal CLI from ${TEMPORAL_CLI_MODULE} into ${cacheDir} (first time only; takes a few minutes)`,
+  );
   const started = Date.now();
   try {
-    await runGo(go, ['install', TEMPORAL_CLI_MODULE], { env: { ...env, GOBIN: cacheDir, CGO_ENABLED: env.CGO_ENABLED ?? '0' }, log });
+    await runGo(go, ['install', TEMPORAL_CLI_MODULE], {
+      env: { ...env, GOBIN: cacheDir, CGO_ENABLED: env.CGO_ENABLED ?? '0' },
+      log,
+    });
   } catch (err) {
     throw new TemporalCliUnavailableError((err as GoBuildError).message, { cause: err });
   }

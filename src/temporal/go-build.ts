@@ -51,9 +51,13 @@ export function runGo(
     child.stderr.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       tail = (tail + text).slice(-4000);
-      if (!options.quiet) for (const line of text.split('\n').filter(Boolean)) options.log(`  go: ${line.replace(/^go: /, '')}`);
+      if (!options.quiet)
+        for (const line of text.split('\n').filter(Boolean)) options.log(`  go: ${line.replace(/^go: /, '')}`);
     });
-    const ticker = setInterval(() => options.log(`  … still building (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
+    const ticker = setInterval(
+      () => options.log(`  … still building (${Math.round((Date.now() - started) / 1000)} s)`),
+      30_000,
+    );
     child.on('error', (err) => {
       clearInterval(ticker);
       reject(new GoBuildError(`could not run ${go}: ${err.message}`, { cause: err }));

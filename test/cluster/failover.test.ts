@@ -130,7 +130,13 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
       scheduleId,
       spec: { intervals: [{ every: SCHEDULE_EVERY_MS }] },
       // Runs are named `<workflowId>-<scheduled time>`: the audit reads the scheduled time from the ID.
-      action: { type: 'startWorkflow', workflowId: scheduleId, workflowType: 'healthCheckWorkflow', taskQueue, args: [{ services: ['api'] }] },
+      action: {
+        type: 'startWorkflow',
+        workflowId: scheduleId,
+        workflowType: 'healthCheckWorkflow',
+        taskQueue,
+        args: [{ services: ['api'] }],
+      },
       // Every action is its own run: a run held up by the failover must not make the next one "skipped".
       policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL, catchupWindow: '1 minute' },
     });
@@ -138,8 +144,13 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
 
     // The pipeline's own upstream work (the schedule's health checks are not counted).
     const simRequests = async () => {
-      const stats = (await (await fetch(`${sim.url}/_sim/stats`, { signal: AbortSignal.timeout(5_000) })).json()) as SimStats;
-      return ['social.profile', 'social.posts', 'engine.extract'].reduce((n, route) => n + (stats.routes[route]?.requests ?? 0), 0);
+      const stats = (await (
+        await fetch(`${sim.url}/_sim/stats`, { signal: AbortSignal.timeout(5_000) })
+      ).json()) as SimStats;
+      return ['social.profile', 'social.posts', 'engine.extract'].reduce(
+        (n, route) => n + (stats.routes[route]?.requests ?? 0),
+        0,
+      );
     };
     const requestsBefore = await simRequests();
     const accountIds = Array.from({ length: ACCOUNTS }, (_, i) => `acct-${i}`);
@@ -147,19 +158,41 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     const handle = await client.workflow.start('viralPipelineWorkflow', {
       taskQueue,
       workflowId: `pipeline-${pipelineName}`,
-      args: [{ accountIds, maxPostsPerAccount: POSTS, pageSize: 4, batchSize: 10, maxConcurrentBatches: 3, chunkSize: 1_000, maxConcurrentChunks: 2, experimentId }],
+      args: [
+        {
+          accountIds,
+          maxPostsPerAccount: POSTS,
+          pageSize: 4,
+          batchSize: 10,
+          maxConcurrentBatches: 3,
+          chunkSize: 1_000,
+          maxConcurrentChunks: 2,
+          experimentId,
+        },
+      ],
       typedSearchAttributes: [{ key: PIPELINE_KEY, value: pipelineName }],
     });
     const requests = stallMeter(simRequests);
     t.after(() => requests.stop()); // also when an assertion ends the test early
-    const progressLog = setInterval(() => void simRequests().then((n) => step(`upstream requests: ${n - requestsBefore}`), () => {}), 10_000);
+    const progressLog = setInterval(
+      () =>
+        void simRequests().then(
+          (n) => step(`upstream requests: ${n - requestsBefore}`),
+          () => {},
+        ),
+      10_000,
+    );
     t.after(() => clearInterval(progressLog));
 
     // Mid-run: a fifth of the upstream requests made (a profile and two pages per account).
-    await pollUntil('a fifth of the accounts scraped', async () => ((await simRequests()) - requestsBefore >= (ACCOUNTS * 3) / 5 || undefined), {
-      timeoutMs: 120_000,
-      intervalMs: 100,
-    });
+    await pollUntil(
+      'a fifth of the accounts scraped',
+      async () => (await simRequests()) - requestsBefore >= (ACCOUNTS * 3) / 5 || undefined,
+      {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+      },
+    );
     step('killing node A');
     const killedAt = Date.now();
     figures.killedAtUpstreamRequests = `${(await simRequests()) - requestsBefore} of ${ACCOUNTS * 3} scrape requests`;
@@ -167,16 +200,24 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     step('node A killed');
 
     // Takeover: node B owns every shard.
-    await pollUntil('node B to own every shard', async () => ((await ownedShards(nodeB.metricsUrl)) === SHARDS ? true : undefined), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-    });
+    await pollUntil(
+      'node B to own every shard',
+      async () => ((await ownedShards(nodeB.metricsUrl)) === SHARDS ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+      },
+    );
     const takeoverMs = Date.now() - killedAt;
     step(`takeover after ${takeoverMs} ms`);
     figures.takeoverMs = takeoverMs;
-    await pollUntil('HAProxy to mark node A down', async () => ((await cluster.loadBalancer.backendStatus())[nodeA.name]?.startsWith('DOWN') ? true : undefined), {
-      timeoutMs: 10_000,
-    });
+    await pollUntil(
+      'HAProxy to mark node A down',
+      async () => ((await cluster.loadBalancer.backendStatus())[nodeA.name]?.startsWith('DOWN') ? true : undefined),
+      {
+        timeoutMs: 10_000,
+      },
+    );
 
     // A worker crashes on top; the other two take its activities when their heartbeats time out.
     step('HAProxy marked node A down; killing worker 3');
@@ -245,7 +286,10 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
 
     // The workers, through the load balancer, never stopped longer than the takeover took (plus one
     // health-check interval for HAProxy to stop sending new connections to the dead node).
-    assert.ok(stalls.longestStallMs <= takeoverMs + 2_000, `longest stall ${stalls.longestStallMs} ms vs takeover ${takeoverMs} ms`);
+    assert.ok(
+      stalls.longestStallMs <= takeoverMs + 2_000,
+      `longest stall ${stalls.longestStallMs} ms vs takeover ${takeoverMs} ms`,
+    );
 
     // The schedule kept firing: nothing missed; lateness is reported.
     assert.deepEqual(audit.missed, [], `every fire time has its run (${audit.fired}/${audit.expected})`);
@@ -253,7 +297,10 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
 
     // The restarted node took work: history persistence calls on it after the rejoin.
     const historyWorkNow = await counterTotal(nodeA.metricsUrl, 'persistence_requests', 'service_name="history"');
-    assert.ok(historyWorkNow! > historyWorkAtRejoin!, `node A's history service worked after rejoining (${historyWorkAtRejoin} → ${historyWorkNow})`);
+    assert.ok(
+      historyWorkNow! > historyWorkAtRejoin!,
+      `node A's history service worked after rejoining (${historyWorkAtRejoin} → ${historyWorkNow})`,
+    );
     figures.nodeAHistoryPersistenceRequestsAfterRejoin = historyWorkNow! - historyWorkAtRejoin!;
   });
 
@@ -321,24 +368,35 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
         { timeoutMs: 30_000, intervalMs: 1_000 },
       );
       assert.deepEqual(rows.map((r) => r.address).sort(), cluster.nodes.map((n) => n.ip).sort());
-      for (const row of rows) assert.equal(row.roles.length, 4, `${row.address}: frontend, history, matching and worker`);
+      for (const row of rows)
+        assert.equal(row.roles.length, 4, `${row.address}: frontend, history, matching and worker`);
       figures.membership = rows;
     } finally {
       await db.end();
     }
-    const status = await pollUntil('HAProxy to mark both nodes up', async () => {
-      const s = await cluster.loadBalancer.backendStatus();
-      return Object.values(s).every((v) => v === 'UP') && Object.keys(s).length === 2 ? s : undefined;
-    }, { timeoutMs: 10_000 });
+    const status = await pollUntil(
+      'HAProxy to mark both nodes up',
+      async () => {
+        const s = await cluster.loadBalancer.backendStatus();
+        return Object.values(s).every((v) => v === 'UP') && Object.keys(s).length === 2 ? s : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
     assert.deepEqual(Object.keys(status).sort(), ['node-a', 'node-b']);
   });
 
   test('viralflow list filters by pipeline and experiment on this cluster', async () => {
-    const env = { TEMPORAL_ADDRESS: cluster.address, TEMPORAL_NAMESPACE: cluster.namespace, VIRALFLOW_TASK_QUEUE: taskQueue };
+    const env = {
+      TEMPORAL_ADDRESS: cluster.address,
+      TEMPORAL_NAMESPACE: cluster.namespace,
+      VIRALFLOW_TASK_QUEUE: taskQueue,
+    };
     const ids = await pollUntil(
       'the pipeline and its children in the visibility store',
       async () => {
-        const runs = json<Array<{ workflowId: string }>>(expectOk(await viralflow(['list', '--pipeline', pipelineName, '--limit', '50', '--json'], env)));
+        const runs = json<Array<{ workflowId: string }>>(
+          expectOk(await viralflow(['list', '--pipeline', pipelineName, '--limit', '50', '--json'], env)),
+        );
         return runs.length >= 3 ? runs.map((r) => r.workflowId).sort() : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 1_000 },
@@ -346,15 +404,23 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     const pipelineId = `pipeline-${pipelineName}`;
     // The pipeline and the stages it started carry the attribute.
     assert.deepEqual(ids, [pipelineId, `${pipelineId}/patterns`, `${pipelineId}/scrape`].sort());
-    const bandit = json<Array<{ workflowId: string }>>(expectOk(await viralflow(['list', '--experiment', experimentId, '--json'], env)));
-    assert.deepEqual(bandit.map((r) => r.workflowId), [`bandit-${experimentId}`]);
+    const bandit = json<Array<{ workflowId: string }>>(
+      expectOk(await viralflow(['list', '--experiment', experimentId, '--json'], env)),
+    );
+    assert.deepEqual(
+      bandit.map((r) => r.workflowId),
+      [`bandit-${experimentId}`],
+    );
     const none = json<unknown[]>(expectOk(await viralflow(['list', '--pipeline', 'no-such-pipeline', '--json'], env)));
     assert.deepEqual(none, []);
     // The attribute is a real indexed field on this cluster's SQL visibility store, not a memo.
-    const [run] = json<Array<{ workflowId: string }>>(expectOk(await viralflow(['list', '--pipeline', pipelineName, '--type', 'pipeline', '--json'], env)));
+    const [run] = json<Array<{ workflowId: string }>>(
+      expectOk(await viralflow(['list', '--pipeline', pipelineName, '--type', 'pipeline', '--json'], env)),
+    );
     assert.equal(run?.workflowId, pipelineId);
     const found: string[] = [];
-    for await (const w of client.workflow.list({ query: `${EXPERIMENT_KEY.name} = '${experimentId}'` })) found.push(w.workflowId);
+    for await (const w of client.workflow.list({ query: `${EXPERIMENT_KEY.name} = '${experimentId}'` }))
+      found.push(w.workflowId);
     assert.deepEqual(found, [`bandit-${experimentId}`]);
   });
 
@@ -367,7 +433,10 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
       },
       { timeoutMs: 20_000, intervalMs: 1_000 },
     );
-    assert.deepEqual(up.map((s) => s.metric.instance).sort(), cluster.nodes.map((n) => new URL(n.metricsUrl).host).sort());
+    assert.deepEqual(
+      up.map((s) => s.metric.instance).sort(),
+      cluster.nodes.map((n) => new URL(n.metricsUrl).host).sort(),
+    );
     const shards = await prometheus.query('sum(numshards_gauge{service_name="history"})');
     assert.equal(Number(shards[0]?.value[1]), SHARDS, 'the scraped shard counts add up to every shard');
     const persistence = await prometheus.query(
@@ -378,10 +447,15 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     assert.ok(backends.length >= 2, 'HAProxy backends are scraped');
     const workersUp = await prometheus.query('up{job="viralflow"}');
     assert.equal(workersUp.length, 3);
-    assert.deepEqual(workersUp.map((s) => s.value[1]).sort(), ['0', '1', '1'], 'the killed worker is down, the other two up');
+    assert.deepEqual(
+      workersUp.map((s) => s.value[1]).sort(),
+      ['0', '1', '1'],
+      'the killed worker is down, the other two up',
+    );
     // The server metric names ops/ relies on (test/helpers/metric-names.ts) are what a real node exposes.
     const exposed = await (await fetch(cluster.nodes[1]!.metricsUrl)).text();
-    for (const name of TEMPORAL_SERVER_METRIC_NAMES) assert.match(exposed, new RegExp(`^${name}\\{`, 'm'), `${name} on a server node`);
+    for (const name of TEMPORAL_SERVER_METRIC_NAMES)
+      assert.match(exposed, new RegExp(`^${name}\\{`, 'm'), `${name} on a server node`);
     const rules = await prometheus.rules();
     const serverRules = rules.filter((r) => r.name.startsWith('Temporal'));
     assert.ok(serverRules.length >= 2, `server-side alert rules loaded (${serverRules.map((r) => r.name)})`);

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { haproxyConfig } from '../../src/cluster/haproxy-config';
-import { baseConfig, DB_PASSWORD_ENV, DEFAULT_NODE_PORTS, dynamicConfig, nodeConfig } from '../../src/cluster/node-config';
+import {
+  baseConfig,
+  DB_PASSWORD_ENV,
+  DEFAULT_NODE_PORTS,
+  dynamicConfig,
+  nodeConfig,
+} from '../../src/cluster/node-config';
 
 const HAPROXY = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => existsSync(p));
 
@@ -43,7 +49,10 @@ describe('viralflow cluster configuration files', () => {
     const [marker, ...rest] = text.split('\n');
     assert.equal(marker, '# enable-template');
     const config = JSON.parse(rest.join('\n')) as {
-      persistence: { numHistoryShards: number; datastores: Record<string, { sql: { password: string; connectAddr: string } }> };
+      persistence: {
+        numHistoryShards: number;
+        datastores: Record<string, { sql: { password: string; connectAddr: string } }>;
+      };
       clusterMetadata: { clusterInformation: { active: { rpcAddress: string } } };
     };
     for (const store of Object.values(config.persistence.datastores)) {
@@ -58,7 +67,11 @@ describe('viralflow cluster configuration files', () => {
 
   test("a node's file binds every service on the node's own address, with distinct ports", () => {
     const config = JSON.parse(nodeConfig({ name: 'node-b', ip: '127.0.10.2', ports: DEFAULT_NODE_PORTS })) as {
-      global: { membership: { broadcastAddress: string }; pprof: { host: string }; metrics: { prometheus: { listenAddress: string } } };
+      global: {
+        membership: { broadcastAddress: string };
+        pprof: { host: string };
+        metrics: { prometheus: { listenAddress: string } };
+      };
       services: Record<string, { rpc: { grpcPort: number; membershipPort: number; bindOnIP: string } }>;
     };
     assert.equal(config.global.membership.broadcastAddress, '127.0.10.2');
