@@ -29,14 +29,28 @@ async function metricsText(url: string): Promise<string | undefined> {
   }
 }
 
+export interface Stall {
+  /** Epoch ms of the last increase before the stall, and of the increase that ended it. */
+  from: number;
+  to: number;
+  ms: number;
+}
+
 export interface StallReport {
   /** The longest time the counter did not move, between its first and last increase. */
   longestStallMs: number;
   /** When that stall began (epoch ms). */
   longestStallFrom: number;
+  /** Every stretch of 500 ms or more without an increase, in order. */
+  stalls: Stall[];
   samples: number;
   first?: number;
   last?: number;
+}
+
+/** The longest stall that began at or after `from` and before `to`. */
+export function longestStallIn(report: StallReport, from: number, to = Infinity): Stall | undefined {
+  return report.stalls.filter((s) => s.from >= from && s.from < to).sort((a, b) => b.ms - a.ms)[0];
 }
 
 /**
@@ -47,7 +61,7 @@ export function stallMeter(read: () => Promise<number | undefined>, everyMs = 10
   let value: number | undefined;
   let lastIncrease: number | undefined;
   let firstIncrease: number | undefined;
-  const report: StallReport = { longestStallMs: 0, longestStallFrom: 0, samples: 0 };
+  const report: StallReport = { longestStallMs: 0, longestStallFrom: 0, stalls: [], samples: 0 };
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -56,6 +70,8 @@ export function stallMeter(read: () => Promise<number | undefined>, everyMs = 10
       if (v !== undefined) {
         report.samples++;
         if (value !== undefined && v > value) {
+          if (lastIncrease !== undefined && now - lastIncrease >= 500)
+            report.stalls.push({ from: lastIncrease, to: now, ms: now - lastIncrease });
           if (lastIncrease !== undefined && now - lastIncrease > report.longestStallMs) {
             report.longestStallMs = now - lastIncrease;
             report.longestStallFrom = lastIncrease;
