@@ -3,6 +3,7 @@ import { UsageError } from './client/errors';
 import { processStreams } from './client/output';
 import { ConfigError } from './config';
 import { banditCommand } from './cli/bandit';
+import { clusterCommand } from './cli/cluster';
 import { dataCommands } from './cli/data';
 import { doctorCommand } from './cli/doctor';
 import { createCommandContext, EXIT, programSettings, type CliContext, type CommandGroup } from './cli/context';
@@ -21,6 +22,7 @@ const COMMAND_GROUPS: readonly CommandGroup[] = [
   scheduleCommand,
   dataCommands,
   doctorCommand,
+  clusterCommand,
 ];
 
 export function buildCli(context: CliContext = {}): Command {

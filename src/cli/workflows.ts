@@ -90,10 +90,18 @@ export function workflowCommands(ctx: CommandContext) {
       .description('recent workflow runs, most recent first (a visibility query)')
       .option('--status <status>', 'running, completed, failed, canceled, terminated, timed-out or continued-as-new')
       .option('--type <workflow>', 'short name or workflow type')
+      .option('--pipeline <name>', 'runs with this ViralflowPipeline search attribute (a pipeline and its stages)')
+      .option('--experiment <id>', 'runs with this ViralflowExperiment search attribute (its bandit)')
       .option('--limit <n>', 'at most this many', positiveInteger, 20),
   ).action(async (opts) => {
     await ctx.withClient(async (vf) => {
-      const runs = await vf.listWorkflows({ status: opts.status, workflow: opts.type, limit: opts.limit });
+      const runs = await vf.listWorkflows({
+        status: opts.status,
+        workflow: opts.type,
+        pipeline: opts.pipeline,
+        experiment: opts.experiment,
+        limit: opts.limit,
+      });
       ctx.output(opts).result(runs, () =>
         runs.length
           ? table(

@@ -4,6 +4,7 @@ import { refusal } from '../contracts/input-error';
 import { experimentId as experimentIdRule } from '../contracts/names';
 import { banditWorkflowId } from '../workflows/bandit-api';
 import { progressQuery, type FanOutProgress } from '../workflows/progress';
+import { EXPERIMENT_KEY, PIPELINE_KEY } from '../workflows/search-attributes';
 import type { TemporalSession } from './connect';
 import { NoSuchWorkflowError, UsageError, WorkflowAlreadyRunningError, WorkflowRunFailedError } from './errors';
 import { workflowLink } from './web-ui';
@@ -29,7 +30,12 @@ export interface StartedWorkflow {
   link: string;
 }
 
-export async function startWorkflow(session: TemporalSession, nameOrType: string, input: object = {}, options: StartOptions = {}): Promise<StartedWorkflow> {
+export async function startWorkflow(
+  session: TemporalSession,
+  nameOrType: string,
+  input: object = {},
+  options: StartOptions = {},
+): Promise<StartedWorkflow> {
   const { name, type } = resolveWorkflow(nameOrType);
   const workflowId = options.workflowId ?? defaultWorkflowId(name, input);
   const taskQueue = options.taskQueue ?? session.taskQueue;
@@ -42,9 +48,17 @@ export async function startWorkflow(session: TemporalSession, nameOrType: string
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     });
     const runId = handle.firstExecutionRunId;
-    return { workflowId, runId, name, workflowType: type, taskQueue, link: workflowLink(session.uiUrl, session.namespace, workflowId, runId) };
+    return {
+      workflowId,
+      runId,
+      name,
+      workflowType: type,
+      taskQueue,
+      link: workflowLink(session.uiUrl, session.namespace, workflowId, runId),
+    };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new WorkflowAlreadyRunningError(workflowId, { cause: err });
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      throw new WorkflowAlreadyRunningError(workflowId, { cause: err });
     throw err;
   }
 }
@@ -85,7 +99,11 @@ export interface WaitOptions {
  * Waits for the workflow's result, reporting elapsed time (and the `progress` query, when the workflow
  * answers it) periodically. A run that ends other than Completed is a WorkflowRunFailedError.
  */
-export async function waitForResult(session: TemporalSession, workflowId: string, options: WaitOptions = {}): Promise<unknown> {
+export async function waitForResult(
+  session: TemporalSession,
+  workflowId: string,
+  options: WaitOptions = {},
+): Promise<unknown> {
   const handle = session.client.workflow.getHandle(workflowId, options.runId);
   const { startTime } = await handle.describe().catch((err: unknown) => rethrowNotFound(err, session, workflowId));
   let queryProgress = true;
@@ -104,7 +122,8 @@ export async function waitForResult(session: TemporalSession, workflowId: string
   try {
     return await handle.result();
   } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new WorkflowRunFailedError(workflowId, options.runId, failureChain(err), { cause: err });
+    if (err instanceof WorkflowFailedError)
+      throw new WorkflowRunFailedError(workflowId, options.runId, failureChain(err), { cause: err });
     return rethrowNotFound(err, session, workflowId);
   } finally {
     clearInterval(timer);
@@ -116,7 +135,11 @@ export async function waitForResult(session: TemporalSession, workflowId: string
  * accounts are its child's (`<id>/scrape`), asked directly: the pipeline only learns them when the child ends.
  * Rejects with QueryNotRegisteredError for workflows without the query.
  */
-export async function workflowProgress(session: TemporalSession, workflowId: string, runId?: string): Promise<FanOutProgress> {
+export async function workflowProgress(
+  session: TemporalSession,
+  workflowId: string,
+  runId?: string,
+): Promise<FanOutProgress> {
   const progress = await session.client.workflow.getHandle(workflowId, runId).query(progressQuery);
   if (progress.stage !== 'scrape' || progress.batchesTotal > 0) return progress;
   const child = await session.client.workflow
@@ -150,7 +173,11 @@ export interface WorkflowSummary {
   link: string;
 }
 
-export async function describeWorkflow(session: TemporalSession, workflowId: string, runId?: string): Promise<WorkflowSummary> {
+export async function describeWorkflow(
+  session: TemporalSession,
+  workflowId: string,
+  runId?: string,
+): Promise<WorkflowSummary> {
   const description = await session.client.workflow
     .getHandle(workflowId, runId)
     .describe()
@@ -174,6 +201,10 @@ export interface ListFilter {
   status?: string;
   /** Short name or workflow type. */
   workflow?: string;
+  /** Runs carrying this `ViralflowPipeline` search attribute (a pipeline and its children). */
+  pipeline?: string;
+  /** Runs carrying this `ViralflowExperiment` search attribute (the experiment's bandit). */
+  experiment?: string;
   /** Default 20. */
   limit?: number;
 }
@@ -184,13 +215,30 @@ export async function listWorkflows(session: TemporalSession, filter: ListFilter
   if (filter.workflow !== undefined) clauses.push(`WorkflowType = '${resolveWorkflow(filter.workflow).type}'`);
   if (filter.status !== undefined) {
     const status = WORKFLOW_STATUSES[filter.status.toLowerCase() as keyof typeof WORKFLOW_STATUSES];
-    if (!status) throw new UsageError(`unknown status "${filter.status}"; use one of ${Object.keys(WORKFLOW_STATUSES).join(', ')}`);
+    if (!status)
+      throw new UsageError(
+        `unknown status "${filter.status}"; use one of ${Object.keys(WORKFLOW_STATUSES).join(', ')}`,
+      );
     clauses.push(`ExecutionStatus = '${status}'`);
   }
+  for (const [key, value, option] of [
+    [PIPELINE_KEY, filter.pipeline, 'pipeline'],
+    [EXPERIMENT_KEY, filter.experiment, 'experiment'],
+  ] as const) {
+    if (value === undefined) continue;
+    // Quotes and backslashes would end the query's string literal: refused rather than escaped.
+    if (!value || /['"\\]/.test(value) || [...value].some((c) => c.charCodeAt(0) < 0x20))
+      throw new UsageError(`${option}: "${value}" is empty or holds quotes, backslashes or control characters`);
+    clauses.push(`${key.name} = '${value}'`);
+  }
   const limit = filter.limit ?? 20;
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`limit must be a positive whole number, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`limit must be a positive whole number, got ${limit}`);
   const out: WorkflowSummary[] = [];
-  for await (const info of session.client.workflow.list({ query: clauses.join(' AND ') || undefined, pageSize: Math.min(limit, 1000) })) {
+  for await (const info of session.client.workflow.list({
+    query: clauses.join(' AND ') || undefined,
+    pageSize: Math.min(limit, 1000),
+  })) {
     out.push(summarize(session, info));
     if (out.length >= limit) break;
   }
@@ -201,7 +249,9 @@ export async function listWorkflows(session: TemporalSession, filter: ListFilter
 export async function cancelWorkflow(session: TemporalSession, workflowId: string): Promise<WorkflowSummary> {
   const summary = await describeWorkflow(session, workflowId);
   if (summary.status !== 'RUNNING') {
-    throw new UsageError(`workflow ${workflowId} is not running (its latest run is ${summary.status}); nothing to cancel`);
+    throw new UsageError(
+      `workflow ${workflowId} is not running (its latest run is ${summary.status}); nothing to cancel`,
+    );
   }
   await session.client.workflow
     .getHandle(workflowId, summary.runId)
@@ -227,6 +277,7 @@ function summarize(session: TemporalSession, info: Omit<WorkflowExecutionInfo, '
 }
 
 function rethrowNotFound(err: unknown, session: TemporalSession, workflowId: string): never {
-  if (err instanceof WorkflowNotFoundError) throw new NoSuchWorkflowError(workflowId, session.namespace, { cause: err });
+  if (err instanceof WorkflowNotFoundError)
+    throw new NoSuchWorkflowError(workflowId, session.namespace, { cause: err });
   throw err;
 }

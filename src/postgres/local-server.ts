@@ -61,7 +61,7 @@ export class LocalPostgresError extends Error {
 }
 
 export async function startLocalPostgres(options: LocalPostgresOptions): Promise<LocalPostgres> {
-  const binDir = options.binDir ?? findBinDir();
+  const binDir = options.binDir ?? postgresBinDir();
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const owner = process.getuid?.() === 0 ? systemUser('postgres') : undefined;
@@ -125,9 +125,16 @@ export async function startLocalPostgres(options: LocalPostgresOptions): Promise
   };
 }
 
-async function initdb(binDir: string, dataDir: string, password: string, owner: SystemUser | undefined, noSync: boolean) {
+async function initdb(
+  binDir: string,
+  dataDir: string,
+  password: string,
+  owner: SystemUser | undefined,
+  noSync: boolean,
+) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (readdirSync(dataDir).length) throw new LocalPostgresError(`${dataDir} is not empty and holds no PostgreSQL cluster`);
+  if (readdirSync(dataDir).length)
+    throw new LocalPostgresError(`${dataDir} is not empty and holds no PostgreSQL cluster`);
   // The password goes through a file only the server's user can read, never through argv.
   const pwDir = join(tmpdir(), `viralflow-pg-${randomBytes(6).toString('hex')}`);
   mkdirSync(pwDir, { mode: 0o700 });
@@ -139,9 +146,12 @@ async function initdb(binDir: string, dataDir: string, password: string, owner: 
       for (const path of [dataDir, pwDir, pwFile]) chownSync(path, owner.uid, owner.gid);
     }
     const args = [
-      '-D', dataDir,
-      '-U', 'postgres',
-      '--pwfile', pwFile,
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      '--pwfile',
+      pwFile,
       '--auth-host=scram-sha-256',
       '--auth-local=scram-sha-256',
       '--encoding=UTF8',
@@ -162,7 +172,11 @@ function launchServer(bin: string, args: string[], owner: SystemUser | undefined
     let ready = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new LocalPostgresError(`PostgreSQL did not start within ${options.startTimeoutMs ?? 30_000} ms:\n${output.slice(-2000)}`));
+      reject(
+        new LocalPostgresError(
+          `PostgreSQL did not start within ${options.startTimeoutMs ?? 30_000} ms:\n${output.slice(-2000)}`,
+        ),
+      );
     }, options.startTimeoutMs ?? 30_000);
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
@@ -183,12 +197,20 @@ function launchServer(bin: string, args: string[], owner: SystemUser | undefined
     child.once('exit', (code, signal) => {
       if (ready) return;
       clearTimeout(timer);
-      reject(new LocalPostgresError(`PostgreSQL exited (${signal ?? `code ${code}`}) before it was ready:\n${output.slice(-2000)}`));
+      reject(
+        new LocalPostgresError(
+          `PostgreSQL exited (${signal ?? `code ${code}`}) before it was ready:\n${output.slice(-2000)}`,
+        ),
+      );
     });
   });
 }
 
-function run(bin: string, args: string[], owner: SystemUser | undefined): Promise<{ code: number | null; output: string }> {
+function run(
+  bin: string,
+  args: string[],
+  owner: SystemUser | undefined,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnAs(owner) });
     let output = '';
@@ -210,7 +232,12 @@ interface SystemUser {
 function spawnAs(owner: SystemUser | undefined) {
   if (!owner) return {};
   // A clean environment of the server's own: root's HOME and PWD would only produce permission errors.
-  return { uid: owner.uid, gid: owner.gid, cwd: '/', env: { PATH: process.env.PATH ?? '', HOME: owner.home, LANG: 'C', LC_ALL: 'C' } };
+  return {
+    uid: owner.uid,
+    gid: owner.gid,
+    cwd: '/',
+    env: { PATH: process.env.PATH ?? '', HOME: owner.home, LANG: 'C', LC_ALL: 'C' },
+  };
 }
 
 function systemUser(name: string): SystemUser {
@@ -239,7 +266,8 @@ function requireReachable(dataDir: string, owner: SystemUser) {
   }
 }
 
-function findBinDir(): string {
+/** `initdb`, `postgres` and `psql`: $PG_BIN_DIR, else on PATH, else the newest /usr/lib/postgresql/N/bin. */
+export function postgresBinDir(): string {
   const fromEnv = process.env.PG_BIN_DIR;
   if (fromEnv) return fromEnv;
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {

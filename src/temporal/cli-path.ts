@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { projectRoot } from '../project-root';
+import { findGo, findOnPath, GoBuildError, isExecutable, runGo } from './go-build';
 
 /** The newest CLI tag whose module `go install` accepts (later tags carry a `replace` directive). */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -48,7 +48,7 @@ export async function resolveTemporalCli(options: ResolveOptions = {}): Promise<
   const cached = join(cacheDir, 'temporal');
   if (isExecutable(cached)) return { path: cached, source: 'cache' };
 
-  const go = findOnPath('go', env) ?? (isExecutable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = findGo(env);
   if (!go) {
     throw new TemporalCliUnavailableError(
       'No Temporal CLI found and no Go toolchain to build one. Either install the Temporal CLI ' +
@@ -58,55 +58,19 @@ export async function resolveTemporalCli(options: ResolveOptions = {}): Promise<
     );
   }
   mkdirSync(cacheDir, { recursive: true });
-  log(`viralflow: building the Temporal CLI from ${TEMPORAL_CLI_MODULE} into ${cacheDir} (first time only; takes a few minutes)`);
+  log(
+    `viralflow: building the Temporal CLI from ${TEMPORAL_CLI_MODULE} into ${cacheDir} (first time only; takes a few minutes)`,
+  );
   const started = Date.now();
-  await runGoInstall(go, cacheDir, env, log, started);
+  try {
+    await runGo(go, ['install', TEMPORAL_CLI_MODULE], {
+      env: { ...env, GOBIN: cacheDir, CGO_ENABLED: env.CGO_ENABLED ?? '0' },
+      log,
+    });
+  } catch (err) {
+    throw new TemporalCliUnavailableError((err as GoBuildError).message, { cause: err });
+  }
   if (!isExecutable(cached)) throw new TemporalCliUnavailableError(`go install finished but ${cached} is missing`);
   log(`viralflow: Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s: ${cached}`);
   return { path: cached, source: 'built' };
-}
-
-function runGoInstall(go: string, gobin: string, env: NodeJS.ProcessEnv, log: (l: string) => void, started: number) {
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(go, ['install', TEMPORAL_CLI_MODULE], {
-      env: { ...env, GOBIN: gobin, CGO_ENABLED: env.CGO_ENABLED ?? '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let tail = '';
-    const onOutput = (chunk: Buffer) => {
-      const text = chunk.toString();
-      tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n').filter(Boolean)) log(`  go: ${line.replace(/^go: /, '')}`);
-    };
-    child.stdout.on('data', onOutput);
-    child.stderr.on('data', onOutput);
-    // Compiling prints nothing for minutes; say that it is still going.
-    const ticker = setInterval(() => log(`  … still building (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
-    child.on('error', (err) => {
-      clearInterval(ticker);
-      reject(new TemporalCliUnavailableError(`could not run ${go}: ${err.message}`, { cause: err }));
-    });
-    child.on('close', (code) => {
-      clearInterval(ticker);
-      if (code === 0) resolve();
-      else reject(new TemporalCliUnavailableError(`go install ${TEMPORAL_CLI_MODULE} failed (exit ${code}):\n${tail}`));
-    });
-  });
-}
-
-function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
 }

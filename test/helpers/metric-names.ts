@@ -37,3 +37,13 @@ export function metricNamesIn(expr: string): string[] {
 }
 
 const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'Inf', 'NaN']);
+
+/**
+ * The Temporal server's own metric names that ops/ (alerts) and the tests rely on. Not exported by
+ * viralflow's code, so `npm run test:cluster` checks each one against a real server node's /metrics.
+ */
+export const TEMPORAL_SERVER_METRIC_NAMES = new Set([
+  'numshards_gauge',
+  'persistence_latency_bucket',
+  'task_schedule_to_start_latency_bucket',
+]);

@@ -25,18 +25,21 @@ const ALERTS = join(root, 'ops/prometheus/alerts.yml');
 
 function promtool(args: string[], input?: string) {
   const result = spawnSync(PROMTOOL, args, { cwd: root, input, encoding: 'utf8', timeout: 30_000 });
-  if (result.error) throw new Error(`${PROMTOOL} ${args.join(' ')}: ${result.error.message} (apt-get install prometheus)`);
+  if (result.error)
+    throw new Error(`${PROMTOOL} ${args.join(' ')}: ${result.error.message} (apt-get install prometheus)`);
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
 const dashboard = JSON.parse(readFileSync(join(root, 'ops/grafana/dashboards/viralflow.json'), 'utf8')) as {
   panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
 };
-const dashboardExprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })));
-const quantileExprs = dashboardExprs.filter(({ expr }) => expr.startsWith('histogram_quantile('));
-const alertRules = (parse(readFileSync(ALERTS, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> }).groups.flatMap(
-  (g) => g.rules,
+const dashboardExprs = dashboard.panels.flatMap((p) =>
+  (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })),
 );
+const quantileExprs = dashboardExprs.filter(({ expr }) => expr.startsWith('histogram_quantile('));
+const alertRules = (
+  parse(readFileSync(ALERTS, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string }> }> }
+).groups.flatMap((g) => g.rules);
 
 describe('Prometheus: promtool and a real server against a live worker', () => {
   let t: TemporalEnv;
@@ -81,6 +84,12 @@ describe('Prometheus: promtool and a real server against a live worker', () => {
     assert.match(output, /is valid prometheus config file syntax/);
   });
 
+  test('promtool check config accepts cluster.yml (viralflow cluster) with the same alerts.yml', () => {
+    const { status, output } = promtool(['check', 'config', join(root, 'ops/prometheus/cluster.yml')]);
+    assert.equal(status, 0, output);
+    assert.match(output, /SUCCESS: 1 rule files found/);
+  });
+
   test('promtool check rules accepts every alert rule', () => {
     const { status, output } = promtool(['check', 'rules', ALERTS]);
     assert.equal(status, 0, output);
@@ -119,9 +128,7 @@ describe('Prometheus: promtool and a real server against a live worker', () => {
       ...base,
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
       rule_files: [ALERTS],
-      scrape_configs: [
-        { job_name: 'viralflow', static_configs: [{ targets: [new URL(metricsServer.url).host] }] },
-      ],
+      scrape_configs: [{ job_name: 'viralflow', static_configs: [{ targets: [new URL(metricsServer.url).host] }] }],
     });
     const p = prometheus;
     await pollUntil('the first successful scrape', async () => {
@@ -151,7 +158,9 @@ describe('Prometheus: promtool and a real server against a live worker', () => {
     }
     const [throughput] = await p.query('sum by (activity) (rate(viralflow_activity_execution_seconds_count[5m]))');
     assert.ok(Number(throughput?.value[1]) > 0, 'throughput panel sees the runs');
-    const reuse = dashboardExprs.find(({ expr }) => expr.startsWith('1 - sum by (origin) (rate(viralflow_http_connections_opened_total'));
+    const reuse = dashboardExprs.find(({ expr }) =>
+      expr.startsWith('1 - sum by (origin) (rate(viralflow_http_connections_opened_total'),
+    );
     const [simOrigin] = await p.query(reuse!.expr);
     assert.equal(simOrigin?.metric.origin, t.sim.url, 'reuse per origin: the simulator');
     assert.equal(Number(simOrigin?.value[1]), 1, 'no new connection since the first scrape: every request reused one');

@@ -9,9 +9,12 @@ import { join, posix, resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { buildCli } from '../../src/cli';
+import { DEFAULT_NODE_PORTS } from '../../src/cluster/node-config';
+import { TEMPORAL_SERVER_VERSION } from '../../src/cluster/server-binaries';
+import { CLUSTER_DEFAULTS } from '../../src/cluster/defaults';
 import { loadConfig } from '../../src/config';
 import { projectRoot } from '../../src/project-root';
-import { exposedMetricNames, metricNamesIn } from '../helpers/metric-names';
+import { exposedMetricNames, metricNamesIn, TEMPORAL_SERVER_METRIC_NAMES } from '../helpers/metric-names';
 
 const root = projectRoot(__dirname);
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -49,8 +52,11 @@ const environment = (s: ComposeService): Record<string, string> =>
 
 /** `host:container`, `ip:host:container` or the long form; undefined when only a container port is given. */
 function publishedPort(spec: string | number | { published?: string | number; host_ip?: string }): string | undefined {
-  if (typeof spec === 'object') return spec.published === undefined ? undefined : `${spec.host_ip ?? '0.0.0.0'}:${spec.published}`;
-  const parts = String(spec).replace(/\/(tcp|udp)$/, '').split(':');
+  if (typeof spec === 'object')
+    return spec.published === undefined ? undefined : `${spec.host_ip ?? '0.0.0.0'}:${spec.published}`;
+  const parts = String(spec)
+    .replace(/\/(tcp|udp)$/, '')
+    .split(':');
   if (parts.length === 1) return undefined;
   return parts.length === 3 ? `${parts[0]}:${parts[1]}` : `0.0.0.0:${parts[0]}`;
 }
@@ -107,11 +113,26 @@ function isPinned(image: string): boolean {
 describe('docker-compose.yml', () => {
   test('has the whole stack: PostgreSQL, Temporal on PostgreSQL, its UI, worker, simulator, Prometheus, Grafana', () => {
     const images = services.map(([, s]) => s.image ?? '');
-    assert.ok(images.some((i) => /^postgres:/.test(i)), 'official postgres image');
-    assert.ok(images.some((i) => /^temporalio\/(auto-setup|server):/.test(i)), 'temporalio/auto-setup or server');
-    assert.ok(images.some((i) => /^temporalio\/ui:/.test(i)), 'temporalio/ui');
-    assert.ok(images.some((i) => /^prom\/prometheus:/.test(i)), 'prom/prometheus');
-    assert.ok(images.some((i) => /^grafana\/grafana(-oss)?:/.test(i)), 'grafana/grafana');
+    assert.ok(
+      images.some((i) => /^postgres:/.test(i)),
+      'official postgres image',
+    );
+    assert.ok(
+      images.some((i) => /^temporalio\/(auto-setup|server):/.test(i)),
+      'temporalio/auto-setup or server',
+    );
+    assert.ok(
+      images.some((i) => /^temporalio\/ui:/.test(i)),
+      'temporalio/ui',
+    );
+    assert.ok(
+      images.some((i) => /^prom\/prometheus:/.test(i)),
+      'prom/prometheus',
+    );
+    assert.ok(
+      images.some((i) => /^grafana\/grafana(-oss)?:/.test(i)),
+      'grafana/grafana',
+    );
 
     const temporal = environment(service('temporal'));
     assert.equal(temporal.DB, 'postgres12');
@@ -145,7 +166,7 @@ describe('docker-compose.yml', () => {
         assert.ok(existsSync(resolve(root, source)), `${name}: ${source} exists`);
       }
       for (const v of s.volumes ?? []) {
-        const source = typeof v === 'string' ? v.split(':')[0] ?? '' : v.type === 'volume' ? v.source ?? '' : '';
+        const source = typeof v === 'string' ? (v.split(':')[0] ?? '') : v.type === 'volume' ? (v.source ?? '') : '';
         if (source && !/^(\.{1,2}\/|\/)/.test(source) && (typeof v === 'string' ? v.includes(':') : true)) {
           assert.ok(compose.volumes && source in compose.volumes, `${name}: named volume ${source} is declared`);
         }
@@ -170,14 +191,19 @@ describe('docker-compose.yml', () => {
 
   test('depends_on names existing services, and waits for health where the target has a healthcheck', () => {
     for (const [name, s] of services) {
-      const deps = Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, {}])) : s.depends_on ?? {};
+      const deps = Array.isArray(s.depends_on)
+        ? Object.fromEntries(s.depends_on.map((d) => [d, {}]))
+        : (s.depends_on ?? {});
       for (const [target, options] of Object.entries(deps) as Array<[string, { condition?: string }]>) {
         assert.ok(target in compose.services, `${name} depends on ${target}, which exists`);
         if (options.condition === 'service_healthy') {
           const t = compose.services[target]!;
           const hasOwnCheck = Boolean(t.healthcheck?.test);
           const inheritsImageCheck = Boolean(t.build) || t.image === service('worker').image;
-          assert.ok(hasOwnCheck || inheritsImageCheck, `${name} waits for ${target} to be healthy, so ${target} needs a healthcheck`);
+          assert.ok(
+            hasOwnCheck || inheritsImageCheck,
+            `${name} waits for ${target} to be healthy, so ${target} needs a healthcheck`,
+          );
         }
       }
     }
@@ -256,10 +282,16 @@ describe('docker-compose.yml', () => {
       assert.ok(command, `${name}: viralflow has a "${argv[2]}" command`);
       const known = command.options.map((o) => o.long);
       for (const flag of argv.slice(3).filter((a) => a.startsWith('--'))) {
-        assert.ok(known.includes(flag), `${name}: \`viralflow ${argv[2]}\` has no ${flag} option (it has ${known.join(', ')})`);
+        assert.ok(
+          known.includes(flag),
+          `${name}: \`viralflow ${argv[2]}\` has no ${flag} option (it has ${known.join(', ')})`,
+        );
       }
     }
-    assert.ok(cli.commands.some((c) => c.name() === 'worker'), "the image's CMD runs `viralflow worker`");
+    assert.ok(
+      cli.commands.some((c) => c.name() === 'worker'),
+      "the image's CMD runs `viralflow worker`",
+    );
   });
 });
 
@@ -288,10 +320,22 @@ describe('Dockerfile', () => {
       const image = from.split(/\s+/)[1]!.replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? name);
       assert.match(image, /^node:20\.\d+\.\d+-[\w-]+$/, `${from}: a full Node 20 version tag`);
     }
-    assert.ok(instructions.some((l) => /^RUN .*npm ci(?!.*--omit=dev)/.test(l)), 'build stage: npm ci');
-    assert.ok(instructions.some((l) => /^RUN .*npm run build/.test(l)), 'build stage: npm run build');
-    assert.ok(instructions.some((l) => /^RUN .*npm ci .*--omit=dev/.test(l)), 'runtime stage: npm ci --omit=dev');
-    assert.ok(instructions.some((l) => /^COPY --from=\w+ .*dist/.test(l)), 'runtime stage: dist/ from the build stage');
+    assert.ok(
+      instructions.some((l) => /^RUN .*npm ci(?!.*--omit=dev)/.test(l)),
+      'build stage: npm ci',
+    );
+    assert.ok(
+      instructions.some((l) => /^RUN .*npm run build/.test(l)),
+      'build stage: npm run build',
+    );
+    assert.ok(
+      instructions.some((l) => /^RUN .*npm ci .*--omit=dev/.test(l)),
+      'runtime stage: npm ci --omit=dev',
+    );
+    assert.ok(
+      instructions.some((l) => /^COPY --from=\w+ .*dist/.test(l)),
+      'runtime stage: dist/ from the build stage',
+    );
   });
 
   test('runs as a non-root user, with a HEALTHCHECK on /healthz at METRICS_PORT and the worker as CMD', () => {
@@ -304,12 +348,17 @@ describe('Dockerfile', () => {
     assert.ok(healthcheck, 'a HEALTHCHECK');
     assert.match(healthcheck, /\/healthz/);
     assert.match(healthcheck, /METRICS_PORT/);
-    assert.ok(instructions.some((l) => /^ENV\s.*METRICS_HOST=0\.0\.0\.0/.test(l)), 'metrics bind all interfaces');
+    assert.ok(
+      instructions.some((l) => /^ENV\s.*METRICS_HOST=0\.0\.0\.0/.test(l)),
+      'metrics bind all interfaces',
+    );
     assert.equal(instructions.filter((l) => /^CMD\s/.test(l)).at(-1), 'CMD ["node", "bin/viralflow.js", "worker"]');
   });
 
   test('.dockerignore keeps local dependencies and state out of the build context', () => {
-    const ignored = read('.dockerignore').split(/\r?\n/).map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((l) => l.trim());
     for (const entry of ['node_modules', 'dist', '.git', '.data', '.tools']) assert.ok(ignored.includes(entry), entry);
   });
 });
@@ -352,12 +401,18 @@ describe('Prometheus configuration', () => {
 
   test('every alert selects metrics the code exports (or up), with the 200 ms p99 and 0.9 reuse targets', () => {
     const known = exposedMetricNames();
-    const rules = (parse(read('ops/prometheus/alerts.yml')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> })
-      .groups.flatMap((g) => g.rules);
+    const rules = (
+      parse(read('ops/prometheus/alerts.yml')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> }
+    ).groups.flatMap((g) => g.rules);
     for (const rule of rules) {
       const names = metricNamesIn(rule.expr);
       assert.ok(names.length > 0, `${rule.alert} selects a metric`);
-      for (const name of names) assert.ok(known.has(name) || name === 'up', `${rule.alert}: ${name} is exported`);
+      for (const name of names) {
+        assert.ok(
+          known.has(name) || name === 'up' || TEMPORAL_SERVER_METRIC_NAMES.has(name),
+          `${rule.alert}: ${name} is exported`,
+        );
+      }
     }
     const expr = (name: string) => rules.find((r) => r.alert === name)?.expr.replace(/\s+/g, ' ') ?? '';
     assert.match(
@@ -371,14 +426,48 @@ describe('Prometheus configuration', () => {
   });
 });
 
+describe('Prometheus configuration for `viralflow cluster` (ops/prometheus/cluster.yml)', () => {
+  const config = parse(read('ops/prometheus/cluster.yml')) as {
+    rule_files: string[];
+    scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+  };
+  const targets = (job: string) =>
+    config.scrape_configs.find((c) => c.job_name === job)?.static_configs.flatMap((s) => s.targets);
+
+  test("scrapes every default node's own metrics and HAProxy at the addresses the cluster uses", () => {
+    const nodes = Array.from(
+      { length: CLUSTER_DEFAULTS.nodes },
+      (_, i) => `${CLUSTER_DEFAULTS.nodeSubnet}.${i + 1}:${DEFAULT_NODE_PORTS.metrics}`,
+    );
+    assert.deepEqual(targets('temporal'), nodes);
+    assert.deepEqual(targets('haproxy'), [CLUSTER_DEFAULTS.statsListen]);
+    const defaults = loadConfig({});
+    assert.deepEqual(targets('viralflow'), [`127.0.0.1:${defaults.metrics.port}`]);
+    assert.deepEqual(targets('viralflow-sdk'), [`127.0.0.1:${defaults.temporalMetricsPort}`]);
+  });
+
+  test('shares alerts.yml and its job names with the compose configuration', () => {
+    assert.deepEqual(config.rule_files, ['alerts.yml']);
+    for (const job of ['viralflow', 'viralflow-sdk', 'temporal']) assert.ok(targets(job)?.length, job);
+  });
+
+  test('the compose file runs the server version the cluster builds and test:cluster runs', () => {
+    assert.equal(service('temporal').image, `temporalio/auto-setup:${TEMPORAL_SERVER_VERSION}`);
+  });
+});
+
 describe('Grafana provisioning and dashboard', () => {
   const grafana = service('grafana');
-  const datasources = (parse(read('ops/grafana/provisioning/datasources/prometheus.yml')) as {
-    datasources: Array<{ uid: string; type: string; url: string }>;
-  }).datasources;
-  const providers = (parse(read('ops/grafana/provisioning/dashboards/dashboards.yml')) as {
-    providers: Array<{ options: { path: string } }>;
-  }).providers;
+  const datasources = (
+    parse(read('ops/grafana/provisioning/datasources/prometheus.yml')) as {
+      datasources: Array<{ uid: string; type: string; url: string }>;
+    }
+  ).datasources;
+  const providers = (
+    parse(read('ops/grafana/provisioning/dashboards/dashboards.yml')) as {
+      providers: Array<{ options: { path: string } }>;
+    }
+  ).providers;
   const dashboard = JSON.parse(read('ops/grafana/dashboards/viralflow.json')) as {
     uid: string;
     title: string;
@@ -407,7 +496,10 @@ describe('Grafana provisioning and dashboard', () => {
   test('the dashboard provider reads the folder that holds viralflow.json', () => {
     assert.equal(providers.length, 1);
     const hostDir = hostPathOf(grafana, providers[0]!.options.path);
-    assert.ok(hostDir && existsSync(join(hostDir, 'viralflow.json')), `${providers[0]!.options.path} maps to ops/grafana/dashboards`);
+    assert.ok(
+      hostDir && existsSync(join(hostDir, 'viralflow.json')),
+      `${providers[0]!.options.path} maps to ops/grafana/dashboards`,
+    );
   });
 
   test('is valid dashboard JSON whose every panel uses the provisioned datasource', () => {
@@ -438,11 +530,19 @@ describe('Grafana provisioning and dashboard', () => {
   test('shows p50/p95/p99 per activity, throughput and failures, reuse, open circuits, cache hit rate and RSS', () => {
     for (const q of ['0.5', '0.95', '0.99']) {
       assert.ok(
-        exprs.some(({ expr }) => expr === `histogram_quantile(${q}, sum by (le, activity) (rate(viralflow_activity_execution_seconds_bucket[5m])))`),
+        exprs.some(
+          ({ expr }) =>
+            expr ===
+            `histogram_quantile(${q}, sum by (le, activity) (rate(viralflow_activity_execution_seconds_bucket[5m])))`,
+        ),
         `p${Number(q) * 100} per activity`,
       );
     }
-    const has = (pattern: RegExp, what: string) => assert.ok(exprs.some(({ expr }) => pattern.test(expr)), what);
+    const has = (pattern: RegExp, what: string) =>
+      assert.ok(
+        exprs.some(({ expr }) => pattern.test(expr)),
+        what,
+      );
     has(/sum by \(activity\) \(rate\(viralflow_activity_execution_seconds_count\[5m\]\)\)/, 'throughput per activity');
     has(/viralflow_activity_execution_seconds_count\{outcome="failure"\}/, 'failures per activity');
     has(/by \(origin\).*viralflow_http_connection/, 'reuse per origin');
@@ -453,7 +553,9 @@ describe('Grafana provisioning and dashboard', () => {
 
   test('the PromQL name extraction used above tells metrics from functions and labels', () => {
     assert.deepEqual(
-      metricNamesIn('sum by (le, activity) (rate(viralflow_activity_execution_seconds_bucket{outcome="failure"}[5m])) / on (x) foo or vector(0)'),
+      metricNamesIn(
+        'sum by (le, activity) (rate(viralflow_activity_execution_seconds_bucket{outcome="failure"}[5m])) / on (x) foo or vector(0)',
+      ),
       ['viralflow_activity_execution_seconds_bucket', 'foo'],
     );
   });
