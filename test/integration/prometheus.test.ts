@@ -66,7 +66,11 @@ describe('Prometheus: promtool and a real server against a live worker', () => {
   };
 
   before(async () => {
-    t = await startTemporalEnv({ sim: { knobs: { 'services.health': { latencyMs: 20 } } } });
+    t = await startTemporalEnv({
+      sim: { knobs: { 'services.health': { latencyMs: 20 } } },
+      // A generous limit on one service, so the limiter's panels have series to show (it never holds a request back).
+      env: { VIRALFLOW_RATE_LIMITS: 'api=1000/s' },
+    });
     metricsServer = await startMetricsServer(t.metrics.registry, '127.0.0.1', 0);
     // One run before anything scrapes, so the histogram's series exist from the first scrape on.
     await runHealthChecks(1);
@@ -140,16 +144,23 @@ describe('Prometheus: promtool and a real server against a live worker', () => {
     const reports = await runHealthChecks(6);
     assert.ok(reports.every((r) => r.available.length === 5));
 
-    for (const { panel, expr } of quantileExprs) {
-      const series = await pollUntil(`${expr} to have a checkHealth series`, async () => {
+    // Each quantile panel is per activity (the health check's activity must show) or per upstream (the
+    // limited service must show); either way one series per label value, no stray labels.
+    const panels = quantileExprs.map(({ panel, expr }) => {
+      const by = /sum by \(le, (activity|upstream)\)/.exec(expr)?.[1];
+      assert.ok(by, `${panel}: ${expr} groups by activity or upstream`);
+      return { panel, expr, label: by, value: by === 'activity' ? 'checkHealth' : 'api' };
+    });
+    for (const { panel, expr, label, value } of panels) {
+      const series = await pollUntil(`${expr} to have a ${value} series`, async () => {
         const result = await p.query(expr);
-        const health = result.find((s) => s.metric.activity === 'checkHealth');
-        return health && Number.isFinite(Number(health.value[1])) ? result : undefined;
+        const one = result.find((s) => s.metric[label] === value);
+        return one && Number.isFinite(Number(one.value[1])) ? result : undefined;
       });
-      const seconds = Number(series.find((s) => s.metric.activity === 'checkHealth')!.value[1]);
-      // 20 ms upstream latency plus the activity's own work: well inside (0, 1 s).
-      assert.ok(seconds > 0 && seconds < 1, `${panel}: ${expr} = ${seconds}`);
-      assert.deepEqual(Object.keys(series[0]!.metric).sort(), ['activity'], 'one series per activity, no stray labels');
+      const seconds = Number(series.find((s) => s.metric[label] === value)!.value[1]);
+      // Activities: 20 ms upstream latency plus their own work; the limiter: (almost) no wait. Inside [0, 1 s).
+      assert.ok(seconds >= (label === 'activity' ? Number.MIN_VALUE : 0) && seconds < 1, `${panel}: ${expr} = ${seconds}`);
+      assert.deepEqual(Object.keys(series[0]!.metric).sort(), [label], `one series per ${label}, no stray labels`);
     }
 
     // Every other panel's query is valid PromQL against real data (Prometheus rejects bad syntax).
