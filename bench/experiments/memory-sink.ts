@@ -31,5 +31,8 @@ export function createMemorySink(): ResultsSink {
     },
     isComplete: async (accountId) => complete.has(accountId),
     sweepPartials: async () => 0,
+    async discardAccounts(accountIds) {
+      return accountIds.filter((id) => complete.delete(id)).length;
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { createLoadAccountIds } from './account-list';
 import type { ActivityDeps } from './deps';
+import { createDiscardAccounts } from './discard-accounts';
 import { createExtractPatterns } from './engine';
 import { createCheckHealth } from './health';
 import { createCollectMetrics } from './metrics-collector';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
       concurrency: ACCOUNTS_PER_CONNECTION * concurrency,
       sinkFor: (runKey) => deps.store.sinkFor(runKey),
     }),
+    discardAccounts: createDiscardAccounts({ sinkFor: (runKey) => deps.store.sinkFor(runKey) }),
     loadAccountIds: createLoadAccountIds({ store: deps.store }),
     extractPatterns,
     extractPatternsFromSink: createExtractPatternsFromSink({ store: deps.store, extractPatterns }),

@@ -103,6 +103,13 @@ export const scrapeAccountsInput = jsonObject({
 });
 export type ScrapeAccountsInput = z.input<typeof scrapeAccountsInput>;
 
+/** The discardAccounts activity: the accounts of a batch that ran out of attempts. */
+export const discardAccountsInput = jsonObject({
+  runKey,
+  accountIds: z.array(accountId).min(1).max(MAX_BATCH),
+});
+export type DiscardAccountsInput = z.input<typeof discardAccountsInput>;
+
 /** The loadAccountIds activity: one page of a stored account list. */
 export const loadAccountIdsInput = withExactlyOne(
   jsonObject({

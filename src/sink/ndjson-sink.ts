@@ -98,6 +98,12 @@ export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink &
       await Promise.all(stale.map((name) => unlinkIfExists(fileIn(dir, name))));
       return stale.length;
     },
+
+    async discardAccounts(accountIds) {
+      await this.sweepPartials(accountIds);
+      const removed = await Promise.all(accountIds.map((id) => unlinkIfExists(fileIn(dir, `${id}${COMPLETE}`))));
+      return removed.filter(Boolean).length;
+    },
   };
 }
 
@@ -263,11 +269,14 @@ async function sizeOf(file: string): Promise<number | undefined> {
   }
 }
 
-async function unlinkIfExists(file: string): Promise<void> {
+/** Answers whether there was a file to remove. */
+async function unlinkIfExists(file: string): Promise<boolean> {
   try {
     await unlink(file);
+    return true;
   } catch (err) {
     if (!isMissing(err)) throw err;
+    return false;
   }
 }
 

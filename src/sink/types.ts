@@ -65,6 +65,12 @@ export interface ResultsSink {
   isComplete(accountId: string): Promise<boolean>;
   /** Deletes unfinished output of these accounts left by any attempt; answers how many files went. */
   sweepPartials(accountIds: readonly string[]): Promise<number>;
+  /**
+   * Deletes all output of these accounts, complete or not: the run reports them as failed (their batch
+   * ran out of attempts), so readers must not count what an earlier attempt finished. Answers how many
+   * accounts had complete output.
+   */
+  discardAccounts(accountIds: readonly string[]): Promise<number>;
 }
 
 export interface AccountWriter {

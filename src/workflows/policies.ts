@@ -21,6 +21,7 @@ export const activityPolicies = {
     retry: DEFAULT_RETRY,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   },
+  discardAccounts: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
   loadAccountIds: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
   extractPatterns: { startToCloseTimeout: '5 minutes', heartbeatTimeout: '30s', retry: DEFAULT_RETRY },
   extractPatternsFromSink: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '30s', retry: DEFAULT_RETRY },

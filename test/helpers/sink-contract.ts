@@ -138,6 +138,23 @@ export function sinkContract(name: string, store: () => ResultsStore) {
       assert.deepEqual(await read(['small-z', 'big', 'small-z']), [...posts('small-z', 0, 7), ...posts('big', 0, 4_550), ...posts('small-z', 0, 7)]);
     });
 
+    test('discardAccounts removes complete and partial output of the named accounts only', async () => {
+      const { sink } = fresh();
+      for (const id of ['done-1', 'done-2', 'kept']) {
+        const w = await sink.open(id, 1);
+        await w.append({ profile: profile(id), posts: posts(id, 0, 3) });
+        await w.complete();
+      }
+      const partial = await sink.open('half', 2);
+      await partial.append({ profile: profile('half'), posts: posts('half', 0, 2) });
+      await partial.abandon();
+      assert.equal(await sink.discardAccounts(['done-1', 'done-2', 'half', 'never']), 2);
+      for (const id of ['done-1', 'done-2', 'half']) assert.equal(await sink.isComplete(id), false, id);
+      assert.equal(await sink.isComplete('kept'), true);
+      assert.equal(await sink.sweepPartials(['half']), 0, 'the partial output went too');
+      assert.equal(await sink.discardAccounts(['done-1']), 0, 'a second discard finds nothing');
+    });
+
     test('sweepPartials removes leftover partial output of the named accounts only', async () => {
       const { sink } = fresh();
       for (const [id, attempt] of [['a', 1], ['a', 2], ['a.1', 3], ['b', 1]] as const) {

@@ -82,6 +82,27 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
     await saveHistory(t, 'scrape-resume');
   });
 
+  test('a batch that runs out of attempts leaves nothing in the store: what earlier attempts finished is discarded', async () => {
+    t.sim.reset();
+    // bad-0's posts always answer 503 (retryable): its batch fails for good, after its siblings were completed.
+    t.sim.setKnobs('social.posts:bad-0', { errorRate: 1, errorStatus: 503 });
+    const ids = accounts(6, 'bad');
+    const summary = await run('scrape-batch-fails', {
+      accountIds: [...ids, ...accounts(3, 'good')],
+      batchSize: 6,
+      pageSize: 5,
+      retry: { initialInterval: '100ms', maximumAttempts: 2 },
+    });
+    assert.equal(summary.failedTotal, 6);
+    assert.equal(summary.scraped, 3);
+    assert.match(summary.batches.find((b) => b.error)?.error ?? '', /503/);
+    // The store holds exactly the accounts the summary counts as scraped: a reader's count agrees with it.
+    assert.deepEqual([...sinkPosts(summary.runKey).keys()].sort(), accounts(3, 'good'));
+    const history = await t.client.workflow.getHandle('scrape-batch-fails').fetchHistory();
+    const discards = history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'discardAccounts');
+    assert.equal(discards?.length, 1);
+  });
+
   test('rides out a 429 storm by waiting Retry-After between attempts, not by hot-looping', async () => {
     t.sim.reset();
     t.sim.setKnobs('social.profile', { rateLimitFirst: 6, retryAfterSeconds: 1 });

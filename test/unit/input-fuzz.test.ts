@@ -27,6 +27,7 @@ describe('activity inputs, fuzzed (fast-check)', () => {
   const valid: Record<ActivityName, Record<string, unknown>> = {
     checkHealth: { services: ['api', 'auth'], timeoutMs: 500 },
     scrapeAccounts: { accountIds: ['fz-1', 'fz-2'], runKey: 'fuzz-run', maxPostsPerAccount: 4, pageSize: 2, timeoutMs: 1_000 },
+    discardAccounts: { runKey: 'fuzz-discard', accountIds: ['fz-1'] },
     loadAccountIds: { file: 'fuzz.txt', offset: 0, limit: 10 },
     extractPatterns: { items: [{ id: 'x', text: 'a cat video' }], maxConcurrentBatches: 2 },
     extractPatternsFromSink: { runKey: 'fuzz-sink', chunkSize: 10, successThreshold: 0.5 },

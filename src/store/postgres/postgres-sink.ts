@@ -63,6 +63,27 @@ export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
         );
         return rows[0]?.n ?? 0;
       }),
+
+    discardAccounts: (accountIds) =>
+      op('discard_accounts', 'discarding the output of failed accounts', async () => {
+        // The account rows first, as viralflow_complete_account takes them: one lock order, no deadlock.
+        const { rows } = await pool.query<{ n: number }>(
+          `WITH states AS (
+             DELETE FROM accounts WHERE run_key = $1 AND account_id = ANY ($2::text[]) RETURNING state
+           ), staged AS (
+             DELETE FROM staged_posts WHERE run_key = $1 AND account_id = ANY ($2::text[])
+           ), staged_profile AS (
+             DELETE FROM staged_profiles WHERE run_key = $1 AND account_id = ANY ($2::text[])
+           ), published AS (
+             DELETE FROM posts WHERE run_key = $1 AND account_id = ANY ($2::text[])
+           ), profile AS (
+             DELETE FROM profiles WHERE run_key = $1 AND account_id = ANY ($2::text[])
+           )
+           SELECT count(*) FILTER (WHERE state = 'complete')::integer AS n FROM states`,
+          [run, accountIds],
+        );
+        return rows[0]?.n ?? 0;
+      }),
   };
 }
 
