@@ -208,7 +208,7 @@ function temporalSection(t: TemporalResult): string[] {
       '### viralPipelineWorkflow end to end',
       '',
       table(
-        ['accounts', 'run', 'history ms', 'client ms', 'stages floor ms', 'dispatch: rounds × ms', 'floor ms', 'history/floor', 'scraped', 'posts', 'engine requests (cache misses)', 'failures', 'floor terms'],
+        ['accounts', 'run', 'history ms', 'client ms', 'stages floor ms', 'dispatch: rounds × ms', 'floor ms', 'history/floor', 'measured stages ms (rest: hand-offs)', 'scraped', 'posts', 'engine requests (cache misses)', 'failures', 'floor terms'],
         t.pipeline.map((p) => [
           int(p.accounts),
           p.run,
@@ -218,6 +218,9 @@ function temporalSection(t: TemporalResult): string[] {
           `${p.activityRounds} × ${ms(p.dispatchMs, 1)}`,
           ms(p.floorMs, 0),
           times(p.historyMs / p.floorMs),
+          p.stages?.length
+            ? `${p.stages.map((x) => `${x.stage} ${ms(x.ms, 0)}`).join(' · ')} (rest ${ms(p.historyMs - p.stages.reduce((a, x) => a + x.ms, 0), 0)})`
+            : 'n/a',
           int(p.scraped),
           int(p.posts),
           `${p.engineRequests} (${p.engineCacheMisses})`,

@@ -128,6 +128,8 @@ export interface PipelineRun {
   activityRounds: number;
   /** The dev server's per-activity dispatch: a no-op activity's schedule-to-close p50, measured beside the runs. */
   dispatchMs: number;
+  /** Measured: each activity and awaited child of the pipeline's own history; the rest of historyMs is hand-offs between them. */
+  stages: StageSpan[];
   /** stagesFloorMs + activityRounds × dispatchMs */
   floorMs: number;
   floorFormula: string;
@@ -136,6 +138,11 @@ export interface PipelineRun {
   engineRequests: number;
   engineCacheMisses: number;
   failures: string[];
+}
+
+export interface StageSpan {
+  stage: string;
+  ms: number;
 }
 
 export interface WorkerMemory {

@@ -7,6 +7,7 @@ import { PAGE_SIZE, PAGES } from '../variants/scraper/workload';
 import { CONNECTIONS, LATENCY_MS, SERVICES } from '../workload';
 import { criticalActivityRounds } from './activity-rounds';
 import { workflowSpanMs } from './history';
+import { stageSpans } from './stage-spans';
 
 /** `dispatchMs`: the dev server's measured schedule-to-close of a no-op activity, counted once per activity round. */
 export async function runPipeline(client: Client, taskQueue: string, accounts: number, run: number, dispatchMs = 0): Promise<PipelineRun> {
@@ -37,6 +38,7 @@ export async function runPipeline(client: Client, taskQueue: string, accounts: n
     historyMs,
     clientMs,
     stagesFloorMs: stagesMs,
+    stages: stageSpans(history),
     activityRounds,
     dispatchMs,
     floorMs: stagesMs + dispatchTotalMs,
