@@ -26,7 +26,7 @@ export interface SplitCounts {
   tunedWorker: boolean;
 }
 
-/** Node's defaults: no heap flags, glibc's default arenas. */
+/** Node's defaults: no heap flags, glibc's default malloc settings. */
 const NODE_DEFAULTS = { execArgv: [], env: {} };
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -93,7 +93,7 @@ export async function runSplitWorkers(
     };
     await loadWith(workers.with, queues.with, 'activity-only worker, metrics interceptor on', idle.with);
     if (tuned && idle.tuned) {
-      await loadWith(tuned, queues.tuned, "activity-only worker, interceptor on, Node's default heap limits and malloc arenas (experiment)", idle.tuned);
+      await loadWith(tuned, queues.tuned, "activity-only worker, interceptor on, Node's default heap limits and malloc settings (experiment)", idle.tuned);
     }
     memory.push(memoryRow('workflow-only worker (all split queues)', idle.workflows, await workflows.sample(), 'all of the above'));
 

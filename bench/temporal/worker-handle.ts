@@ -33,6 +33,7 @@ export function shippedLaunch(mode: WorkerChildSpec['mode']): WorkerLaunch {
 export function startWorkerChild(label: string, spec: WorkerChildSpec, launch: WorkerLaunch = shippedLaunch(spec.mode)): Promise<WorkerHandle> {
   const inherited = { ...process.env };
   delete inherited.MALLOC_ARENA_MAX;
+  delete inherited.MALLOC_MMAP_THRESHOLD_;
   delete inherited.NODE_OPTIONS;
   const child: ChildProcess = fork(join(__dirname, 'worker-child.js'), [JSON.stringify(spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -8,7 +8,7 @@ import { cgroupMemoryLimitBytes, planWorkerMemory, type WorkerMemoryPlan } from 
 
 type Env = Record<string, string | undefined>;
 
-/** The plan for this worker's configuration; flags already in NODE_OPTIONS and a MALLOC_ARENA_MAX already set are kept. */
+/** The plan for this worker's configuration; flags already in NODE_OPTIONS and malloc variables already set are kept. */
 export function workerMemoryPlan(config: ViralflowConfig, env: Env, cgroupLimitBytes = cgroupMemoryLimitBytes()): WorkerMemoryPlan {
   return planWorkerMemory({
     role: config.role,
@@ -16,7 +16,7 @@ export function workerMemoryPlan(config: ViralflowConfig, env: Env, cgroupLimitB
     memoryBudgetMB: config.memoryBudgetMB,
     cgroupLimitBytes,
     nodeOptions: env.NODE_OPTIONS,
-    mallocArenaMax: env.MALLOC_ARENA_MAX,
+    mallocEnv: { MALLOC_ARENA_MAX: env.MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: env.MALLOC_MMAP_THRESHOLD_ },
   });
 }
 

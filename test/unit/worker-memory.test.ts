@@ -17,7 +17,7 @@ describe('planWorkerMemory', () => {
     assert.equal(p.budgetMB, WORKER_MEMORY.defaultBudgetMB.activities);
     assert.equal(p.maxOldSpaceMB, WORKER_MEMORY.defaultBudgetMB.activities - WORKER_MEMORY.nativeMB);
     assert.deepEqual(p.nodeFlags, [`--max-old-space-size=${p.maxOldSpaceMB}`, `--max-semi-space-size=${p.maxSemiSpaceMB}`]);
-    assert.deepEqual(p.env, { MALLOC_ARENA_MAX: '2' });
+    assert.deepEqual(p.env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' });
     const all = planWorkerMemory({ role: 'all', maxConcurrentActivities: 100 });
     // Two isolates (main thread and workflow sandbox thread) share the budget.
     assert.equal(all.maxOldSpaceMB, Math.floor((WORKER_MEMORY.defaultBudgetMB.all - WORKER_MEMORY.nativeMB) / 2));
@@ -48,10 +48,10 @@ describe('planWorkerMemory', () => {
     assert.doesNotThrow(() => planWorkerMemory({ role: 'workflows', maxConcurrentActivities: 10_000, memoryBudgetMB: 200 }));
   });
 
-  test("flags already in NODE_OPTIONS and a MALLOC_ARENA_MAX already set are the user's", () => {
-    const p = planWorkerMemory({ role: 'activities', maxConcurrentActivities: 100, nodeOptions: '--max-old-space-size=300', mallocArenaMax: '4' });
+  test("flags already in NODE_OPTIONS and malloc variables already set are the user's", () => {
+    const p = planWorkerMemory({ role: 'activities', maxConcurrentActivities: 100, nodeOptions: '--max-old-space-size=300', mallocEnv: { MALLOC_ARENA_MAX: '4' } });
     assert.deepEqual(p.nodeFlags, [`--max-semi-space-size=${p.maxSemiSpaceMB}`]);
-    assert.deepEqual(p.env, {});
+    assert.deepEqual(p.env, { MALLOC_MMAP_THRESHOLD_: '65536' });
   });
 });
 
@@ -79,7 +79,7 @@ function launch(env: Record<string, string>): Promise<{ code: number | null; std
   const probe = join(dir, 'probe.js');
   writeFileSync(
     probe,
-    `process.stderr.write('PROBE ' + JSON.stringify({ pid: process.pid, script: process.argv[1], heapMB: require('v8').getHeapStatistics().heap_size_limit / 1048576, arenas: process.env.MALLOC_ARENA_MAX }) + '\\n');`,
+    `process.stderr.write('PROBE ' + JSON.stringify({ pid: process.pid, script: process.argv[1], heapMB: require('v8').getHeapStatistics().heap_size_limit / 1048576, arenas: process.env.MALLOC_ARENA_MAX, mmap: process.env.MALLOC_MMAP_THRESHOLD_ }) + '\\n');`,
   );
   const child = spawn(join(projectRoot(), 'bin', 'viralflow.js'), ['worker'], {
     env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1', METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0', NODE_OPTIONS: `--require ${probe}`, ...env },
@@ -96,7 +96,7 @@ describe('bin/viralflow.js worker', () => {
     const probes = stderr
       .split('\n')
       .filter((l) => l.startsWith('PROBE '))
-      .map((l) => JSON.parse(l.slice(6)) as { pid: number; script: string; heapMB: number; arenas?: string });
+      .map((l) => JSON.parse(l.slice(6)) as { pid: number; script: string; heapMB: number; arenas?: string; mmap?: string });
     const worker = probes.find((p) => p.script.endsWith(join('bin', 'viralflow.js')));
     assert.ok(worker, stderr);
     // exec, not spawn: the worker is the process we started.
@@ -105,6 +105,7 @@ describe('bin/viralflow.js worker', () => {
     // heap_size_limit = old space + the young generation (3 semi-spaces).
     assert.ok(worker.heapMB >= plan.maxOldSpaceMB && worker.heapMB <= plan.maxOldSpaceMB + 3 * plan.maxSemiSpaceMB + 1, `heap ${worker.heapMB} MB`);
     assert.equal(worker.arenas, '2');
+    assert.equal(worker.mmap, '65536');
     assert.match(stderr, /cannot reach the Temporal server/);
   });
 
