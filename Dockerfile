@@ -17,7 +17,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 # Containers are reached from other containers (Prometheus), so metrics bind every interface.
 # Memory: bin/viralflow.js sizes the worker's heap from VIRALFLOW_MEMORY_MB, else the container's cgroup
-# limit (`docker run -m`, a Kubernetes limit), and sets MALLOC_ARENA_MAX=2 (README "Memory").
+# limit (`docker run -m`, a Kubernetes limit), and sets glibc's malloc variables (README "Memory").
 ENV NODE_ENV=production \
     METRICS_HOST=0.0.0.0 \
     METRICS_PORT=9464 \

@@ -17,7 +17,8 @@ export function stageSpans(history: History): StageSpan[] {
     const from =
       begun.get(idOf(e.activityTaskCompletedEventAttributes?.scheduledEventId)) ??
       begun.get(idOf(e.childWorkflowExecutionCompletedEventAttributes?.initiatedEventId));
-    if (from && (e.activityTaskCompletedEventAttributes || e.childWorkflowExecutionCompletedEventAttributes)) spans.push({ stage: from.stage, ms: t - from.ms });
+    if (from && (e.activityTaskCompletedEventAttributes || e.childWorkflowExecutionCompletedEventAttributes))
+      spans.push({ stage: from.stage, ms: t - from.ms });
   }
   return spans;
 }

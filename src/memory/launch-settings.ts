@@ -9,7 +9,11 @@ import { cgroupMemoryLimitBytes, planWorkerMemory, type WorkerMemoryPlan } from 
 type Env = Record<string, string | undefined>;
 
 /** The plan for this worker's configuration; flags already in NODE_OPTIONS and malloc variables already set are kept. */
-export function workerMemoryPlan(config: ViralflowConfig, env: Env, cgroupLimitBytes = cgroupMemoryLimitBytes()): WorkerMemoryPlan {
+export function workerMemoryPlan(
+  config: ViralflowConfig,
+  env: Env,
+  cgroupLimitBytes = cgroupMemoryLimitBytes(),
+): WorkerMemoryPlan {
   return planWorkerMemory({
     role: config.role,
     maxConcurrentActivities: config.maxConcurrentActivities,

@@ -71,17 +71,22 @@ export function planWorkerMemory(inputs: MemoryInputs): WorkerMemoryPlan {
   const isolates = inputs.role === 'activities' ? 1 : 2;
   const maxOldSpaceMB = Math.floor((budgetMB - WORKER_MEMORY.nativeMB) / isolates);
   if (inputs.role !== 'workflows') {
-    const neededMB = Math.ceil(WORKER_MEMORY.idleHeapMB + inputs.maxConcurrentActivities * WORKER_MEMORY.heapPerActivityMB);
+    const neededMB = Math.ceil(
+      WORKER_MEMORY.idleHeapMB + inputs.maxConcurrentActivities * WORKER_MEMORY.heapPerActivityMB,
+    );
     if (maxOldSpaceMB < neededMB) {
       const minBudgetMB = WORKER_MEMORY.nativeMB + neededMB * isolates;
-      const given = source === 'cgroup' ? `the container's memory limit (${budgetMB} MB)` : `VIRALFLOW_MEMORY_MB=${budgetMB}`;
+      const given =
+        source === 'cgroup' ? `the container's memory limit (${budgetMB} MB)` : `VIRALFLOW_MEMORY_MB=${budgetMB}`;
       throw new ConfigError(
         `${given} leaves a ${Math.max(maxOldSpaceMB, 0)} MB heap, too small for VIRALFLOW_MAX_CONCURRENT_ACTIVITIES=${inputs.maxConcurrentActivities} ` +
           `(needs ${neededMB} MB: a budget of at least ${minBudgetMB} MB); raise VIRALFLOW_MEMORY_MB or lower VIRALFLOW_MAX_CONCURRENT_ACTIVITIES`,
       );
     }
   } else if (maxOldSpaceMB < WORKER_MEMORY.idleHeapMB) {
-    throw new ConfigError(`VIRALFLOW_MEMORY_MB: ${budgetMB} MB is too small for a workflow worker (at least ${WORKER_MEMORY.nativeMB + WORKER_MEMORY.idleHeapMB * 2} MB)`);
+    throw new ConfigError(
+      `VIRALFLOW_MEMORY_MB: ${budgetMB} MB is too small for a workflow worker (at least ${WORKER_MEMORY.nativeMB + WORKER_MEMORY.idleHeapMB * 2} MB)`,
+    );
   }
   const maxSemiSpaceMB = Math.min(16, Math.max(1, Math.floor(maxOldSpaceMB / 64)));
   const given = inputs.nodeOptions ?? '';
@@ -90,7 +95,9 @@ export function planWorkerMemory(inputs: MemoryInputs): WorkerMemoryPlan {
     ...(/--max-semi-space-size[=\s]/.test(given) ? [] : [`--max-semi-space-size=${maxSemiSpaceMB}`]),
   ];
   const env: Record<string, string> = Object.fromEntries(
-    Object.entries(WORKER_MEMORY.mallocEnv).filter(([name]) => !inputs.mallocEnv?.[name as keyof typeof WORKER_MEMORY.mallocEnv]),
+    Object.entries(WORKER_MEMORY.mallocEnv).filter(
+      ([name]) => !inputs.mallocEnv?.[name as keyof typeof WORKER_MEMORY.mallocEnv],
+    ),
   );
   return { budgetMB, source, maxOldSpaceMB, maxSemiSpaceMB, nodeFlags, env };
 }

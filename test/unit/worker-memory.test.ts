@@ -16,7 +16,10 @@ describe('planWorkerMemory', () => {
     assert.equal(p.source, 'default');
     assert.equal(p.budgetMB, WORKER_MEMORY.defaultBudgetMB.activities);
     assert.equal(p.maxOldSpaceMB, WORKER_MEMORY.defaultBudgetMB.activities - WORKER_MEMORY.nativeMB);
-    assert.deepEqual(p.nodeFlags, [`--max-old-space-size=${p.maxOldSpaceMB}`, `--max-semi-space-size=${p.maxSemiSpaceMB}`]);
+    assert.deepEqual(p.nodeFlags, [
+      `--max-old-space-size=${p.maxOldSpaceMB}`,
+      `--max-semi-space-size=${p.maxSemiSpaceMB}`,
+    ]);
     assert.deepEqual(p.env, { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536' });
     const all = planWorkerMemory({ role: 'all', maxConcurrentActivities: 100 });
     // Two isolates (main thread and workflow sandbox thread) share the budget.
@@ -24,8 +27,20 @@ describe('planWorkerMemory', () => {
   });
 
   test('VIRALFLOW_MEMORY_MB wins over the cgroup limit, which wins over the default', () => {
-    assert.equal(planWorkerMemory({ role: 'activities', maxConcurrentActivities: 10, memoryBudgetMB: 300, cgroupLimitBytes: 200 * MiB }).budgetMB, 300);
-    const fromCgroup = planWorkerMemory({ role: 'activities', maxConcurrentActivities: 10, cgroupLimitBytes: 200 * MiB });
+    assert.equal(
+      planWorkerMemory({
+        role: 'activities',
+        maxConcurrentActivities: 10,
+        memoryBudgetMB: 300,
+        cgroupLimitBytes: 200 * MiB,
+      }).budgetMB,
+      300,
+    );
+    const fromCgroup = planWorkerMemory({
+      role: 'activities',
+      maxConcurrentActivities: 10,
+      cgroupLimitBytes: 200 * MiB,
+    });
     assert.equal(fromCgroup.source, 'cgroup');
     assert.equal(fromCgroup.budgetMB, 200);
     const big = planWorkerMemory({ role: 'activities', maxConcurrentActivities: 10, memoryBudgetMB: 4096 });
@@ -36,20 +51,31 @@ describe('planWorkerMemory', () => {
     assert.throws(
       () => planWorkerMemory({ role: 'activities', maxConcurrentActivities: 400, memoryBudgetMB: 128 }),
       (e: unknown) =>
-        e instanceof ConfigError && /VIRALFLOW_MEMORY_MB=128/.test(e.message) && /VIRALFLOW_MAX_CONCURRENT_ACTIVITIES=400/.test(e.message),
+        e instanceof ConfigError &&
+        /VIRALFLOW_MEMORY_MB=128/.test(e.message) &&
+        /VIRALFLOW_MAX_CONCURRENT_ACTIVITIES=400/.test(e.message),
     );
     assert.throws(
       () => planWorkerMemory({ role: 'all', maxConcurrentActivities: 100, cgroupLimitBytes: 150 * MiB }),
       (e: unknown) => e instanceof ConfigError && /container's memory limit \(150 MB\)/.test(e.message),
     );
     // Fewer slots fit the same budget.
-    assert.doesNotThrow(() => planWorkerMemory({ role: 'activities', maxConcurrentActivities: 20, memoryBudgetMB: 110 }));
+    assert.doesNotThrow(() =>
+      planWorkerMemory({ role: 'activities', maxConcurrentActivities: 20, memoryBudgetMB: 110 }),
+    );
     // Activity slots do not count for a workflow-only worker.
-    assert.doesNotThrow(() => planWorkerMemory({ role: 'workflows', maxConcurrentActivities: 10_000, memoryBudgetMB: 200 }));
+    assert.doesNotThrow(() =>
+      planWorkerMemory({ role: 'workflows', maxConcurrentActivities: 10_000, memoryBudgetMB: 200 }),
+    );
   });
 
   test("flags already in NODE_OPTIONS and malloc variables already set are the user's", () => {
-    const p = planWorkerMemory({ role: 'activities', maxConcurrentActivities: 100, nodeOptions: '--max-old-space-size=300', mallocEnv: { MALLOC_ARENA_MAX: '4' } });
+    const p = planWorkerMemory({
+      role: 'activities',
+      maxConcurrentActivities: 100,
+      nodeOptions: '--max-old-space-size=300',
+      mallocEnv: { MALLOC_ARENA_MAX: '4' },
+    });
     assert.deepEqual(p.nodeFlags, [`--max-semi-space-size=${p.maxSemiSpaceMB}`]);
     assert.deepEqual(p.env, { MALLOC_MMAP_THRESHOLD_: '65536' });
   });
@@ -82,7 +108,14 @@ function launch(env: Record<string, string>): Promise<{ code: number | null; std
     `process.stderr.write('PROBE ' + JSON.stringify({ pid: process.pid, script: process.argv[1], heapMB: require('v8').getHeapStatistics().heap_size_limit / 1048576, arenas: process.env.MALLOC_ARENA_MAX, mmap: process.env.MALLOC_MMAP_THRESHOLD_ }) + '\\n');`,
   );
   const child = spawn(join(projectRoot(), 'bin', 'viralflow.js'), ['worker'], {
-    env: { PATH: process.env.PATH ?? '', TEMPORAL_ADDRESS: '127.0.0.1:1', METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0', NODE_OPTIONS: `--require ${probe}`, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      METRICS_PORT: '0',
+      TEMPORAL_METRICS_PORT: '0',
+      NODE_OPTIONS: `--require ${probe}`,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -96,14 +129,20 @@ describe('bin/viralflow.js worker', () => {
     const probes = stderr
       .split('\n')
       .filter((l) => l.startsWith('PROBE '))
-      .map((l) => JSON.parse(l.slice(6)) as { pid: number; script: string; heapMB: number; arenas?: string; mmap?: string });
+      .map(
+        (l) =>
+          JSON.parse(l.slice(6)) as { pid: number; script: string; heapMB: number; arenas?: string; mmap?: string },
+      );
     const worker = probes.find((p) => p.script.endsWith(join('bin', 'viralflow.js')));
     assert.ok(worker, stderr);
     // exec, not spawn: the worker is the process we started.
     assert.equal(worker.pid, pid);
     const plan = planWorkerMemory({ role: 'activities', maxConcurrentActivities: 100, memoryBudgetMB: 200 });
     // heap_size_limit = old space + the young generation (3 semi-spaces).
-    assert.ok(worker.heapMB >= plan.maxOldSpaceMB && worker.heapMB <= plan.maxOldSpaceMB + 3 * plan.maxSemiSpaceMB + 1, `heap ${worker.heapMB} MB`);
+    assert.ok(
+      worker.heapMB >= plan.maxOldSpaceMB && worker.heapMB <= plan.maxOldSpaceMB + 3 * plan.maxSemiSpaceMB + 1,
+      `heap ${worker.heapMB} MB`,
+    );
     assert.equal(worker.arenas, '2');
     assert.equal(worker.mmap, '65536');
     assert.match(stderr, /cannot reach the Temporal server/);
