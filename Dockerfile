@@ -16,10 +16,9 @@ RUN npm run build
 # ---- runtime: production dependencies and compiled code, run as an unprivileged user ----
 FROM ${NODE_IMAGE} AS runtime
 # Containers are reached from other containers (Prometheus), so metrics bind every interface.
-# MALLOC_ARENA_MAX: glibc would give each thread (SDK core, libuv pool) its own arena; two keep RSS
-# a few MB lower at no measurable cost. Heap limits for activity-only workers: see README "Memory".
+# Memory: bin/viralflow.js sizes the worker's heap from VIRALFLOW_MEMORY_MB, else the container's cgroup
+# limit (`docker run -m`, a Kubernetes limit), and sets glibc's malloc variables (README "Memory").
 ENV NODE_ENV=production \
-    MALLOC_ARENA_MAX=2 \
     METRICS_HOST=0.0.0.0 \
     METRICS_PORT=9464 \
     TEMPORAL_METRICS_PORT=9465 \
@@ -37,4 +36,5 @@ EXPOSE 9464 9465
 # No curl in the slim image: node's fetch probes the worker's liveness endpoint.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.METRICS_PORT || 9464) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "bin/viralflow.js", "worker"]
+# Run as a program (its POSIX sh part), not `node bin/viralflow.js`: that is what applies the heap limits.
+CMD ["bin/viralflow.js", "worker"]

@@ -152,7 +152,14 @@ function samplingSection(s: SamplingResult): string[] {
 }
 
 function temporalSection(t: TemporalResult): string[] {
-  const out: string[] = ['## Through Temporal (dev server, real workers)', '', `Server: \`temporal server start-dev\` (in memory) from ${t.devServer}; workers are child processes built with createViralflowWorker's options plus the bench workflows and a no-op activity.`, ''];
+  const eager = t.eagerActivities === undefined ? '' : ` Eager activity execution ${t.eagerActivities ? 'on' : 'off'} (system.enableActivityEagerExecution; viralflow's dev server turns it on).`;
+  const out: string[] = [
+    '## Through Temporal (dev server, real workers)',
+    '',
+    `Server: \`temporal server start-dev\` (in memory) from ${t.devServer}; workers are child processes built with createViralflowWorker's options plus the bench workflows and a no-op activity, ` +
+      `started with the heap limits bin/viralflow.js gives them when nothing is set.${eager}`,
+    '',
+  ];
   if (t.latency.length) {
     out.push(
       '### Activity schedule-to-close latency',
@@ -201,14 +208,19 @@ function temporalSection(t: TemporalResult): string[] {
       '### viralPipelineWorkflow end to end',
       '',
       table(
-        ['accounts', 'run', 'history ms', 'client ms', 'floor ms', 'history/floor', 'scraped', 'posts', 'engine requests (cache misses)', 'failures', 'floor terms'],
+        ['accounts', 'run', 'history ms', 'client ms', 'stages floor ms', 'dispatch: rounds × ms', 'floor ms', 'history/floor', 'measured stages ms (rest: hand-offs)', 'scraped', 'posts', 'engine requests (cache misses)', 'failures', 'floor terms'],
         t.pipeline.map((p) => [
           int(p.accounts),
           p.run,
           ms(p.historyMs, 0),
           ms(p.clientMs, 0),
+          ms(p.stagesFloorMs, 0),
+          `${p.activityRounds} × ${ms(p.dispatchMs, 1)}`,
           ms(p.floorMs, 0),
           times(p.historyMs / p.floorMs),
+          p.stages?.length
+            ? `${p.stages.map((x) => `${x.stage} ${ms(x.ms, 0)}`).join(' · ')} (rest ${ms(p.historyMs - p.stages.reduce((a, x) => a + x.ms, 0), 0)})`
+            : 'n/a',
           int(p.scraped),
           int(p.posts),
           `${p.engineRequests} (${p.engineCacheMisses})`,
@@ -217,7 +229,11 @@ function temporalSection(t: TemporalResult): string[] {
         ]),
       ),
       '',
-      'History ms: WorkflowExecutionStarted → WorkflowExecutionCompleted. The engine cache lives in the worker, so later runs ask the engine less.',
+      'History ms: WorkflowExecutionStarted → WorkflowExecutionCompleted. The engine cache lives in the worker, so later runs ask the engine less. ' +
+        "Floor: each stage's I/O floor at the simulator's latency, summed (the stages run one after another), plus one dispatch per activity round on the critical path " +
+        '(rounds read from the histories of the pipeline and its awaited children: an activity counts as after every activity that closed before it was scheduled) × ' +
+        `the dev server's per-activity dispatch, a no-op activity's schedule-to-close p50 on the same worker just before the runs` +
+        (t.dispatch ? ` (${ms(t.dispatch.scheduleToCloseMs.p50, 1)} ms over ${t.dispatch.executions} executions; p99 ${ms(t.dispatch.scheduleToCloseMs.p99, 1)} ms).` : '.'),
       '',
     );
   }

@@ -122,6 +122,15 @@ export interface PipelineRun {
   historyMs: number;
   /** Client-side: start() to result(). */
   clientMs: number;
+  /** Each stage's I/O floor at the simulator's latency, summed (the stages run one after another). */
+  stagesFloorMs: number;
+  /** Activity rounds on the critical path (the workflow's and its awaited children's histories). */
+  activityRounds: number;
+  /** The dev server's per-activity dispatch: a no-op activity's schedule-to-close p50, measured beside the runs. */
+  dispatchMs: number;
+  /** Measured: each activity and awaited child of the pipeline's own history; the rest of historyMs is hand-offs between them. */
+  stages: StageSpan[];
+  /** stagesFloorMs + activityRounds × dispatchMs */
   floorMs: number;
   floorFormula: string;
   scraped: number;
@@ -129,6 +138,11 @@ export interface PipelineRun {
   engineRequests: number;
   engineCacheMisses: number;
   failures: string[];
+}
+
+export interface StageSpan {
+  stage: string;
+  ms: number;
 }
 
 export interface WorkerMemory {
@@ -163,6 +177,10 @@ export interface InterceptorResult {
 
 export interface TemporalResult {
   devServer: string;
+  /** The dev server ran with eager activity execution (system.enableActivityEagerExecution). */
+  eagerActivities?: boolean;
+  /** The pipeline floor's dispatch term: no-op activities on the pipeline's worker, just before its runs. */
+  dispatch?: LatencyResult;
   latency: LatencyResult[];
   throughput: ThroughputResult[];
   pipeline: PipelineRun[];

@@ -1,5 +1,18 @@
-#!/usr/bin/env node
-'use strict';
+#!/bin/sh
+':' /*
+# Run as a program (`viralflow`, `bin/viralflow.js`, the Docker image), this file is a POSIX sh script first:
+# V8 fixes its heap limits when node starts, so for `worker` it asks dist/src/memory/launch-settings.js for the
+# flags the memory budget needs, then execs node on this same file (as JavaScript) with them: one node process
+# stays, not a parent plus a child. `node bin/viralflow.js …` skips this part (the worker then warns).
+self=$(readlink -f "$0") || exit 1
+settings_js="${self%/bin/*}/dist/src/memory/launch-settings.js"
+if [ "$1" = worker ] && [ -f "$settings_js" ]; then
+  settings=$(node "$settings_js") || exit 1
+  eval "$settings"
+  exec node $VIRALFLOW_NODE_FLAGS "$self" "$@"
+fi
+exec node "$self" "$@"
+*/
 let cli;
 try {
   cli = require('../dist/src/cli');

@@ -20,6 +20,8 @@ export interface ViralflowConfig {
   /** The Temporal SDK core's own Prometheus exporter (poller, slot, latency metrics); 0 turns it off. */
   temporalMetricsPort: number;
   maxConcurrentActivities: number;
+  /** The worker process's memory budget in MB (VIRALFLOW_MEMORY_MB); absent: the container's limit, else a default per role. */
+  memoryBudgetMB?: number;
   /**
    * What this worker process polls for: `all`, or one side only, so activity workers (I/O, scaled by
    * upstream load) and workflow workers (CPU, the sandbox) can be sized and scaled apart.
@@ -67,6 +69,7 @@ const envSchema = z.object({
   METRICS_PORT: port.default(9464),
   TEMPORAL_METRICS_PORT: port.default(9465),
   VIRALFLOW_MAX_CONCURRENT_ACTIVITIES: positive.default(100),
+  VIRALFLOW_MEMORY_MB: positive.optional(),
   VIRALFLOW_WORKER_ROLE: z.enum(['all', 'activities', 'workflows']).default('all'),
   VIRALFLOW_HTTP_CONNECTIONS: positive.default(DEFAULT_POOL_OPTIONS.connectionsPerOrigin),
   VIRALFLOW_HTTP_TIMEOUT_MS: positive.default(DEFAULT_POOL_OPTIONS.headersTimeoutMs),
@@ -123,6 +126,7 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
     metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT },
     temporalMetricsPort: e.TEMPORAL_METRICS_PORT,
     maxConcurrentActivities: e.VIRALFLOW_MAX_CONCURRENT_ACTIVITIES,
+    ...(e.VIRALFLOW_MEMORY_MB !== undefined && { memoryBudgetMB: e.VIRALFLOW_MEMORY_MB }),
     role: e.VIRALFLOW_WORKER_ROLE,
     http: {
       ...DEFAULT_POOL_OPTIONS,

@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import { createActivityDeps, type ActivityDeps, type DepsOverrides } from './activities/deps';
 import { loadConfig, type ViralflowConfig } from './config';
+import { workerMemoryPlan } from './memory/launch-settings';
 import { activityMetricsInterceptor } from './metrics/interceptor';
 import { createMetrics, type ViralflowMetrics } from './metrics/registry';
 import { startMetricsServer } from './metrics/server';
@@ -85,6 +87,16 @@ export async function runWorker(
   /** Where the start-up line goes (the CLI's stdout). @default console.log */
   print: (line: string) => void = console.log,
 ): Promise<void> {
+  // The same plan bin/viralflow.js started node with: a budget too small for the slots fails here too.
+  const memory = workerMemoryPlan(config, process.env);
+  const heapLimitMB = Math.round(getHeapStatistics().heap_size_limit / 2 ** 20);
+  const sized = /--max-old-space-size/.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`);
+  if (!sized) {
+    console.warn(
+      `viralflow: heap not sized for the ${memory.budgetMB} MB memory budget (started as \`node bin/viralflow.js\`?); ` +
+        `run bin/viralflow.js as a program, or give node ${memory.nodeFlags.join(' ')}`,
+    );
+  }
   if (config.temporalMetricsPort > 0) {
     Runtime.install({
       telemetryOptions: {
@@ -116,7 +128,8 @@ export async function runWorker(
         `Temporal ${config.temporal.address} (${describeConnectionSecurity(config.temporal)}), ` +
         `results store ${activityDeps.store.kind} ${activityDeps.store.location}, ` +
         `metrics ${metricsServer.url}` +
-        (config.temporalMetricsPort > 0 ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics` : ''),
+        (config.temporalMetricsPort > 0 ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics` : '') +
+        `, memory budget ${memory.budgetMB} MB (${memory.source}), heap limit ${heapLimitMB} MB`,
     );
     await run();
   } finally {

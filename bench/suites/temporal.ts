@@ -29,6 +29,8 @@ interface Counts extends Omit<SplitCounts, 'tunedWorker'> {
   emptyWorkflows: number;
   healthWorkflows: number;
   pipelineRuns: number;
+  /** No-op activities measured for the pipeline floor's dispatch term. */
+  dispatch: [warmup: number, count: number];
 }
 
 const COUNTS: Record<'quick' | 'full', Counts> = {
@@ -39,6 +41,7 @@ const COUNTS: Record<'quick' | 'full', Counts> = {
     emptyWorkflows: 50,
     healthWorkflows: 25,
     pipelineRuns: 1,
+    dispatch: [3, 20],
     pipelineAccounts: [100],
     interceptorPairs: 2,
     interceptorFanOut: [2, 100],
@@ -52,6 +55,7 @@ const COUNTS: Record<'quick' | 'full', Counts> = {
     emptyWorkflows: 300,
     healthWorkflows: 100,
     pipelineRuns: 2,
+    dispatch: [10, 100],
     pipelineAccounts: [100, 1_000],
     interceptorPairs: 3,
     interceptorFanOut: [4, 250],
@@ -70,6 +74,7 @@ export async function runTemporalSuite(selected: ReadonlySet<TemporalScenario>, 
   const pipeline: PipelineRun[] = [];
   const memory: WorkerMemory[] = [];
   let interceptor: TemporalResult['interceptor'];
+  let dispatch: LatencyResult | undefined;
   const memoryOf = (worker: string, idle: WorkerSample, loaded: WorkerSample, load: string) => memory.push(memoryRow(worker, idle, loaded, load));
 
   try {
@@ -104,12 +109,17 @@ export async function runTemporalSuite(selected: ReadonlySet<TemporalScenario>, 
           memoryOf(label, idle, await worker.sample(), 'no-op activity fan-out, then concurrent workflows');
         }
         if (selected.has('pipeline')) {
+          // The floor's dispatch term: this server's per-activity hand-off, measured on this worker now.
+          dispatch = await noopLatency(env.client, queue, ...counts.dispatch);
           await worker.mark();
           for (const accounts of counts.pipelineAccounts) {
             for (let run = 1; run <= counts.pipelineRuns; run++) {
-              const p = await runPipeline(env.client, queue, accounts, run);
+              const p = await runPipeline(env.client, queue, accounts, run, dispatch.scheduleToCloseMs.p50);
               pipeline.push(p);
-              log(`  pipeline ${accounts} accounts #${run}: ${p.historyMs.toFixed(0)} ms (floor ${p.floorMs} ms), engine requests ${p.engineRequests}`);
+              log(
+                `  pipeline ${accounts} accounts #${run}: ${p.historyMs.toFixed(0)} ms (floor ${p.floorMs.toFixed(0)} ms: stages ${p.stagesFloorMs} + ` +
+                  `${p.activityRounds} rounds × ${p.dispatchMs.toFixed(1)} ms dispatch), engine requests ${p.engineRequests}`,
+              );
             }
           }
           memoryOf(label, idle, await worker.sample(), `viralPipelineWorkflow over ${counts.pipelineAccounts.join(' and ')} accounts`);
@@ -127,5 +137,5 @@ export async function runTemporalSuite(selected: ReadonlySet<TemporalScenario>, 
   } finally {
     await env.close();
   }
-  return { devServer: env.cliPath, latency, throughput, pipeline, memory, ...(interceptor && { interceptor }) };
+  return { devServer: env.cliPath, eagerActivities: env.eagerActivities, ...(dispatch && { dispatch }), latency, throughput, pipeline, memory, ...(interceptor && { interceptor }) };
 }

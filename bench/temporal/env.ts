@@ -17,6 +17,8 @@ import type { WorkerChildSpec } from './worker-protocol';
 
 export interface BenchTemporal {
   server: DevServer;
+  /** Eager activity execution on the dev server (as viralflow starts it); BENCH_EAGER_ACTIVITIES=off for the comparison. */
+  eagerActivities: boolean;
   cliPath: string;
   client: Client;
   sim: Simulator;
@@ -27,7 +29,8 @@ export interface BenchTemporal {
 
 export async function startBenchTemporal(dataDir: string, log: (line: string) => void): Promise<BenchTemporal> {
   const cli = await resolveTemporalCli({ log });
-  const server = await startDevServer({ cliPath: cli.path, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES });
+  const eagerActivities = process.env.BENCH_EAGER_ACTIVITIES !== 'off';
+  const server = await startDevServer({ cliPath: cli.path, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES, eagerActivities });
   const sim = await startSimulator(fixedLatencySim({ postsPerAccount: POSTS_PER_ACCOUNT }));
   try {
     const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
@@ -37,6 +40,7 @@ export async function startBenchTemporal(dataDir: string, log: (line: string) =>
     const client = new Client({ connection, namespace: 'default' });
     return {
       server,
+      eagerActivities,
       cliPath: cli.path,
       client,
       sim,

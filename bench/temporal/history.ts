@@ -12,7 +12,7 @@ export function timestampMs(ts: Timestamp): number {
   return seconds * 1000 + (ts.nanos ?? 0) / 1e6;
 }
 
-const idOf = (id: EventId): number => (typeof id === 'number' ? id : (id?.toNumber() ?? -1));
+export const idOf = (id: EventId): number => (typeof id === 'number' ? id : (id?.toNumber() ?? -1));
 
 export interface ActivitySpan {
   scheduledMs: number;

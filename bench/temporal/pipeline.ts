@@ -5,9 +5,12 @@ import { independentRequestsFloorMs, scraperFloor } from '../floor';
 import type { PipelineRun } from '../results-model';
 import { PAGE_SIZE, PAGES } from '../variants/scraper/workload';
 import { CONNECTIONS, LATENCY_MS, SERVICES } from '../workload';
+import { criticalActivityRounds } from './activity-rounds';
 import { workflowSpanMs } from './history';
+import { stageSpans } from './stage-spans';
 
-export async function runPipeline(client: Client, taskQueue: string, accounts: number, run: number): Promise<PipelineRun> {
+/** `dispatchMs`: the dev server's measured schedule-to-close of a no-op activity, counted once per activity round. */
+export async function runPipeline(client: Client, taskQueue: string, accounts: number, run: number, dispatchMs = 0): Promise<PipelineRun> {
   const accountIds = Array.from({ length: accounts }, (_, i) => `acct-${i}`);
   const started = performance.now();
   const handle = await client.workflow.start('viralPipelineWorkflow', {
@@ -17,7 +20,9 @@ export async function runPipeline(client: Client, taskQueue: string, accounts: n
   });
   const result = (await handle.result()) as ViralPipelineResult;
   const clientMs = performance.now() - started;
-  const historyMs = workflowSpanMs(await handle.fetchHistory());
+  const history = await handle.fetchHistory();
+  const historyMs = workflowSpanMs(history);
+  const activityRounds = await criticalActivityRounds(client, handle.workflowId, history);
 
   const engineRequests = result.patterns?.requests ?? 0;
   const metricsRequests = result.metrics?.requests ?? 0;
@@ -25,15 +30,22 @@ export async function runPipeline(client: Client, taskQueue: string, accounts: n
   const scrape = scraperFloor({ accounts, pages: PAGES, connections: CONNECTIONS, latencyMs: LATENCY_MS });
   const patterns = independentRequestsFloorMs(engineRequests, CONNECTIONS, LATENCY_MS);
   const metrics = independentRequestsFloorMs(metricsRequests, CONNECTIONS, LATENCY_MS);
+  const stagesMs = health + scrape.ms + patterns + metrics;
+  const dispatchTotalMs = activityRounds * dispatchMs;
   return {
     accounts,
     run,
     historyMs,
     clientMs,
-    floorMs: health + scrape.ms + patterns + metrics,
+    stagesFloorMs: stagesMs,
+    stages: stageSpans(history),
+    activityRounds,
+    dispatchMs,
+    floorMs: stagesMs + dispatchTotalMs,
     floorFormula:
       `health ${health} + scrape ${scrape.ms} (${scrape.rounds} optimal rounds) + patterns ⌈${engineRequests}/${CONNECTIONS}⌉·L = ${patterns}` +
-      ` + metrics ⌈${metricsRequests}/${CONNECTIONS}⌉·L = ${metrics} ms`,
+      ` + metrics ⌈${metricsRequests}/${CONNECTIONS}⌉·L = ${metrics} ms` +
+      ` + dispatch ${activityRounds} activity rounds × ${dispatchMs.toFixed(1)} ms = ${dispatchTotalMs.toFixed(0)} ms`,
     scraped: result.scrape?.scraped ?? 0,
     posts: result.scrape?.posts ?? 0,
     engineRequests,

@@ -1,8 +1,9 @@
 /**
  * Split workers: one workflow-only worker serving every queue, and activity-only workers that
  * differ in one thing each: the metrics interceptor (on / off, loaded alternately A/B/A/B… with
- * the same no-op fan-out so drift hits both alike), and, in full runs, V8 heap limits (the same
- * code with the memory settings README.md documents: evidence for the RSS target).
+ * the same no-op fan-out so drift hits both alike), and, in full runs, memory settings: every worker
+ * starts with the heap limits bin/viralflow.js gives it (shippedLaunch), and one more activity-only
+ * worker starts with Node's defaults instead (what the worker had before it sized itself).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InterceptorResult, InterceptorRound, WorkerMemory } from '../results-model';
@@ -21,16 +22,12 @@ export interface SplitCounts {
   interceptorPairs: number;
   micro: [iterations: number, rounds: number];
   settleMs: number;
-  /** Also run the heap-limited activity worker. */
+  /** Also run an activity worker with Node's default heap limits (the comparison for the shipped ones). */
   tunedWorker: boolean;
 }
 
-/**
- * The memory settings README.md documents for small activity-only workers: a ceiling on the old
- * generation, a small young generation, and two glibc malloc arenas instead of one per thread.
- */
-export const TUNED_NODE_FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=1'];
-export const TUNED_ENV = { MALLOC_ARENA_MAX: '2' };
+/** Node's defaults: no heap flags, glibc's default malloc settings. */
+const NODE_DEFAULTS = { execArgv: [], env: {} };
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -53,7 +50,7 @@ export async function runSplitWorkers(
     };
     started.push(workers.with, workers.without);
     const tuned = counts.tunedWorker
-      ? await startWorkerChild('activities, heap-limited', env.workerSpec([queues.tuned], 'activities', true), { execArgv: TUNED_NODE_FLAGS, env: TUNED_ENV })
+      ? await startWorkerChild("activities, Node's defaults", env.workerSpec([queues.tuned], 'activities', true), NODE_DEFAULTS)
       : undefined;
     if (tuned) started.push(tuned);
     await sleep(counts.settleMs);
@@ -96,7 +93,7 @@ export async function runSplitWorkers(
     };
     await loadWith(workers.with, queues.with, 'activity-only worker, metrics interceptor on', idle.with);
     if (tuned && idle.tuned) {
-      await loadWith(tuned, queues.tuned, `activity-only worker, interceptor on, MALLOC_ARENA_MAX=2 node ${TUNED_NODE_FLAGS.join(' ')} (experiment)`, idle.tuned);
+      await loadWith(tuned, queues.tuned, "activity-only worker, interceptor on, Node's default heap limits and malloc settings (experiment)", idle.tuned);
     }
     memory.push(memoryRow('workflow-only worker (all split queues)', idle.workflows, await workflows.sample(), 'all of the above'));
 

@@ -1,6 +1,8 @@
 /** Parent side of a bench worker child: start it, mark a measurement window, sample it, stop it. */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { loadConfig } from '../../src/config';
+import { workerMemoryPlan } from '../../src/memory/launch-settings';
 import { isWorkerReply, type WorkerChildSpec, type WorkerReply, type WorkerRequest, type WorkerSample } from './worker-protocol';
 
 export interface WorkerHandle {
@@ -13,16 +15,30 @@ export interface WorkerHandle {
 
 const START_TIMEOUT_MS = 60_000;
 
-/** `launch` changes how the process starts (environment, Node flags), for experiments on the worker's footprint. */
-export function startWorkerChild(
-  label: string,
-  spec: WorkerChildSpec,
-  launch: { env?: Record<string, string>; execArgv?: string[] } = {},
-): Promise<WorkerHandle> {
+export interface WorkerLaunch {
+  env?: Record<string, string>;
+  execArgv?: string[];
+}
+
+/**
+ * How bin/viralflow.js starts a worker of this role when the user sets nothing (no VIRALFLOW_MEMORY_MB,
+ * no NODE_OPTIONS; this machine's cgroup limit, if any): the same plan, from the same code.
+ */
+export function shippedLaunch(mode: WorkerChildSpec['mode']): WorkerLaunch {
+  const plan = workerMemoryPlan(loadConfig({ VIRALFLOW_WORKER_ROLE: mode }), {});
+  return { execArgv: plan.nodeFlags, env: plan.env };
+}
+
+/** `launch` changes how the process starts (environment, Node flags); by default as `viralflow worker` starts. */
+export function startWorkerChild(label: string, spec: WorkerChildSpec, launch: WorkerLaunch = shippedLaunch(spec.mode)): Promise<WorkerHandle> {
+  const inherited = { ...process.env };
+  delete inherited.MALLOC_ARENA_MAX;
+  delete inherited.MALLOC_MMAP_THRESHOLD_;
+  delete inherited.NODE_OPTIONS;
   const child: ChildProcess = fork(join(__dirname, 'worker-child.js'), [JSON.stringify(spec)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: launch.execArgv ?? [],
-    env: { ...process.env, ...launch.env },
+    env: { ...inherited, ...launch.env },
   });
   const waiting: Array<(s: WorkerSample) => void> = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -13,6 +13,12 @@ export interface DevServerOptions {
   namespace?: string;
   /** Custom search attributes to register at start-up, name -> type (Keyword, Text, Int, …). */
   searchAttributes?: Record<string, string>;
+  /**
+   * Eager activity execution: an activity a workflow task schedules on its own task queue goes straight back
+   * to the worker that completed the task (which has a free slot), without a round of matching and polling.
+   * Off by default in the server; workflows allow it by default (`allowEagerDispatch`). @default true
+   */
+  eagerActivities?: boolean;
   /** How long to wait for the server to accept connections. */
   startTimeoutMs?: number;
   /** Where the server's own output goes (default: discarded unless it fails to start). */
@@ -58,6 +64,7 @@ async function launchDevServer(options: DevServerOptions): Promise<DevServer> {
     '--ui-port', String(uiPort),
     '--namespace', options.namespace ?? 'default',
     '--log-level', 'warn',
+    ...(options.eagerActivities !== false ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] : []),
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
     ...Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];

@@ -3,6 +3,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
+  patched,
   ChildWorkflowCancellationType,
   proxyActivities,
   setHandler,
@@ -170,9 +171,16 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       }
       const bandit = getExternalWorkflowHandle(banditId);
       let sent = 0;
-      for (const [variant, o] of Object.entries(outcomes)) {
-        await bandit.signal(outcomeSignal, { variant, successes: o.successes, failures: o.failures });
-        sent += o.successes + o.failures;
+      if (patched('pipeline-outcome-signals-at-once')) {
+        // One workflow task sends them all, in the same order: a round-trip per variant was the pipeline's longest hand-off.
+        const entries = Object.entries(outcomes);
+        await Promise.all(entries.map(([variant, o]) => bandit.signal(outcomeSignal, { variant, successes: o.successes, failures: o.failures })));
+        sent = entries.reduce((n, [, o]) => n + o.successes + o.failures, 0);
+      } else {
+        for (const [variant, o] of Object.entries(outcomes)) {
+          await bandit.signal(outcomeSignal, { variant, successes: o.successes, failures: o.failures });
+          sent += o.successes + o.failures;
+        }
       }
       return { experimentId, workflowId: banditId, outcomesSent: sent, variants: Object.keys(outcomes) };
     });
