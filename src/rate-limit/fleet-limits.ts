@@ -34,6 +34,7 @@ export function createFleetLimits(config: RateLimitConfig | undefined, o: FleetL
   let client: RedisClient | undefined;
   if (o.redisUrl) {
     // Loaded only when Redis is configured (as in the response cache).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous lazy load; import() is async
     const { Redis } = require('ioredis') as typeof import('ioredis');
     client = new Redis(o.redisUrl, {
       connectTimeout: timeoutMs,

@@ -73,6 +73,7 @@ type Rlf = typeof import('rate-limiter-flexible');
 export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimiter {
   // Loaded only when a limit is configured; fixed windows (rate-limiter-flexible's Redis limiter is one
   // atomic INCR per request), a second long, or longer for limits under a request a second.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous lazy load; import() is async
   const rlf = require('rate-limiter-flexible') as Rlf;
   const { upstream, limit, clock, metrics } = o;
   const ceiling = limit.perSecond;
