@@ -2,7 +2,13 @@
 import { OPERATOR_SCENARIOS } from './scenarios/registry';
 import { TEMPORAL_SCENARIOS, type TemporalScenario } from './suites/temporal';
 
-export const ALL_SCENARIOS: readonly string[] = [...OPERATOR_SCENARIOS.map((s) => s.name), 'sampling', 'store', 'ratelimit', ...TEMPORAL_SCENARIOS];
+export const ALL_SCENARIOS: readonly string[] = [
+  ...OPERATOR_SCENARIOS.map((s) => s.name),
+  'sampling',
+  'store',
+  'ratelimit',
+  ...TEMPORAL_SCENARIOS,
+];
 const GROUPS: Record<string, readonly string[]> = {
   operators: OPERATOR_SCENARIOS.map((s) => s.name),
   temporal: TEMPORAL_SCENARIOS,
@@ -41,5 +47,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   }
   const scenarios = names.size === 0 ? [...ALL_SCENARIOS] : ALL_SCENARIOS.filter((n) => names.has(n));
   const temporal = new Set(TEMPORAL_SCENARIOS.filter((n) => scenarios.includes(n)));
-  return { quick, all: scenarios.length === ALL_SCENARIOS.length, scenarios, temporal, ...(out !== undefined && { out }) };
+  return {
+    quick,
+    all: scenarios.length === ALL_SCENARIOS.length,
+    scenarios,
+    temporal,
+    ...(out !== undefined && { out }),
+  };
 }

@@ -54,7 +54,12 @@ export interface ScraperFloorInput {
  * `pages`, each needing the previous cursor); the profile and page 1 may run together. The optimal
  * schedule's rounds × L; never less than the longest chain (pages·L) nor ⌈N/C⌉·L.
  */
-export function scraperFloor(input: ScraperFloorInput): { ms: number; rounds: number; requests: number; formula: string } {
+export function scraperFloor(input: ScraperFloorInput): {
+  ms: number;
+  rounds: number;
+  requests: number;
+  formula: string;
+} {
   const chains: number[] = [];
   for (let i = 0; i < input.accounts; i++) chains.push(1, input.pages);
   const rounds = chainScheduleRounds(chains, input.connections);

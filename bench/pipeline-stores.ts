@@ -39,7 +39,10 @@ const ACCOUNTS = arg('accounts', 2_000);
 
 /** `viralflow worker` as its own process; resolves once it printed its start-up line. */
 async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'viralflow.js'), 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'viralflow.js'), 'worker'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -51,7 +54,11 @@ async function startWorker(env: Record<string, string>): Promise<ChildProcess> {
 
 async function stopWorkers(workers: ChildProcess[]): Promise<void> {
   await Promise.all(
-    workers.map((w) => (w.exitCode !== null ? undefined : new Promise<void>((resolve) => (w.once('exit', () => resolve()), w.kill('SIGTERM'))))),
+    workers.map((w) =>
+      w.exitCode !== null
+        ? undefined
+        : new Promise<void>((resolve) => (w.once('exit', () => resolve()), w.kill('SIGTERM'))),
+    ),
   );
 }
 
@@ -73,7 +80,9 @@ async function main(): Promise<void> {
     await admin.end();
     const databaseUrl = `postgres://viralflow:bench@${pg.host}:${pg.port}/viralflow`;
     const inherited = Object.fromEntries(
-      Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !/^(TEMPORAL_|VIRALFLOW_|METRICS_|REDIS_URL$)/.test(e[0])),
+      Object.entries(process.env).filter(
+        (e): e is [string, string] => e[1] !== undefined && !/^(TEMPORAL_|VIRALFLOW_|METRICS_|REDIS_URL$)/.test(e[0]),
+      ),
     );
 
     const setups: Array<{ name: string; workers: number; store: Record<string, string> }> = [
@@ -125,7 +134,9 @@ async function main(): Promise<void> {
       }
       times.sort((a, b) => a - b);
       const median = times[Math.floor(times.length / 2)]!;
-      rows.push(`| ${setup.name} | ${(median / 1000).toFixed(1)} s | ${(times[0]! / 1000).toFixed(1)}–${(times.at(-1)! / 1000).toFixed(1)} s | ${times.length} |`);
+      rows.push(
+        `| ${setup.name} | ${(median / 1000).toFixed(1)} s | ${(times[0]! / 1000).toFixed(1)}–${(times.at(-1)! / 1000).toFixed(1)} s | ${times.length} |`,
+      );
     }
   } finally {
     await pg.stop();
@@ -134,7 +145,9 @@ async function main(): Promise<void> {
     rmSync(pgDir, { recursive: true, force: true });
     for (const dir of folders) rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`viralPipelineWorkflow over ${ACCOUNTS} accounts x ${POSTS_PER_ACCOUNT} posts (pages of ${PAGE_SIZE}, simulator at 20 ms), load average at the end ${loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `viralPipelineWorkflow over ${ACCOUNTS} accounts x ${POSTS_PER_ACCOUNT} posts (pages of ${PAGE_SIZE}, simulator at 20 ms), load average at the end ${loadavg()[0]!.toFixed(1)}`,
+  );
   console.log('| store x workers | median | range | runs |\n|---|---|---|---|');
   for (const row of rows) console.log(row);
 }

@@ -17,7 +17,11 @@ export interface ProductActivities {
   close(): Promise<void>;
 }
 
-export function productActivities(simUrl: string, dataDir: string, env: Record<string, string> = {}): ProductActivities {
+export function productActivities(
+  simUrl: string,
+  dataDir: string,
+  env: Record<string, string> = {},
+): ProductActivities {
   const config = loadConfig({
     VIRALFLOW_UPSTREAM_URL: simUrl,
     VIRALFLOW_DATA_DIR: dataDir,

@@ -1,6 +1,14 @@
 /** bench/results/latest.md: the results as markdown tables, with the formulas and the caveats next to the numbers. */
 import { fasterBy, int, mb, millions, ms, pct, times } from './format';
-import type { BenchResults, OperatorResult, RateLimitBenchResult, SamplingResult, StoreResult, TemporalResult, VariantResult } from './results-model';
+import type {
+  BenchResults,
+  OperatorResult,
+  RateLimitBenchResult,
+  SamplingResult,
+  StoreResult,
+  TemporalResult,
+  VariantResult,
+} from './results-model';
 
 type Row = Array<string | number>;
 
@@ -29,12 +37,20 @@ export function renderReport(r: BenchResults): string {
     '',
   );
 
-  out.push('## Targets', '', table(['target', 'measured', 'verdict'], r.targets.map((t) => [t.target, t.measured + (t.why ? ` (${t.why})` : ''), verdict(t.held)])), '');
+  out.push(
+    '## Targets',
+    '',
+    table(
+      ['target', 'measured', 'verdict'],
+      r.targets.map((t) => [t.target, t.measured + (t.why ? ` (${t.why})` : ''), verdict(t.held)]),
+    ),
+    '',
+  );
 
   const ops = r.operators.filter((o) => o.variants.some((v) => v.role === 'viralflow'));
   if (ops.length) {
     out.push(
-      '## Before and after (the review\'s table, measured side by side)',
+      "## Before and after (the review's table, measured side by side)",
       '',
       table(
         [
@@ -104,7 +120,21 @@ function operatorSection(o: OperatorResult): string[] {
     ms(v.cpuMsPerExecution, 1),
     `${ms(v.gcMsPerExecution, 1)} (${ms(v.gcMaxPauseMs, 1)})`,
   ]);
-  rows.push(['**floor**', '—', ms(o.floor.ms), ms(o.floor.ms), ms(o.floor.ms), o.floor.minRequests ? String(o.floor.minRequests) : '—', '—', '—', '—', '—', '—', '—', '—']);
+  rows.push([
+    '**floor**',
+    '—',
+    ms(o.floor.ms),
+    ms(o.floor.ms),
+    ms(o.floor.ms),
+    o.floor.minRequests ? String(o.floor.minRequests) : '—',
+    '—',
+    '—',
+    '—',
+    '—',
+    '—',
+    '—',
+    '—',
+  ]);
   return [
     `## ${o.name}: ${o.operator}`,
     '',
@@ -113,7 +143,21 @@ function operatorSection(o: OperatorResult): string[] {
     `Floor: ${o.floor.formula} = **${ms(o.floor.ms)} ms**.`,
     '',
     table(
-      ['variant', 'runs (+warm-up)', 'p50 ms', 'p95 ms', 'p99 ms', 'requests/exec', 'new conns / requests (sim)', 'reuse (sim)', 'reuse (pool: new conns / requests)', 'peak RSS MB (base)', 'peak heap MB', 'CPU ms/exec', 'GC ms/exec (longest pause)'],
+      [
+        'variant',
+        'runs (+warm-up)',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'requests/exec',
+        'new conns / requests (sim)',
+        'reuse (sim)',
+        'reuse (pool: new conns / requests)',
+        'peak RSS MB (base)',
+        'peak heap MB',
+        'CPU ms/exec',
+        'GC ms/exec (longest pause)',
+      ],
       rows,
     ),
     '',
@@ -134,15 +178,23 @@ function samplingSection(s: SamplingResult): string[] {
     ...sizes.map((size) => millions(size.rows.find((x) => x.variant === v.variant)?.drawsPerSecond, 2)),
   ]);
   if (sizes.some((x) => x.numpy)) {
-    rows.push([`numpy ${s.numpyVersion ?? ''}: rng.beta(a, b) once per draw + argmax`, 'Beta draws + arg-max', ...sizes.map((x) => millions(x.numpy?.perDrawDrawsPerSecond, 2))]);
-    rows.push([`numpy ${s.numpyVersion ?? ''}: rng.beta over the whole draws × variants matrix`, 'Beta draws', ...sizes.map((x) => millions(x.numpy?.matrixDrawsPerSecond, 2))]);
+    rows.push([
+      `numpy ${s.numpyVersion ?? ''}: rng.beta(a, b) once per draw + argmax`,
+      'Beta draws + arg-max',
+      ...sizes.map((x) => millions(x.numpy?.perDrawDrawsPerSecond, 2)),
+    ]);
+    rows.push([
+      `numpy ${s.numpyVersion ?? ''}: rng.beta over the whole draws × variants matrix`,
+      'Beta draws',
+      ...sizes.map((x) => millions(x.numpy?.matrixDrawsPerSecond, 2)),
+    ]);
   }
   return [
     '## Thompson sampling throughput (million Beta draws per second, fastest execution; p50 in latest.json)',
     '',
     `Sizes: ${sizes.map((x) => `${x.variants.toLocaleString('en')} variants × ${x.draws.toLocaleString('en')} draws`).join('; ')}. ` +
       'Posteriors: Beta(successes + 1, failures + 1) with a fixed spread of 2–20% conversion (bench/sampling/posteriors.ts; the numpy script uses the same formula). ' +
-      'numpy is Debian\'s python3-numpy on /usr/bin/python3, `np.random.default_rng(42).beta`, one process, single-threaded. ' +
+      "numpy is Debian's python3-numpy on /usr/bin/python3, `np.random.default_rng(42).beta`, one process, single-threaded. " +
       'Each figure is the fastest of its executions (numpy: of its repetitions): other load on the machine only ever slows a CPU-bound loop down, so the fastest is the least disturbed, for every row alike.' +
       (s.numpyError ? ` numpy: ${s.numpyError}.` : ''),
     '',
@@ -152,7 +204,10 @@ function samplingSection(s: SamplingResult): string[] {
 }
 
 function temporalSection(t: TemporalResult): string[] {
-  const eager = t.eagerActivities === undefined ? '' : ` Eager activity execution ${t.eagerActivities ? 'on' : 'off'} (system.enableActivityEagerExecution; viralflow's dev server turns it on).`;
+  const eager =
+    t.eagerActivities === undefined
+      ? ''
+      : ` Eager activity execution ${t.eagerActivities ? 'on' : 'off'} (system.enableActivityEagerExecution; viralflow's dev server turns it on).`;
   const out: string[] = [
     '## Through Temporal (dev server, real workers)',
     '',
@@ -165,7 +220,16 @@ function temporalSection(t: TemporalResult): string[] {
       '### Activity schedule-to-close latency',
       '',
       table(
-        ['activity', 'executions', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'of which scheduled → started (p50 / p99)', 'started → closed (p50 / p99)'],
+        [
+          'activity',
+          'executions',
+          'p50 ms',
+          'p95 ms',
+          'p99 ms',
+          'max ms',
+          'of which scheduled → started (p50 / p99)',
+          'started → closed (p50 / p99)',
+        ],
         t.latency.map((l) => [
           l.activity,
           l.executions,
@@ -179,7 +243,7 @@ function temporalSection(t: TemporalResult): string[] {
       ),
       '',
       `Read from ${t.latency[0]?.source ?? 'the history'} (server clock); each activity runs alone, after the previous one closed. ` +
-        'Scheduled → started is the server handing the task to the worker\'s waiting poll; started → closed is the worker running it and reporting back.',
+        "Scheduled → started is the server handing the task to the worker's waiting poll; started → closed is the worker running it and reporting back.",
       '',
     );
   }
@@ -195,7 +259,9 @@ function temporalSection(t: TemporalResult): string[] {
           x.seconds.toFixed(2),
           x.perSecond.toFixed(0),
           x.source,
-          x.cpu ? `${x.cpu.serverMs === undefined ? 'n/a' : int(x.cpu.serverMs)} / ${int(x.cpu.workerMs)} / ${int(x.cpu.benchMs)}` : 'n/a',
+          x.cpu
+            ? `${x.cpu.serverMs === undefined ? 'n/a' : int(x.cpu.serverMs)} / ${int(x.cpu.workerMs)} / ${int(x.cpu.benchMs)}`
+            : 'n/a',
         ]),
       ),
       '',
@@ -208,7 +274,22 @@ function temporalSection(t: TemporalResult): string[] {
       '### viralPipelineWorkflow end to end',
       '',
       table(
-        ['accounts', 'run', 'history ms', 'client ms', 'stages floor ms', 'dispatch: rounds × ms', 'floor ms', 'history/floor', 'measured stages ms (rest: hand-offs)', 'scraped', 'posts', 'engine requests (cache misses)', 'failures', 'floor terms'],
+        [
+          'accounts',
+          'run',
+          'history ms',
+          'client ms',
+          'stages floor ms',
+          'dispatch: rounds × ms',
+          'floor ms',
+          'history/floor',
+          'measured stages ms (rest: hand-offs)',
+          'scraped',
+          'posts',
+          'engine requests (cache misses)',
+          'failures',
+          'floor terms',
+        ],
         t.pipeline.map((p) => [
           int(p.accounts),
           p.run,
@@ -233,7 +314,9 @@ function temporalSection(t: TemporalResult): string[] {
         "Floor: each stage's I/O floor at the simulator's latency, summed (the stages run one after another), plus one dispatch per activity round on the critical path " +
         '(rounds read from the histories of the pipeline and its awaited children: an activity counts as after every activity that closed before it was scheduled) × ' +
         `the dev server's per-activity dispatch, a no-op activity's schedule-to-close p50 on the same worker just before the runs` +
-        (t.dispatch ? ` (${ms(t.dispatch.scheduleToCloseMs.p50, 1)} ms over ${t.dispatch.executions} executions; p99 ${ms(t.dispatch.scheduleToCloseMs.p99, 1)} ms).` : '.'),
+        (t.dispatch
+          ? ` (${ms(t.dispatch.scheduleToCloseMs.p50, 1)} ms over ${t.dispatch.executions} executions; p99 ${ms(t.dispatch.scheduleToCloseMs.p99, 1)} ms).`
+          : '.'),
       '',
     );
   }
@@ -242,7 +325,14 @@ function temporalSection(t: TemporalResult): string[] {
       '### Worker RSS',
       '',
       table(
-        ['worker process', 'idle RSS MB (heap used)', 'idle anonymous MB', 'peak RSS MB under load (peak heap used)', 'peak anonymous MB', 'load'],
+        [
+          'worker process',
+          'idle RSS MB (heap used)',
+          'idle anonymous MB',
+          'peak RSS MB under load (peak heap used)',
+          'peak anonymous MB',
+          'load',
+        ],
         t.memory.map((x) => [
           x.worker,
           `${mb(x.idleRssMB)} (${mb(x.idleHeapUsedMB)})`,
@@ -264,7 +354,16 @@ function temporalSection(t: TemporalResult): string[] {
       '',
       'Two activity-only workers, identical but for the interceptor, each on its own queue, loaded alternately (A/B/A/B…) with the same no-op fan-out; one workflow-only worker serves both queues.',
       '',
-      table(['variant', 'round', 'activities', 'activities/s', 'worker CPU µs/activity'], i.rounds.map((x) => [x.variant === 'with' ? 'with interceptor' : 'without', x.round, x.activities, x.perSecond.toFixed(0), x.workerCpuUsPerActivity.toFixed(0)])),
+      table(
+        ['variant', 'round', 'activities', 'activities/s', 'worker CPU µs/activity'],
+        i.rounds.map((x) => [
+          x.variant === 'with' ? 'with interceptor' : 'without',
+          x.round,
+          x.activities,
+          x.perSecond.toFixed(0),
+          x.workerCpuUsPerActivity.toFixed(0),
+        ]),
+      ),
       '',
       `Mean throughput cost ${i.throughputOverheadPercent.toFixed(1)}%, mean worker CPU cost ${i.cpuOverheadPercent.toFixed(1)}% (end to end, noisy). ` +
         `In process: the interceptor adds ${i.microUsPerActivity.toFixed(2)} µs per activity, ${i.microOverheadPercent.toFixed(2)}% of the worker CPU a no-op activity costs without it.`,
@@ -280,11 +379,18 @@ function storeSection(s: StoreResult): string[] {
     '',
     `${s.accounts.toLocaleString('en')} accounts × ${s.postsPerAccount} posts, pages of ${s.pageSize}; a local PostgreSQL with fsync on, ` +
       `${s.writers} pooled connections; ${s.reps} repetitions, the fastest shown with the p50. CPU is per 1,000 posts: the bench process, and ` +
-      'the PostgreSQL server processes (from /proc). The raw rows are the measurement behind the store\'s choice of client.',
+      "the PostgreSQL server processes (from /proc). The raw rows are the measurement behind the store's choice of client.",
     '',
     table(
       ['what', 'rows', 'posts/s (best)', 'posts/s (p50)', 'client CPU ms / 1k posts', 'server CPU ms / 1k posts'],
-      s.rows.map((r) => [r.label, r.what, int(r.postsPerSecond), int(r.postsPerSecondP50), r.clientCpuMsPer1kPosts.toFixed(1), r.serverCpuMsPer1kPosts.toFixed(1)]),
+      s.rows.map((r) => [
+        r.label,
+        r.what,
+        int(r.postsPerSecond),
+        int(r.postsPerSecondP50),
+        r.clientCpuMsPer1kPosts.toFixed(1),
+        r.serverCpuMsPer1kPosts.toFixed(1),
+      ]),
     ),
     '',
   ];

@@ -33,7 +33,8 @@ async function main(): Promise<number> {
     return err.message ? 2 : 0;
   }
   const root = projectRoot(__dirname);
-  const outDir = args.out ?? (args.all && !args.quick ? join(root, 'bench', 'results') : join(root, 'dist', 'bench', 'results'));
+  const outDir =
+    args.out ?? (args.all && !args.quick ? join(root, 'bench', 'results') : join(root, 'dist', 'bench', 'results'));
   const dataDir = mkdtempSync(join(tmpdir(), 'viralflow-bench-'));
   const started = Date.now();
   const log = (line: string) => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
       results.store = await runStoreSuite(options);
     }
     if (args.scenarios.includes('ratelimit')) {
-      log('ratelimit: the fleet limiter\'s cost per request, in-process and through Redis');
+      log("ratelimit: the fleet limiter's cost per request, in-process and through Redis");
       results.rateLimit = await runRateLimitSuite(options);
     }
     if (args.temporal.size > 0) {

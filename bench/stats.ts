@@ -24,7 +24,10 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
 }
 
 export function percentile(samples: readonly number[], p: number): number {
-  return percentileSorted([...samples].sort((a, b) => a - b), p);
+  return percentileSorted(
+    [...samples].sort((a, b) => a - b),
+    p,
+  );
 }
 
 export function summarize(samples: readonly number[]): Summary {

@@ -16,7 +16,11 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     if (!scraper || !sv) checks.push(notRun(target));
     else {
       const x = sv.wallMs.p99 / scraper.floor.ms;
-      checks.push({ target, measured: `p99 ${sv.wallMs.p99.toFixed(1)} ms = ${x.toFixed(2)} × floor ${scraper.floor.ms} ms`, held: x <= 1.25 });
+      checks.push({
+        target,
+        measured: `p99 ${sv.wallMs.p99.toFixed(1)} ms = ${x.toFixed(2)} × floor ${scraper.floor.ms} ms`,
+        held: x <= 1.25,
+      });
     }
   }
   {
@@ -37,7 +41,9 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     const target = 'connection reuse ≥ 99% after warm-up, every operator (simulator-side count)';
     const rows = r.operators.flatMap((o) => {
       const v = role(o, 'viralflow');
-      return v?.upstream ? [{ name: o.name, reuse: v.upstream.reuse, conns: v.upstream.newConnections, reqs: v.upstream.requests }] : [];
+      return v?.upstream
+        ? [{ name: o.name, reuse: v.upstream.reuse, conns: v.upstream.newConnections, reqs: v.upstream.requests }]
+        : [];
     });
     if (rows.length === 0) checks.push(notRun(target));
     else {
@@ -50,7 +56,8 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     }
   }
   {
-    const target = 'activity-only worker, no flags set: RSS ≤ 100 MB idle, ≤ 130 MB peak under the 1,000-account pipeline';
+    const target =
+      'activity-only worker, no flags set: RSS ≤ 100 MB idle, ≤ 130 MB peak under the 1,000-account pipeline';
     const all = r.temporal?.memory.filter((m) => m.worker.startsWith('activity-only')) ?? [];
     const rows = all.filter((m) => !m.worker.includes('(experiment)'));
     const pipelineRows = rows.filter((m) => m.load.startsWith('viralPipelineWorkflow'));
@@ -59,7 +66,9 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     if (rows.length === 0) checks.push(notRun(target));
     else {
       const idle = Math.max(...rows.map((m) => m.idleRssMB));
-      const worst = (pipelineRows.length ? pipelineRows : rows).reduce((a, b) => (b.loadedPeakRssMB > a.loadedPeakRssMB ? b : a));
+      const worst = (pipelineRows.length ? pipelineRows : rows).reduce((a, b) =>
+        b.loadedPeakRssMB > a.loadedPeakRssMB ? b : a,
+      );
       const allPeak = single.length ? Math.max(...single.map((m) => m.loadedPeakRssMB)) : undefined;
       checks.push({
         target,
@@ -71,7 +80,9 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
             ? `; with Node's defaults (experiment): RSS idle ${experiment.idleRssMB.toFixed(0)} MB, peak ${experiment.loadedPeakRssMB.toFixed(0)} MB`
             : ''),
         held: idle <= 100 && worst.loadedPeakRssMB <= 130,
-        ...(pipelineRows.every((m) => !m.load.includes('1,000')) && { why: 'this run\'s pipeline had fewer than 1,000 accounts (quick run)' }),
+        ...(pipelineRows.every((m) => !m.load.includes('1,000')) && {
+          why: "this run's pipeline had fewer than 1,000 accounts (quick run)",
+        }),
       });
     }
   }
@@ -87,7 +98,9 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
         measured:
           `${worst.historyMs.toFixed(0)} ms = ${x.toFixed(2)} × floor ${worst.floorMs.toFixed(0)} ms (stages ${worst.stagesFloorMs} ms + ` +
           `${worst.activityRounds} activity rounds × ${worst.dispatchMs.toFixed(1)} ms dispatch; slowest of ${runs.length} runs)` +
-          (r.temporal?.eagerActivities !== undefined ? `, eager activities ${r.temporal.eagerActivities ? 'on' : 'off'}` : ''),
+          (r.temporal?.eagerActivities !== undefined
+            ? `, eager activities ${r.temporal.eagerActivities ? 'on' : 'off'}`
+            : ''),
         held: x <= 2,
       });
     }
@@ -108,8 +121,16 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     }
   }
   for (const [label, variant, numpy] of [
-    ['Beta sampler kernel ≥ numpy (one vectorized call for all draws × variants; fastest run of each)', 'sampler', 'matrixDrawsPerSecond'],
-    ['sampleWeights activity ≥ numpy (a vectorized call per draw + arg-max: the same work; fastest run of each)', 'viralflow', 'perDrawDrawsPerSecond'],
+    [
+      'Beta sampler kernel ≥ numpy (one vectorized call for all draws × variants; fastest run of each)',
+      'sampler',
+      'matrixDrawsPerSecond',
+    ],
+    [
+      'sampleWeights activity ≥ numpy (a vectorized call per draw + arg-max: the same work; fastest run of each)',
+      'viralflow',
+      'perDrawDrawsPerSecond',
+    ],
   ] as const) {
     const sizes = r.sampling?.sizes.filter((s) => s.numpy) ?? [];
     if (sizes.length === 0) {
@@ -122,7 +143,12 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     });
     checks.push({
       target: label,
-      measured: cmp.map((c) => `${c.variants.toLocaleString('en')} variants: ${(c.ours / 1e6).toFixed(1)} vs ${(c.theirs / 1e6).toFixed(1)} M/s`).join('; '),
+      measured: cmp
+        .map(
+          (c) =>
+            `${c.variants.toLocaleString('en')} variants: ${(c.ours / 1e6).toFixed(1)} vs ${(c.theirs / 1e6).toFixed(1)} M/s`,
+        )
+        .join('; '),
       held: cmp.every((c) => c.ours >= c.theirs),
     });
   }

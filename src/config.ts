@@ -102,9 +102,7 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
   const given: Env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-    );
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }
   const e = parsed.data;
   const root = e.VIRALFLOW_UPSTREAM_URL.replace(/\/+$/, '');
@@ -118,7 +116,9 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
   const limited = Object.keys(e.VIRALFLOW_RATE_LIMITS ?? {});
   const unknown = limited.filter((name) => !['social', 'engine', 'experiments'].includes(name) && !services[name]);
   if (unknown.length) {
-    throw new ConfigError(`VIRALFLOW_RATE_LIMITS: no upstream named ${unknown.join(', ')} (social, engine, experiments or a service in VIRALFLOW_SERVICES)`);
+    throw new ConfigError(
+      `VIRALFLOW_RATE_LIMITS: no upstream named ${unknown.join(', ')} (social, engine, experiments or a service in VIRALFLOW_SERVICES)`,
+    );
   }
 
   return {
@@ -174,7 +174,9 @@ function databaseConfig(env: Env, poolMax: number): { database?: DatabaseConfig 
     throw new ConfigError(`VIRALFLOW_DATABASE_URL: expected a postgres:// URL, got ${parsed.protocol}//…`);
   }
   if (!parsed.hostname || parsed.pathname.length < 2) {
-    throw new ConfigError('VIRALFLOW_DATABASE_URL: must name a host and a database (postgres://user:password@host:port/database)');
+    throw new ConfigError(
+      'VIRALFLOW_DATABASE_URL: must name a host and a database (postgres://user:password@host:port/database)',
+    );
   }
   // Only the _FILE form: a password in the environment beside the URL would be one more place to leak it.
   const password = env.VIRALFLOW_DATABASE_PASSWORD_FILE ? envSecret(env, 'VIRALFLOW_DATABASE_PASSWORD') : undefined;
@@ -185,7 +187,10 @@ function databaseConfig(env: Env, poolMax: number): { database?: DatabaseConfig 
 /** `name` (a simulator service) or `name=http://host:port/prefix`, comma-separated. */
 function parseServices(spec: string, root: string): Record<string, UpstreamConfig> {
   const services: Record<string, UpstreamConfig> = {};
-  for (const entry of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name = '', explicit] = entry.split(/=(.*)/s, 2);
     if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/i.test(name)) {
       throw new ConfigError(`VIRALFLOW_SERVICES: "${name}" is not a valid service name`);

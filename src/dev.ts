@@ -55,7 +55,10 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
   print(`Temporal CLI: ${cli.path} (${cli.source})`);
   let server: DevServer | undefined;
   let uiUrl = env['TEMPORAL_UI_URL']?.replace(/\/+$/, '') || 'http://localhost:8233';
-  const existing = await Connection.connect({ ...temporalConnectionOptions(base.temporal), connectTimeout: 1_000 }).catch(() => undefined);
+  const existing = await Connection.connect({
+    ...temporalConnectionOptions(base.temporal),
+    connectTimeout: 1_000,
+  }).catch(() => undefined);
   if (existing) {
     await existing.close();
     print(`Using the Temporal server already running at ${base.temporal.address}`);
@@ -121,7 +124,10 @@ export async function runDev(options: DevOptions = {}): Promise<void> {
 /** `scrapeAccounts attempt 1 (pipeline/scrape): rate limited; retry after 1000 ms` from a worker log entry's metadata. */
 function compactMeta(meta: LogMetadata | undefined): string {
   if (!meta) return '';
-  const what = [meta['activityType'] ?? meta['workflowType'], meta['attempt'] !== undefined && `attempt ${String(meta['attempt'])}`]
+  const what = [
+    meta['activityType'] ?? meta['workflowType'],
+    meta['attempt'] !== undefined && `attempt ${String(meta['attempt'])}`,
+  ]
     .filter(Boolean)
     .join(' ');
   const where = meta['workflowId'] ? ` (${String(meta['workflowId'])})` : '';

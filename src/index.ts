@@ -33,7 +33,14 @@ export {
   type UpdateScheduleOptions,
 } from './client/schedules';
 export type { BanditState, BanditStateOptions, RecordOutcomeOptions } from './client/bandit';
-export { parseCron, nextFireTimes, type ParsedCron, type CalendarCron, type IntervalCron, type CronField } from './client/cron';
+export {
+  parseCron,
+  nextFireTimes,
+  type ParsedCron,
+  type CalendarCron,
+  type IntervalCron,
+  type CronField,
+} from './client/cron';
 export { workflowLink, scheduleLink, DEFAULT_UI_URL } from './client/web-ui';
 export {
   UsageError,

@@ -117,10 +117,12 @@ export async function runWorker(
     await activityDeps.close();
     throw err;
   }
-  const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port).catch(async (err: unknown) => {
-    await Promise.all([activityDeps.close(), connection.close()]);
-    throw err;
-  });
+  const metricsServer = await startMetricsServer(metrics.registry, config.metrics.host, config.metrics.port).catch(
+    async (err: unknown) => {
+      await Promise.all([activityDeps.close(), connection.close()]);
+      throw err;
+    },
+  );
   try {
     const { worker, run } = await createViralflowWorker({ config, connection, metrics, activityDeps });
     print(
@@ -128,7 +130,9 @@ export async function runWorker(
         `Temporal ${config.temporal.address} (${describeConnectionSecurity(config.temporal)}), ` +
         `results store ${activityDeps.store.kind} ${activityDeps.store.location}, ` +
         `metrics ${metricsServer.url}` +
-        (config.temporalMetricsPort > 0 ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics` : '') +
+        (config.temporalMetricsPort > 0
+          ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics`
+          : '') +
         `, memory budget ${memory.budgetMB} MB (${memory.source}), heap limit ${heapLimitMB} MB`,
     );
     await run();

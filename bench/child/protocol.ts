@@ -28,7 +28,8 @@ export interface ChildResult {
   pool?: RequestTotals;
 }
 
-export type ChildMessage = { type: 'warm' } | { type: 'done'; result: ChildResult } | { type: 'failed'; message: string };
+export type ChildMessage =
+  { type: 'warm' } | { type: 'done'; result: ChildResult } | { type: 'failed'; message: string };
 export type ParentMessage = { type: 'go' };
 
 export function isChildMessage(m: unknown): m is ChildMessage {

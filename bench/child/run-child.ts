@@ -39,7 +39,9 @@ export function runChild(spec: ChildSpec, onWarm: () => void | Promise<void>): P
     });
     child.on('error', (err) => settle(() => reject(err)));
     child.on('exit', (code, signal) =>
-      settle(() => reject(new Error(`${spec.scenario}/${spec.variant}: child exited (${signal ?? code}) before reporting`))),
+      settle(() =>
+        reject(new Error(`${spec.scenario}/${spec.variant}: child exited (${signal ?? code}) before reporting`)),
+      ),
     );
   });
 }

@@ -22,7 +22,9 @@ async function measure(spec: ChildSpec): Promise<ChildResult> {
   const baselineRssBytes = process.memoryUsage().rss;
   const memory = startMemorySampler();
   const gc = recordGcPauses();
-  const variant = await (await loadVariant(spec.scenario, spec.variant))({
+  const variant = await (
+    await loadVariant(spec.scenario, spec.variant)
+  )({
     simUrl: spec.simUrl,
     dataDir: spec.dataDir,
     params: spec.params,
@@ -61,7 +63,10 @@ async function measure(spec: ChildSpec): Promise<ChildResult> {
       gc: gcPauses,
       ...(poolBefore &&
         poolAfter && {
-          pool: { requests: poolAfter.requests - poolBefore.requests, connections: poolAfter.connections - poolBefore.connections },
+          pool: {
+            requests: poolAfter.requests - poolBefore.requests,
+            connections: poolAfter.connections - poolBefore.connections,
+          },
         }),
     };
   } finally {
@@ -81,7 +86,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   async (err: unknown) => {
-    await send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(() => undefined);
+    await send({ type: 'failed', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }).catch(
+      () => undefined,
+    );
     process.exit(1);
   },
 );

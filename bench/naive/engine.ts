@@ -14,7 +14,10 @@ export async function naiveExtractPatterns(
 ): Promise<Array<{ id: string; viralityScore: number; topPattern?: string }>> {
   const out: Array<{ id: string; viralityScore: number; topPattern?: string }> = [];
   for (const item of items) {
-    const answer = (await naiveJson(`${engineUrl}/extract`, { method: 'POST', json: { items: [item] } })) as ExtractAnswer;
+    const answer = (await naiveJson(`${engineUrl}/extract`, {
+      method: 'POST',
+      json: { items: [item] },
+    })) as ExtractAnswer;
     for (const r of answer.results) {
       const top = [...r.patterns].sort((a, b) => b.score - a.score)[0];
       out.push({ id: r.id, viralityScore: r.viralityScore, ...(top && { topPattern: top.name }) });

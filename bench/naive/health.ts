@@ -15,7 +15,10 @@ export async function naiveCheckHealth(
     try {
       const res = await naiveRequest(`${servicesUrl}/${service}/health`);
       const body = JSON.parse(res.body) as { status?: unknown };
-      out[service] = { status: res.status === 200 && body.status === 'ok' ? 'up' : 'degraded', latencyMs: performance.now() - started };
+      out[service] = {
+        status: res.status === 200 && body.status === 'ok' ? 'up' : 'degraded',
+        latencyMs: performance.now() - started,
+      };
     } catch {
       out[service] = { status: 'down', latencyMs: performance.now() - started };
     }

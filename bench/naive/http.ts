@@ -49,7 +49,10 @@ async function onFreshConnection(url: URL, req: NaiveRequest): Promise<RawRespon
     const res = await client.request({
       path: url.pathname + url.search,
       method: req.method ?? 'GET',
-      headers: req.json === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers:
+        req.json === undefined
+          ? { accept: 'application/json' }
+          : { accept: 'application/json', 'content-type': 'application/json' },
       body: req.json === undefined ? null : JSON.stringify(req.json),
     });
     const body = await res.body.text();

@@ -15,7 +15,10 @@ export interface NaiveAggregate {
 
 const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/;
 
-export async function naiveCollectMetrics(servicesUrl: string, services: readonly string[]): Promise<Record<string, NaiveAggregate>> {
+export async function naiveCollectMetrics(
+  servicesUrl: string,
+  services: readonly string[],
+): Promise<Record<string, NaiveAggregate>> {
   let all: Record<string, unknown> = {};
   for (const service of services) {
     const text = await naiveRequest(`${servicesUrl}/${service}/metrics`);

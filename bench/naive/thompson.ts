@@ -33,7 +33,11 @@ export function naiveSampleWeights(variants: readonly NaiveVariant[], draws: num
   return weights;
 }
 
-export async function naivePublishWeights(experimentsUrl: string, experimentId: string, weights: Record<string, number>): Promise<void> {
+export async function naivePublishWeights(
+  experimentsUrl: string,
+  experimentId: string,
+  weights: Record<string, number>,
+): Promise<void> {
   for (const [variant, weight] of Object.entries(weights)) {
     await naiveJson(`${experimentsUrl}/${encodeURIComponent(experimentId)}/weights`, {
       method: 'PUT',

@@ -23,5 +23,7 @@ export const flattenScenario: OperatorScenario = {
     minRequests: 0,
     kernelVariant: 'floor',
   },
-  notes: ["naive: recursive, every level merges each child's flattened copy into an accumulator by object spread (O(k²) per level of k keys)."],
+  notes: [
+    "naive: recursive, every level merges each child's flattened copy into an accumulator by object spread (O(k²) per level of k keys).",
+  ],
 };

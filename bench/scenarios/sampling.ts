@@ -33,7 +33,13 @@ export const SAMPLING_VARIANTS: SamplingVariantPlan[] = [
 
 /** The naive loop takes seconds per execution at 100k variants: fewer runs, no warm-up (a scalar loop is compiled within its first milliseconds). */
 export const samplingRuns = (quick: boolean, variant: string) =>
-  variant === 'naive' ? (quick ? { warmup: 0, executions: 1 } : { warmup: 0, executions: 2 }) : quick ? { warmup: 1, executions: 2 } : { warmup: 2, executions: 10 };
+  variant === 'naive'
+    ? quick
+      ? { warmup: 0, executions: 1 }
+      : { warmup: 0, executions: 2 }
+    : quick
+      ? { warmup: 1, executions: 2 }
+      : { warmup: 2, executions: 10 };
 
 export const samplingVariants: VariantLoaders = {
   naive: async () => (await import('../variants/sampling/naive.js')).naive,

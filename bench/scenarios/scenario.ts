@@ -45,7 +45,11 @@ export interface OperatorScenario {
 }
 
 /** Run counts: ≥ 200 measured executions for the product in a full run, fewer where a run takes seconds. */
-export const runs = (quick: boolean, full: [warmup: number, executions: number], smoke: [warmup: number, executions: number]) => {
+export const runs = (
+  quick: boolean,
+  full: [warmup: number, executions: number],
+  smoke: [warmup: number, executions: number],
+) => {
   const [warmup, executions] = quick ? smoke : full;
   return { warmup, executions };
 };

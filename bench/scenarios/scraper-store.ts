@@ -20,8 +20,18 @@ export const scraperStoreScenario: OperatorScenario = {
     postgres: async () => (await import('../variants/scraper/store.js')).postgresStore,
   },
   plan: (quick) => [
-    { variant: 'ndjson', label: 'viralflow, NDJSON store (default)', role: 'viralflow', ...runs(quick, [10, 200], [3, 15]) },
-    { variant: 'postgres', label: 'viralflow, PostgreSQL store', role: 'experiment', ...runs(quick, [10, 200], [3, 15]) },
+    {
+      variant: 'ndjson',
+      label: 'viralflow, NDJSON store (default)',
+      role: 'viralflow',
+      ...runs(quick, [10, 200], [3, 15]),
+    },
+    {
+      variant: 'postgres',
+      label: 'viralflow, PostgreSQL store',
+      role: 'experiment',
+      ...runs(quick, [10, 200], [3, 15]),
+    },
   ],
   floor: { analyticMs: floor.ms, formula: floor.formula, minRequests: floor.requests },
   notes: [

@@ -18,8 +18,16 @@ export const scraperScenario: OperatorScenario = {
   variants: {
     naive: async () => (await import('../variants/scraper/naive.js')).naive,
     viralflow: async () => (await import('../variants/scraper/viralflow.js')).viralflow,
-    'viralflow-c32': async () => (await import('../variants/scraper/viralflow.js')).viralflowExperiment({ accountConcurrency: CONNECTIONS, sink: 'ndjson' }),
-    'viralflow-memsink': async () => (await import('../variants/scraper/viralflow.js')).viralflowExperiment({ accountConcurrency: ACCOUNTS, sink: 'memory' }),
+    'viralflow-c32': async () =>
+      (await import('../variants/scraper/viralflow.js')).viralflowExperiment({
+        accountConcurrency: CONNECTIONS,
+        sink: 'ndjson',
+      }),
+    'viralflow-memsink': async () =>
+      (await import('../variants/scraper/viralflow.js')).viralflowExperiment({
+        accountConcurrency: ACCOUNTS,
+        sink: 'memory',
+      }),
     raw: async () => (await import('../variants/scraper/raw.js')).raw,
   },
   plan: (quick) => [
@@ -42,7 +50,12 @@ export const scraperScenario: OperatorScenario = {
             ...runs(quick, [5, 40], [0, 0]),
           },
         ]),
-    { variant: 'raw', label: 'bare keep-alive client, optimal order (reference)', role: 'raw', ...runs(quick, [5, 40], [2, 10]) },
+    {
+      variant: 'raw',
+      label: 'bare keep-alive client, optimal order (reference)',
+      role: 'raw',
+      ...runs(quick, [5, 40], [2, 10]),
+    },
   ],
   floor: { analyticMs: floor.ms, formula: floor.formula, minRequests: floor.requests },
   notes: [

@@ -18,8 +18,18 @@ export const thompsonScenario: OperatorScenario = {
   plan: (quick) => [
     { variant: 'naive', label: 'naive (pre-review shape)', role: 'naive', ...runs(quick, [0, 30], [0, 1]) },
     { variant: 'viralflow', label: 'viralflow', role: 'viralflow', ...runs(quick, [20, 200], [3, 20]) },
-    { variant: 'raw', label: 'fused kernel + tally + bare PUT (reference)', role: 'raw', ...runs(quick, [10, 60], [2, 10]) },
-    { variant: 'floor-kernel', label: 'floor CPU term: fused Beta kernel alone', role: 'floor', ...runs(quick, [10, 200], [2, 20]) },
+    {
+      variant: 'raw',
+      label: 'fused kernel + tally + bare PUT (reference)',
+      role: 'raw',
+      ...runs(quick, [10, 60], [2, 10]),
+    },
+    {
+      variant: 'floor-kernel',
+      label: 'floor CPU term: fused Beta kernel alone',
+      role: 'floor',
+      ...runs(quick, [10, 200], [2, 20]),
+    },
   ],
   floor: {
     analyticMs: LATENCY_MS,

@@ -69,13 +69,28 @@ export function ingestClient(kind: IngestClient, url: string, poolSize: number) 
       try {
         const lines = posts.map(
           (p, i) =>
-            [runKey, p.accountId, p.id, i + 1, p.createdAt, p.text, p.metrics.likes, p.metrics.shares, p.metrics.comments, p.metrics.views]
+            [
+              runKey,
+              p.accountId,
+              p.id,
+              i + 1,
+              p.createdAt,
+              p.text,
+              p.metrics.likes,
+              p.metrics.shares,
+              p.metrics.comments,
+              p.metrics.views,
+            ]
               .map((v) => copyText(String(v)))
               .join('\t') + '\n',
         );
         await pipeline(
           Readable.from([lines.join('')]),
-          client.query(copyFrom(`COPY ${BENCH_TABLE} (run_key, account_id, post_id, seq, created_at, text, likes, shares, comments, views) FROM STDIN`)),
+          client.query(
+            copyFrom(
+              `COPY ${BENCH_TABLE} (run_key, account_id, post_id, seq, created_at, text, likes, shares, comments, views) FROM STDIN`,
+            ),
+          ),
         );
       } finally {
         client.release();
@@ -86,7 +101,11 @@ export function ingestClient(kind: IngestClient, url: string, poolSize: number) 
 }
 
 /** Posts per second for one pass of `shape` through `write`. */
-export async function ingestRate(write: (runKey: string, posts: readonly ScrapedPost[]) => Promise<void>, runKey: string, shape: IngestShape) {
+export async function ingestRate(
+  write: (runKey: string, posts: readonly ScrapedPost[]) => Promise<void>,
+  runKey: string,
+  shape: IngestShape,
+) {
   const limit = pLimit(shape.writers);
   const total = shape.batches.reduce((n, b) => n + b.length, 0);
   const started = performance.now();

@@ -37,11 +37,17 @@ export async function runOperatorScenario(scenario: OperatorScenario, options: S
         () => sim?.reset(),
       );
       const stats = sim?.stats();
-      const result = variantResult(planned, child, stats && { requests: stats.requests, connections: stats.connections });
+      const result = variantResult(
+        planned,
+        child,
+        stats && { requests: stats.requests, connections: stats.connections },
+      );
       variants.push(result);
       options.log(
         `  ${scenario.name}/${planned.variant}: p50 ${result.wallMs.p50.toFixed(1)} ms, p99 ${result.wallMs.p99.toFixed(1)} ms` +
-          (result.upstream ? `, ${result.upstream.requestsPerExecution.toFixed(1)} req/exec, reuse ${(result.upstream.reuse * 100).toFixed(1)}%` : '') +
+          (result.upstream
+            ? `, ${result.upstream.requestsPerExecution.toFixed(1)} req/exec, reuse ${(result.upstream.reuse * 100).toFixed(1)}%`
+            : '') +
           ` (${((Date.now() - started) / 1000).toFixed(1)} s)`,
       );
     }
@@ -49,7 +55,9 @@ export async function runOperatorScenario(scenario: OperatorScenario, options: S
     await sim?.close();
   }
 
-  const kernel = scenario.floor.kernelVariant ? variants.find((v) => v.variant === scenario.floor.kernelVariant) : undefined;
+  const kernel = scenario.floor.kernelVariant
+    ? variants.find((v) => v.variant === scenario.floor.kernelVariant)
+    : undefined;
   const floorMs = scenario.floor.analyticMs + (kernel?.wallMs.p50 ?? 0);
   const viralflow = variants.find((v) => v.role === 'viralflow');
   const naive = variants.find((v) => v.role === 'naive');

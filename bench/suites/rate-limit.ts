@@ -24,7 +24,11 @@ export async function runRateLimitSuite(options: SuiteOptions): Promise<RateLimi
   options.log(`  ratelimit ${describe(rows[0]!)}`);
   let redisError: string | undefined;
   const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const failed = once(redis, 'error').then(([err]) => err as Error);
   try {
     const started = await Promise.race([failed, sleep(300).then(() => undefined)]);
@@ -49,7 +53,13 @@ async function measure(label: string, redisUrl: string | undefined, requests: nu
   const metrics = createMetrics({ processMetrics: false }).rateLimit;
   const limits = createFleetLimits(
     { limits: { [upstream]: { perSecond: 1_000_000, inFlight: 100_000 } }, maxWaitMs: 1_000, expectedWorkers: 1 },
-    { metrics, clock: systemClock, info: () => undefined, warn: () => undefined, ...(redisUrl !== undefined && { redisUrl }) },
+    {
+      metrics,
+      clock: systemClock,
+      info: () => undefined,
+      warn: () => undefined,
+      ...(redisUrl !== undefined && { redisUrl }),
+    },
   );
   const shared = async () => (await metrics.shared.get()).values[0]?.value;
   const limiter = limits.for(upstream)!;
@@ -82,7 +92,11 @@ async function measure(label: string, redisUrl: string | undefined, requests: nu
     );
     const concurrentMs = performance.now() - t0;
     if (redisUrl && (await shared()) !== 1) throw new Error('the limiter left Redis during the measurement');
-    return { label, microsecondsPerRequest: summarize(perRequest), requestsPerSecondConcurrent: (requests / concurrentMs) * 1000 };
+    return {
+      label,
+      microsecondsPerRequest: summarize(perRequest),
+      requestsPerSecondConcurrent: (requests / concurrentMs) * 1000,
+    };
   } finally {
     await limits.close();
   }

@@ -42,7 +42,11 @@ export async function runSamplingSuite(options: SuiteOptions): Promise<SamplingR
     let numpy: SamplingSizeResult['numpy'];
     if (numpyError === undefined) {
       try {
-        const t = await runNumpyAnchor(size.variants, size.draws, options.quick ? { budgetSeconds: 0.2, minReps: 1 } : { budgetSeconds: 1, minReps: 3 });
+        const t = await runNumpyAnchor(
+          size.variants,
+          size.draws,
+          options.quick ? { budgetSeconds: 0.2, minReps: 1 } : { budgetSeconds: 1, minReps: 3 },
+        );
         numpyVersion = t.numpy;
         const perDraw = summarize(t.perDrawSeconds);
         const matrix = summarize(t.matrixSeconds);
@@ -63,5 +67,9 @@ export async function runSamplingSuite(options: SuiteOptions): Promise<SamplingR
     }
     sizes.push({ ...size, rows, ...(numpy && { numpy }) });
   }
-  return { sizes, ...(numpyVersion !== undefined && { numpyVersion }), ...(numpyError !== undefined && { numpyError }) };
+  return {
+    sizes,
+    ...(numpyVersion !== undefined && { numpyVersion }),
+    ...(numpyError !== undefined && { numpyError }),
+  };
 }

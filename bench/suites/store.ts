@@ -32,7 +32,9 @@ export async function runStoreSuite(options: SuiteOptions): Promise<StoreResult>
   const accounts = options.quick ? 500 : 2_000;
   const reps = options.quick ? 2 : 5;
   const ids = Array.from({ length: accounts }, (_, i) => `bench-${i}`);
-  const posts = new Map(ids.map((id) => [id, socialPosts(42, id, 0, POSTS_PER_ACCOUNT, POSTS_PER_ACCOUNT) as ScrapedPost[]]));
+  const posts = new Map(
+    ids.map((id) => [id, socialPosts(42, id, 0, POSTS_PER_ACCOUNT, POSTS_PER_ACCOUNT) as ScrapedPost[]]),
+  );
   const total = accounts * POSTS_PER_ACCOUNT;
 
   const pgDir = mkdtempSync(join(tmpdir(), 'vf-bench-pg-'));
@@ -45,7 +47,12 @@ export async function runStoreSuite(options: SuiteOptions): Promise<StoreResult>
     await admin(url, `CREATE TABLE ${BENCH_TABLE} (LIKE posts INCLUDING ALL)`);
 
     const rows: StoreRow[] = [];
-    const measure = async (label: string, what: string, once: (rep: number) => Promise<number>, reset: () => Promise<void>) => {
+    const measure = async (
+      label: string,
+      what: string,
+      once: (rep: number) => Promise<number>,
+      reset: () => Promise<void>,
+    ) => {
       const rates: number[] = [];
       let clientCpu = 0;
       let serverCpu = 0;
@@ -99,7 +106,8 @@ export async function runStoreSuite(options: SuiteOptions): Promise<StoreResult>
           limit(async () => {
             const w = await sink.open(id, 1);
             const pages = chunks(posts.get(id)!, PAGE_SIZE);
-            for (const [i, page] of pages.entries()) await w.append({ ...(i === 0 && { profile: profile(id) }), posts: page });
+            for (const [i, page] of pages.entries())
+              await w.append({ ...(i === 0 && { profile: profile(id) }), posts: page });
             await w.complete();
           }),
         ),

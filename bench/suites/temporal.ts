@@ -64,7 +64,10 @@ const COUNTS: Record<'quick' | 'full', Counts> = {
   },
 };
 
-export async function runTemporalSuite(selected: ReadonlySet<TemporalScenario>, options: SuiteOptions): Promise<TemporalResult> {
+export async function runTemporalSuite(
+  selected: ReadonlySet<TemporalScenario>,
+  options: SuiteOptions,
+): Promise<TemporalResult> {
   const counts = COUNTS[options.quick ? 'quick' : 'full'];
   const log = options.log;
   const env = await startBenchTemporal(options.dataDir, log);
@@ -75,7 +78,8 @@ export async function runTemporalSuite(selected: ReadonlySet<TemporalScenario>, 
   const memory: WorkerMemory[] = [];
   let interceptor: TemporalResult['interceptor'];
   let dispatch: LatencyResult | undefined;
-  const memoryOf = (worker: string, idle: WorkerSample, loaded: WorkerSample, load: string) => memory.push(memoryRow(worker, idle, loaded, load));
+  const memoryOf = (worker: string, idle: WorkerSample, loaded: WorkerSample, load: string) =>
+    memory.push(memoryRow(worker, idle, loaded, load));
 
   try {
     if (selected.has('latency') || selected.has('throughput') || selected.has('pipeline')) {
@@ -90,7 +94,10 @@ export async function runTemporalSuite(selected: ReadonlySet<TemporalScenario>, 
           await worker.mark();
           latency.push(await noopLatency(env.client, queue, ...counts.noop));
           latency.push(await scraperLatency(env.client, queue, ...counts.scrape));
-          for (const l of latency) log(`  latency ${l.activity}: p50 ${l.scheduleToCloseMs.p50.toFixed(1)} ms, p99 ${l.scheduleToCloseMs.p99.toFixed(1)} ms`);
+          for (const l of latency)
+            log(
+              `  latency ${l.activity}: p50 ${l.scheduleToCloseMs.p50.toFixed(1)} ms, p99 ${l.scheduleToCloseMs.p99.toFixed(1)} ms`,
+            );
           memoryOf(label, idle, await worker.sample(), 'sequential no-op and scrapeAccounts activities');
         }
         if (selected.has('throughput')) {
@@ -122,7 +129,12 @@ export async function runTemporalSuite(selected: ReadonlySet<TemporalScenario>, 
               );
             }
           }
-          memoryOf(label, idle, await worker.sample(), `viralPipelineWorkflow over ${counts.pipelineAccounts.join(' and ')} accounts`);
+          memoryOf(
+            label,
+            idle,
+            await worker.sample(),
+            `viralPipelineWorkflow over ${counts.pipelineAccounts.join(' and ')} accounts`,
+          );
         }
       } finally {
         await worker.stop();
@@ -137,5 +149,14 @@ export async function runTemporalSuite(selected: ReadonlySet<TemporalScenario>, 
   } finally {
     await env.close();
   }
-  return { devServer: env.cliPath, eagerActivities: env.eagerActivities, ...(dispatch && { dispatch }), latency, throughput, pipeline, memory, ...(interceptor && { interceptor }) };
+  return {
+    devServer: env.cliPath,
+    eagerActivities: env.eagerActivities,
+    ...(dispatch && { dispatch }),
+    latency,
+    throughput,
+    pipeline,
+    memory,
+    ...(interceptor && { interceptor }),
+  };
 }

@@ -3,7 +3,11 @@ import type { CpuSplit } from '../results-model';
 import { processCpuMs } from '../measure/process-cpu';
 import type { WorkerHandle } from './worker-handle';
 
-export async function withCpuSplit<T>(serverPid: number | undefined, worker: WorkerHandle, load: () => Promise<T>): Promise<{ result: T; cpu: CpuSplit }> {
+export async function withCpuSplit<T>(
+  serverPid: number | undefined,
+  worker: WorkerHandle,
+  load: () => Promise<T>,
+): Promise<{ result: T; cpu: CpuSplit }> {
   const server = processCpuMs(serverPid);
   const workerBefore = (await worker.sample()).cpuUs;
   const self = process.cpuUsage();

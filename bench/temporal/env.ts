@@ -30,10 +30,17 @@ export interface BenchTemporal {
 export async function startBenchTemporal(dataDir: string, log: (line: string) => void): Promise<BenchTemporal> {
   const cli = await resolveTemporalCli({ log });
   const eagerActivities = process.env.BENCH_EAGER_ACTIVITIES !== 'off';
-  const server = await startDevServer({ cliPath: cli.path, searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES, eagerActivities });
+  const server = await startDevServer({
+    cliPath: cli.path,
+    searchAttributes: DEV_SERVER_SEARCH_ATTRIBUTES,
+    eagerActivities,
+  });
   const sim = await startSimulator(fixedLatencySim({ postsPerAccount: POSTS_PER_ACCOUNT }));
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('./workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
     const bundlePath = join(dataDir, 'workflow-bundle.js');
     writeFileSync(bundlePath, bundle.code);
     const connection = await Connection.connect({ address: server.address });

@@ -27,7 +27,8 @@ export function activitySpans(history: History): ActivitySpan[] {
   const times = new Map<number, number>();
   const spans: Array<ActivitySpan & { order: number }> = [];
   for (const e of events) {
-    if (e.activityTaskScheduledEventAttributes || e.activityTaskStartedEventAttributes) times.set(idOf(e.eventId), timestampMs(e.eventTime));
+    if (e.activityTaskScheduledEventAttributes || e.activityTaskStartedEventAttributes)
+      times.set(idOf(e.eventId), timestampMs(e.eventTime));
     const completed = e.activityTaskCompletedEventAttributes;
     if (completed) {
       const scheduledId = idOf(completed.scheduledEventId);
@@ -38,7 +39,9 @@ export function activitySpans(history: History): ActivitySpan[] {
       }
     }
   }
-  return spans.sort((a, b) => a.order - b.order).map(({ scheduledMs, startedMs, closedMs }) => ({ scheduledMs, startedMs, closedMs }));
+  return spans
+    .sort((a, b) => a.order - b.order)
+    .map(({ scheduledMs, startedMs, closedMs }) => ({ scheduledMs, startedMs, closedMs }));
 }
 
 /** WorkflowExecutionStarted -> WorkflowExecutionCompleted. */

@@ -8,7 +8,10 @@ import type { ActivityExecuteInput } from '@temporalio/worker';
 import { activityMetricsInterceptor } from '../../src/metrics/interceptor';
 import { createMetrics } from '../../src/metrics/registry';
 
-export async function interceptorMicroUs(iterations: number, rounds: number): Promise<{ wrappedUs: number; bareUs: number; overheadUs: number }> {
+export async function interceptorMicroUs(
+  iterations: number,
+  rounds: number,
+): Promise<{ wrappedUs: number; bareUs: number; overheadUs: number }> {
   const metrics = createMetrics({ processMetrics: false });
   const env = new MockActivityEnvironment({ activityType: 'benchNoop' });
   const execute = activityMetricsInterceptor(metrics)(env.context).inbound?.execute;

@@ -24,7 +24,12 @@ function latencyOf(activity: string, spans: ActivitySpan[]): LatencyResult {
   };
 }
 
-export async function noopLatency(client: Client, taskQueue: string, warmup: number, count: number): Promise<LatencyResult> {
+export async function noopLatency(
+  client: Client,
+  taskQueue: string,
+  warmup: number,
+  count: number,
+): Promise<LatencyResult> {
   const handle = await client.workflow.start<typeof benchSequentialNoopWorkflow>('benchSequentialNoopWorkflow', {
     taskQueue,
     workflowId: `bench-noop-latency-${Date.now()}`,
@@ -34,12 +39,25 @@ export async function noopLatency(client: Client, taskQueue: string, warmup: num
   return latencyOf('benchNoop (no-op)', activitySpans(await handle.fetchHistory()).slice(warmup));
 }
 
-export async function scraperLatency(client: Client, taskQueue: string, warmup: number, count: number): Promise<LatencyResult> {
+export async function scraperLatency(
+  client: Client,
+  taskQueue: string,
+  warmup: number,
+  count: number,
+): Promise<LatencyResult> {
   const handle = await client.workflow.start<typeof benchSequentialScrapeWorkflow>('benchSequentialScrapeWorkflow', {
     taskQueue,
     workflowId: `bench-scrape-latency-${Date.now()}`,
-    args: [{ count: warmup + count, batch: { accountIds: ACCOUNT_IDS, runKey: 'bench-temporal-scrape', pageSize: PAGE_SIZE } }],
+    args: [
+      {
+        count: warmup + count,
+        batch: { accountIds: ACCOUNT_IDS, runKey: 'bench-temporal-scrape', pageSize: PAGE_SIZE },
+      },
+    ],
   });
   await handle.result();
-  return latencyOf(`scrapeAccounts (${ACCOUNT_IDS.length} accounts, the scraper benchmark's batch)`, activitySpans(await handle.fetchHistory()).slice(warmup));
+  return latencyOf(
+    `scrapeAccounts (${ACCOUNT_IDS.length} accounts, the scraper benchmark's batch)`,
+    activitySpans(await handle.fetchHistory()).slice(warmup),
+  );
 }

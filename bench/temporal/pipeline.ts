@@ -10,7 +10,13 @@ import { workflowSpanMs } from './history';
 import { stageSpans } from './stage-spans';
 
 /** `dispatchMs`: the dev server's measured schedule-to-close of a no-op activity, counted once per activity round. */
-export async function runPipeline(client: Client, taskQueue: string, accounts: number, run: number, dispatchMs = 0): Promise<PipelineRun> {
+export async function runPipeline(
+  client: Client,
+  taskQueue: string,
+  accounts: number,
+  run: number,
+  dispatchMs = 0,
+): Promise<PipelineRun> {
   const accountIds = Array.from({ length: accounts }, (_, i) => `acct-${i}`);
   const started = performance.now();
   const handle = await client.workflow.start('viralPipelineWorkflow', {

@@ -50,7 +50,11 @@ export async function runSplitWorkers(
     };
     started.push(workers.with, workers.without);
     const tuned = counts.tunedWorker
-      ? await startWorkerChild("activities, Node's defaults", env.workerSpec([queues.tuned], 'activities', true), NODE_DEFAULTS)
+      ? await startWorkerChild(
+          "activities, Node's defaults",
+          env.workerSpec([queues.tuned], 'activities', true),
+          NODE_DEFAULTS,
+        )
       : undefined;
     if (tuned) started.push(tuned);
     await sleep(counts.settleMs);
@@ -64,7 +68,8 @@ export async function runSplitWorkers(
 
     const [fanWorkflows, perWorkflow] = counts.interceptorFanOut;
     // One unmeasured round each first: the activity path is compiled (JIT) by then, in both.
-    for (const variant of ['with', 'without'] as const) await activityThroughput(env.client, queues[variant], fanWorkflows, perWorkflow);
+    for (const variant of ['with', 'without'] as const)
+      await activityThroughput(env.client, queues[variant], fanWorkflows, perWorkflow);
     const rounds: InterceptorRound[] = [];
     const peaks: Record<'with' | 'without', WorkerSample> = { with: idle.with, without: idle.without };
     for (let round = 1; round <= counts.interceptorPairs; round++) {
@@ -72,9 +77,21 @@ export async function runSplitWorkers(
         await workers[variant].mark();
         const t = await activityThroughput(env.client, queues[variant], fanWorkflows, perWorkflow);
         const s = await workers[variant].sample();
-        peaks[variant] = { ...s, peakRssMB: Math.max(peaks[variant].peakRssMB, s.peakRssMB), peakHeapUsedMB: Math.max(peaks[variant].peakHeapUsedMB, s.peakHeapUsedMB) };
-        rounds.push({ variant, round, activities: t.count, perSecond: t.perSecond, workerCpuUsPerActivity: s.cpuUs / t.count });
-        log(`  interceptor ${variant} #${round}: ${t.perSecond.toFixed(0)} activities/s, worker CPU ${(s.cpuUs / t.count).toFixed(0)} µs/activity`);
+        peaks[variant] = {
+          ...s,
+          peakRssMB: Math.max(peaks[variant].peakRssMB, s.peakRssMB),
+          peakHeapUsedMB: Math.max(peaks[variant].peakHeapUsedMB, s.peakHeapUsedMB),
+        };
+        rounds.push({
+          variant,
+          round,
+          activities: t.count,
+          perSecond: t.perSecond,
+          workerCpuUsPerActivity: s.cpuUs / t.count,
+        });
+        log(
+          `  interceptor ${variant} #${round}: ${t.perSecond.toFixed(0)} activities/s, worker CPU ${(s.cpuUs / t.count).toFixed(0)} µs/activity`,
+        );
       }
     }
     const noopLoad = `no-op fan-outs (${counts.interceptorPairs} × ${fanWorkflows * perWorkflow} activities)`;
@@ -88,14 +105,28 @@ export async function runSplitWorkers(
       await worker.mark();
       const p = await runPipeline(env.client, queue, accounts, 1);
       const t = await activityThroughput(env.client, queue, fanWorkflows, perWorkflow);
-      log(`  ${worker.label}: pipeline ${accounts} accounts ${p.historyMs.toFixed(0)} ms, fan-out ${t.perSecond.toFixed(0)}/s`);
+      log(
+        `  ${worker.label}: pipeline ${accounts} accounts ${p.historyMs.toFixed(0)} ms, fan-out ${t.perSecond.toFixed(0)}/s`,
+      );
       memory.push(memoryRow(label, idleSample, await worker.sample(), pipelineLoad));
     };
     await loadWith(workers.with, queues.with, 'activity-only worker, metrics interceptor on', idle.with);
     if (tuned && idle.tuned) {
-      await loadWith(tuned, queues.tuned, "activity-only worker, interceptor on, Node's default heap limits and malloc settings (experiment)", idle.tuned);
+      await loadWith(
+        tuned,
+        queues.tuned,
+        "activity-only worker, interceptor on, Node's default heap limits and malloc settings (experiment)",
+        idle.tuned,
+      );
     }
-    memory.push(memoryRow('workflow-only worker (all split queues)', idle.workflows, await workflows.sample(), 'all of the above'));
+    memory.push(
+      memoryRow(
+        'workflow-only worker (all split queues)',
+        idle.workflows,
+        await workflows.sample(),
+        'all of the above',
+      ),
+    );
 
     const micro = await interceptorMicroUs(...counts.micro);
     const of = (v: 'with' | 'without') => rounds.filter((r) => r.variant === v);

@@ -12,7 +12,12 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
  * from the first ActivityTaskScheduled to the last ActivityTaskCompleted over all their histories.
  * Several workflows rather than one huge fan-out: a workflow may hold at most 2,000 pending activities.
  */
-export async function activityThroughput(client: Client, taskQueue: string, workflows: number, perWorkflow: number): Promise<ThroughputResult> {
+export async function activityThroughput(
+  client: Client,
+  taskQueue: string,
+  workflows: number,
+  perWorkflow: number,
+): Promise<ThroughputResult> {
   const stamp = Date.now();
   const handles = await Promise.all(
     range(workflows).map((i) =>
@@ -49,8 +54,16 @@ export async function workflowThroughput(
   const handles = await Promise.all(
     range(count).map((i) =>
       type === 'benchEmptyWorkflow'
-        ? client.workflow.start<typeof benchEmptyWorkflow>('benchEmptyWorkflow', { taskQueue, workflowId: `bench-empty-${stamp}-${i}`, args: [] })
-        : client.workflow.start('healthCheckWorkflow', { taskQueue, workflowId: `bench-health-${stamp}-${i}`, args: [{}] }),
+        ? client.workflow.start<typeof benchEmptyWorkflow>('benchEmptyWorkflow', {
+            taskQueue,
+            workflowId: `bench-empty-${stamp}-${i}`,
+            args: [],
+          })
+        : client.workflow.start('healthCheckWorkflow', {
+            taskQueue,
+            workflowId: `bench-health-${stamp}-${i}`,
+            args: [{}],
+          }),
     ),
   );
   await Promise.all(handles.map((h) => h.result()));

@@ -3,7 +3,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { workerMemoryPlan } from '../../src/memory/launch-settings';
-import { isWorkerReply, type WorkerChildSpec, type WorkerReply, type WorkerRequest, type WorkerSample } from './worker-protocol';
+import {
+  isWorkerReply,
+  type WorkerChildSpec,
+  type WorkerReply,
+  type WorkerRequest,
+  type WorkerSample,
+} from './worker-protocol';
 
 export interface WorkerHandle {
   readonly label: string;
@@ -30,7 +36,11 @@ export function shippedLaunch(mode: WorkerChildSpec['mode']): WorkerLaunch {
 }
 
 /** `launch` changes how the process starts (environment, Node flags); by default as `viralflow worker` starts. */
-export function startWorkerChild(label: string, spec: WorkerChildSpec, launch: WorkerLaunch = shippedLaunch(spec.mode)): Promise<WorkerHandle> {
+export function startWorkerChild(
+  label: string,
+  spec: WorkerChildSpec,
+  launch: WorkerLaunch = shippedLaunch(spec.mode),
+): Promise<WorkerHandle> {
   const inherited = { ...process.env };
   delete inherited.MALLOC_ARENA_MAX;
   delete inherited.MALLOC_MMAP_THRESHOLD_;

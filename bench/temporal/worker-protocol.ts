@@ -29,12 +29,18 @@ export interface WorkerSample {
 }
 
 export type WorkerRequest = { type: 'mark' } | { type: 'sample' } | { type: 'stop' };
-export type WorkerReply = { type: 'ready' } | { type: 'sample'; sample: WorkerSample } | { type: 'stopped' } | { type: 'failed'; message: string };
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'sample'; sample: WorkerSample }
+  | { type: 'stopped' }
+  | { type: 'failed'; message: string };
 
 export function isWorkerReply(m: unknown): m is WorkerReply {
   return typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string';
 }
 
 export function isWorkerRequest(m: unknown): m is WorkerRequest {
-  return typeof m === 'object' && m !== null && ['mark', 'sample', 'stop'].includes(String((m as { type?: unknown }).type));
+  return (
+    typeof m === 'object' && m !== null && ['mark', 'sample', 'stop'].includes(String((m as { type?: unknown }).type))
+  );
 }

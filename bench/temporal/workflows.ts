@@ -11,8 +11,14 @@ import type { BenchActivities } from './activities';
 
 export * from '../../src/workflows';
 
-const { benchNoop } = proxyActivities<BenchActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
-const { scrapeAccounts } = proxyActivities<BenchActivities>({ ...activityPolicies.scrapeAccounts, retry: { maximumAttempts: 1 } });
+const { benchNoop } = proxyActivities<BenchActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
+});
+const { scrapeAccounts } = proxyActivities<BenchActivities>({
+  ...activityPolicies.scrapeAccounts,
+  retry: { maximumAttempts: 1 },
+});
 
 /** A workflow that completes in its first task: what a workflow costs on its own. */
 export async function benchEmptyWorkflow(): Promise<void> {
@@ -25,7 +31,10 @@ export async function benchSequentialNoopWorkflow(count: number): Promise<void> 
 }
 
 /** `count` scrapeAccounts activities one after another, same batch each time. */
-export async function benchSequentialScrapeWorkflow(input: { count: number; batch: ScrapeAccountsInput }): Promise<void> {
+export async function benchSequentialScrapeWorkflow(input: {
+  count: number;
+  batch: ScrapeAccountsInput;
+}): Promise<void> {
   for (let i = 0; i < input.count; i++) await scrapeAccounts(input.batch);
 }
 

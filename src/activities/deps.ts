@@ -9,7 +9,12 @@ import { createFleetLimits } from '../rate-limit/fleet-limits';
 import { createEngineCache, type EngineExtraction } from './engine';
 import { createResultsStore } from '../store/create-store';
 import type { ResultsStore } from '../store/types';
-import { createCircuitBreakers, DEFAULT_BREAKER_OPTIONS, type CircuitBreakerOptions, type CircuitBreakers } from '../resilience/circuit-breakers';
+import {
+  createCircuitBreakers,
+  DEFAULT_BREAKER_OPTIONS,
+  type CircuitBreakerOptions,
+  type CircuitBreakers,
+} from '../resilience/circuit-breakers';
 
 /** Everything activities are built from: one of each per worker process, shared by every execution. */
 export interface ActivityDeps {
@@ -50,7 +55,11 @@ export function createActivityDeps(
   });
   const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock, limits.for(c.name));
   const store = overrides.store ?? createResultsStore(config, metrics);
-  const engineCache = createEngineCache({ metrics, clock, ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }) });
+  const engineCache = createEngineCache({
+    metrics,
+    clock,
+    ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }),
+  });
   return {
     config,
     metrics,

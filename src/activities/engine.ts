@@ -65,7 +65,8 @@ export function createExtractPatterns(deps: ExtractPatternsDeps) {
   let knownMaxBatch = deps.maxBatch;
 
   const maxBatch = async (signal: AbortSignal): Promise<number> => {
-    knownMaxBatch ??= (await engine.json({ path: '/limits', timeoutMs: timeout.current(), signal }, limitsResponse)).maxBatch;
+    knownMaxBatch ??= (await engine.json({ path: '/limits', timeoutMs: timeout.current(), signal }, limitsResponse))
+      .maxBatch;
     return knownMaxBatch;
   };
 
@@ -80,7 +81,9 @@ export function createExtractPatterns(deps: ExtractPatternsDeps) {
 
     const lookup = await cache.getMany([...texts.keys()]);
     const extractions = lookup.found;
-    const pending: PendingText[] = [...texts].filter(([hash]) => !extractions.has(hash)).map(([hash, text]) => ({ hash, text }));
+    const pending: PendingText[] = [...texts]
+      .filter(([hash]) => !extractions.has(hash))
+      .map(([hash, text]) => ({ hash, text }));
 
     let requests = 0;
     let timeoutMs = timeout.current();
@@ -176,7 +179,10 @@ export interface EngineCacheDeps {
 }
 
 /** The engine's response cache, one per worker; close it on shutdown. Scores are a function of the text alone. */
-export function createEngineCache(deps: EngineCacheDeps, overrides: { ttlMs?: number; maxEntries?: number; maxBytes?: number } = {}) {
+export function createEngineCache(
+  deps: EngineCacheDeps,
+  overrides: { ttlMs?: number; maxEntries?: number; maxBytes?: number } = {},
+) {
   return createResponseCache<EngineExtraction>({
     name: 'engine',
     schema: extractionSchema,

@@ -17,7 +17,12 @@ export function toActivityFailure(err: unknown): unknown {
     });
   }
   if (err instanceof UpstreamError) {
-    return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: !err.retryable, cause: err });
+    return ApplicationFailure.create({
+      type: err.name,
+      message: err.message,
+      nonRetryable: !err.retryable,
+      cause: err,
+    });
   }
   if (err instanceof ForbiddenOriginError) {
     return ApplicationFailure.create({ type: FailureType.ForbiddenOrigin, message: err.message, nonRetryable: true });

@@ -51,11 +51,15 @@ export async function probeServiceHealth(upstream: Upstream, options: ServicePro
   const guard = options.guard ?? ((request) => request());
   try {
     const body = await guard(() =>
-      upstream.json({ path: '/health', timeoutMs: options.timeoutMs, ...(options.signal && { signal: options.signal }) }, healthBody),
+      upstream.json(
+        { path: '/health', timeoutMs: options.timeoutMs, ...(options.signal && { signal: options.signal }) },
+        healthBody,
+      ),
     );
     const slow = latency() > options.degradedAfterMs;
     const status: ServiceStatus = body.status === 'ok' && !slow ? 'up' : 'degraded';
-    const reason = body.status !== 'ok' ? `reports status "${body.status}"` : slow ? `answered in ${latency()} ms` : undefined;
+    const reason =
+      body.status !== 'ok' ? `reports status "${body.status}"` : slow ? `answered in ${latency()} ms` : undefined;
     return { status, latencyMs: latency(), ...(reason && { reason }) };
   } catch (err) {
     if (options.signal?.aborted) throw err;

@@ -28,7 +28,6 @@ const SOURCE_LABELS: ReadonlySet<string> = new Set(['service', 'instance', 'job'
 /** Aggregates kept in the result by default, so a run's history entry stays small. */
 export const DEFAULT_MAX_AGGREGATES = 500;
 
-
 export interface ServiceCollection {
   service: string;
   /** Samples read: Prometheus sample lines plus numeric JSON leaves, NaN/±Inf included. */
@@ -132,7 +131,11 @@ export function createCollectMetrics(deps: MetricsCollectorDeps) {
       } else {
         failedBy.add(service);
         errors.push(result.error);
-        failures.push({ service, format, reason: result.error instanceof Error ? result.error.message : String(result.error) });
+        failures.push({
+          service,
+          format,
+          reason: result.error instanceof Error ? result.error.message : String(result.error),
+        });
       }
     });
 

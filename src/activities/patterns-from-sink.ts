@@ -45,7 +45,9 @@ export function createExtractPatternsFromSink(deps: {
     // Listed first and then read: the accounts counted are the accounts whose posts are read.
     const accountIds = await deps.store.completeAccounts(params.runKey, params.accountIds);
     const where =
-      deps.store.kind === 'postgres' ? `the PostgreSQL store ${deps.store.location}` : `the NDJSON folder ${deps.store.location}`;
+      deps.store.kind === 'postgres'
+        ? `the PostgreSQL store ${deps.store.location}`
+        : `the NDJSON folder ${deps.store.location}`;
     const check = (read: { accounts: number; posts?: number }) => {
       if (!params.expect) return;
       const failure = completenessFailure({
@@ -72,7 +74,10 @@ export function createExtractPatternsFromSink(deps: {
     };
     let viralitySum = 0;
 
-    const round = async (items: ExtractPatternsInput['items'], keys: ReadonlyArray<{ accountId: string; postId: string }>) => {
+    const round = async (
+      items: ExtractPatternsInput['items'],
+      keys: ReadonlyArray<{ accountId: string; postId: string }>,
+    ) => {
       const r = await deps.extractPatterns({ items, maxConcurrentBatches: params.maxConcurrentBatches });
       // Results come back in input order, so position i is the post keys[i] (ids may be cut to 128 characters).
       await deps.store.writeOutcomes(
@@ -88,7 +93,8 @@ export function createExtractPatternsFromSink(deps: {
       summary.cache.l1Hits += r.cache.l1Hits;
       summary.cache.l2Hits += r.cache.l2Hits;
       summary.cache.misses += r.cache.misses;
-      for (const [name, n] of Object.entries(r.patternCounts)) summary.patternCounts[name] = (summary.patternCounts[name] ?? 0) + n;
+      for (const [name, n] of Object.entries(r.patternCounts))
+        summary.patternCounts[name] = (summary.patternCounts[name] ?? 0) + n;
       for (const result of r.results) {
         viralitySum += result.viralityScore;
         const variant = result.topPattern ?? 'none';
@@ -96,7 +102,9 @@ export function createExtractPatternsFromSink(deps: {
         if (result.viralityScore >= params.successThreshold) o.successes++;
         else o.failures++;
       }
-      summary.topPosts = [...summary.topPosts, ...r.results].sort((a, b) => b.viralityScore - a.viralityScore).slice(0, TOP_POSTS);
+      summary.topPosts = [...summary.topPosts, ...r.results]
+        .sort((a, b) => b.viralityScore - a.viralityScore)
+        .slice(0, TOP_POSTS);
       ctx.heartbeat({ posts: summary.posts });
     };
 

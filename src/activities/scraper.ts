@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { scrapeAccountsInput, type ScrapeAccountsInput } from '../contracts/scrape';
 import { MalformedResponseError, ResponseTooLargeError, UpstreamError, UpstreamHttpError } from '../http/errors';
 import { path, type Upstream, type UpstreamRequest } from '../http/upstream';
-import { scrapedPost, scrapedProfile, type AccountWriter, type ResultsSink, type ScrapedProfile, type SinkRef } from '../sink/types';
+import {
+  scrapedPost,
+  scrapedProfile,
+  type AccountWriter,
+  type ResultsSink,
+  type ScrapedProfile,
+  type SinkRef,
+} from '../sink/types';
 import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
@@ -56,7 +63,14 @@ const scrapeProgress = z.object({
   failed: z.array(z.object({ accountId: z.string(), reason: z.string(), status: z.number().int().optional() })),
   /** Accounts mid-pagination: the attempt whose partial output holds `bytes` that count, and where to go on. */
   partial: z.array(
-    z.object({ id: z.string(), attempt: z.number().int().min(1), bytes: count, cursor: z.string(), posts: count, pages: count }),
+    z.object({
+      id: z.string(),
+      attempt: z.number().int().min(1),
+      bytes: count,
+      cursor: z.string(),
+      posts: count,
+      pages: count,
+    }),
   ),
 });
 export type ScrapeProgress = z.output<typeof scrapeProgress>;
@@ -119,15 +133,22 @@ export function createScrapeAccounts(deps: ScraperDeps) {
     });
 
     /** One page of posts, with the profile when `withProfile`; `posts` already kept decides how many to ask for. */
-    const fetchPage = (id: string, cursor: string | undefined, posts: number, withProfile: boolean): Promise<Fetched> => {
+    const fetchPage = (
+      id: string,
+      cursor: string | undefined,
+      posts: number,
+      withProfile: boolean,
+    ): Promise<Fetched> => {
       const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts);
       const page = deps.social.json(request(path`/accounts/${id}/posts`, { cursor, limit: want }), postsPage);
       const fetched: Promise<Fetched> = withProfile
-        ? Promise.all([deps.social.json(request(path`/accounts/${id}`), scrapedProfile), page]).then(([profile, p]) => ({
-            want,
-            profile,
-            page: p,
-          }))
+        ? Promise.all([deps.social.json(request(path`/accounts/${id}`), scrapedProfile), page]).then(
+            ([profile, p]) => ({
+              want,
+              profile,
+              page: p,
+            }),
+          )
         : page.then((p) => ({ want, page: p }));
       // Requests start before anyone awaits them (see paginate); an early exit must not leave an unhandled rejection.
       fetched.catch(() => {});
@@ -139,19 +160,28 @@ export function createScrapeAccounts(deps: ScraperDeps) {
      * page. The next page is requested before this one is written, so the file write overlaps the
      * upstream round trip instead of adding to it.
      */
-    const paginate = async (id: string, writer: AccountWriter, start: Position, pending: Promise<Fetched>): Promise<void> => {
+    const paginate = async (
+      id: string,
+      writer: AccountWriter,
+      start: Position,
+      pending: Promise<Fetched>,
+    ): Promise<void> => {
       let { cursor, posts, pages } = start;
       const postsPath = path`/accounts/${id}/posts`;
       for (;;) {
         const { want, profile, page } = await pending;
-        const malformed = (detail: string, where = postsPath) => new MalformedResponseError(detail, deps.social.origin, where);
-        if (profile && profile.accountId !== id) throw malformed(`profile is for account "${profile.accountId}"`, path`/accounts/${id}`);
-        if (page.accountId !== id || page.posts.some((p) => p.accountId !== id)) throw malformed('posts of another account');
+        const malformed = (detail: string, where = postsPath) =>
+          new MalformedResponseError(detail, deps.social.origin, where);
+        if (profile && profile.accountId !== id)
+          throw malformed(`profile is for account "${profile.accountId}"`, path`/accounts/${id}`);
+        if (page.accountId !== id || page.posts.some((p) => p.accountId !== id))
+          throw malformed('posts of another account');
 
         const next = page.nextCursor;
         const offered = page.posts.slice(0, want);
         const kept = sinceMs === undefined ? offered : takeWhile(offered, (p) => Date.parse(p.createdAt) >= sinceMs);
-        const finished = next === null || posts + kept.length >= input.maxPostsPerAccount || kept.length < offered.length;
+        const finished =
+          next === null || posts + kept.length >= input.maxPostsPerAccount || kept.length < offered.length;
         // A page that moves nowhere would have us page forever.
         if (!finished && (page.posts.length === 0 || next === cursor)) throw malformed('next cursor makes no progress');
         if (!finished) pending = fetchPage(id, next, posts + kept.length, false);
@@ -178,7 +208,9 @@ export function createScrapeAccounts(deps: ScraperDeps) {
       // The sink answers 0 bytes when that partial output is gone: then the account starts over.
       const resumeFrom = from && writer.bytes > 0 ? from : undefined;
       if (resumeFrom) continued++;
-      pending ??= resumeFrom ? fetchPage(id, resumeFrom.cursor, resumeFrom.posts, false) : fetchPage(id, undefined, 0, true);
+      pending ??= resumeFrom
+        ? fetchPage(id, resumeFrom.cursor, resumeFrom.posts, false)
+        : fetchPage(id, undefined, 0, true);
       try {
         await paginate(id, writer, resumeFrom ?? { cursor: undefined, posts: 0, pages: 0 }, pending);
       } catch (err) {
@@ -237,13 +269,19 @@ export function createScrapeAccounts(deps: ScraperDeps) {
  * The previous attempt's last heartbeat, limited to this batch. Accounts it says are scraped but
  * whose output is missing (a sink that is not shared between workers, say) are scraped again.
  */
-async function restoreProgress(ctx: Context, accountIds: readonly string[], sink: ResultsSink): Promise<ScrapeProgress> {
+async function restoreProgress(
+  ctx: Context,
+  accountIds: readonly string[],
+  sink: ResultsSink,
+): Promise<ScrapeProgress> {
   const empty: ScrapeProgress = { v: 1, done: [], failed: [], partial: [] };
   const details: unknown = ctx.info.heartbeatDetails;
   if (details === undefined || details === null) return empty;
   const parsed = scrapeProgress.safeParse(details);
   if (!parsed.success) {
-    ctx.log.warn('scrapeAccounts: ignoring unreadable heartbeat details; starting over', { issues: parsed.error.issues.length });
+    ctx.log.warn('scrapeAccounts: ignoring unreadable heartbeat details; starting over', {
+      issues: parsed.error.issues.length,
+    });
     return empty;
   }
   const wanted = new Set(accountIds);

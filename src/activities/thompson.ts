@@ -64,7 +64,8 @@ export function createSampleWeights(deps: SampleWeightsDeps) {
   return async function sampleWeights(rawInput: SampleWeightsInput): Promise<SampleWeightsResult> {
     const { input, shares } = accept(rawInput);
     const posteriors = betaPosteriors(input.variants);
-    const draws = input.draws ?? Math.max(1, Math.min(DEFAULT_DRAWS, Math.floor(DEFAULT_SAMPLES / posteriors.ids.length)));
+    const draws =
+      input.draws ?? Math.max(1, Math.min(DEFAULT_DRAWS, Math.floor(DEFAULT_SAMPLES / posteriors.ids.length)));
     const digest = posteriorDigest(posteriors, draws);
     const seed = input.seed ?? digest.readUInt32BE(0);
     const key = `${digest.toString('base64')}:${seed}`;
@@ -144,13 +145,15 @@ function acceptPlain(raw: unknown): Accepted | undefined {
   const { variants, seed, draws } = raw;
   if (!Array.isArray(variants) || variants.length < 1 || variants.length > MAX_VARIANTS) return undefined;
   if (seed !== undefined && !isIntIn(seed, 0, 0xffff_ffff)) return undefined;
-  if (draws !== undefined && !(isIntIn(draws, 1, MAX_DRAWS) && variants.length * (draws as number) <= MAX_SAMPLES)) return undefined;
+  if (draws !== undefined && !(isIntIn(draws, 1, MAX_DRAWS) && variants.length * (draws as number) <= MAX_SAMPLES))
+    return undefined;
   for (const v of variants as unknown[]) {
     if (!isPlainObject(v)) return undefined;
     for (const key in v) if (key !== 'id' && key !== 'successes' && key !== 'failures') return undefined;
     const { id, successes, failures } = v;
     if (!isVariantName(id)) return undefined;
-    if (!isIntIn(successes, 0, Number.MAX_SAFE_INTEGER) || !isIntIn(failures, 0, Number.MAX_SAFE_INTEGER)) return undefined;
+    if (!isIntIn(successes, 0, Number.MAX_SAFE_INTEGER) || !isIntIn(failures, 0, Number.MAX_SAFE_INTEGER))
+      return undefined;
   }
   const input = raw as ValidInput;
   const shares = zeroShares(input.variants);

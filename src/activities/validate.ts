@@ -9,7 +9,9 @@ import { FailureType } from '../contracts/failure-types';
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, activity: string): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.slice(0, 5).map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`);
+  const problems = result.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.length ? i.path.join('.') : 'input'}: ${i.message}`);
   const more = result.error.issues.length > 5 ? ` (+${result.error.issues.length - 5} more)` : '';
   throw ApplicationFailure.create({
     type: FailureType.InvalidInput,

@@ -154,7 +154,8 @@ function createRedisLayer<V extends object>(options: ResponseCacheOptions<V>, cl
       try {
         // Chunked so each round trip stays small enough for the deadline; ioredis pipelines them.
         const chunks: string[][] = [];
-        for (let i = 0; i < keys.length; i += MGET_CHUNK) chunks.push(keys.slice(i, i + MGET_CHUNK).map((k) => prefix + k));
+        for (let i = 0; i < keys.length; i += MGET_CHUNK)
+          chunks.push(keys.slice(i, i + MGET_CHUNK).map((k) => prefix + k));
         const values = (await Promise.all(chunks.map((chunk) => withDeadline(client.mget(chunk), timeoutMs)))).flat();
         succeeded();
         const found = new Map<string, { value: V; encoded: string }>();

@@ -26,18 +26,24 @@ export function dataCommands(ctx: CommandContext) {
   withJson(
     db
       .command('migrate')
-      .description('bring the results store schema up to date (workers also do this at start; safe to run concurrently)'),
+      .description(
+        'bring the results store schema up to date (workers also do this at start; safe to run concurrently)',
+      ),
   ).action((opts) =>
     withStore(async (store) => {
       if (store.kind !== 'postgres') {
-        throw new UsageError('db migrate: VIRALFLOW_DATABASE_URL is not set (the NDJSON data folder has no schema to migrate)');
+        throw new UsageError(
+          'db migrate: VIRALFLOW_DATABASE_URL is not set (the NDJSON data folder has no schema to migrate)',
+        );
       }
       const report = await store.migrate();
-      ctx.output(opts).result({ database: store.location, ...report }, () =>
-        report.applied.length
-          ? `${store.location}: applied ${report.applied.join(', ')}; schema version ${report.version}`
-          : `${store.location}: schema version ${report.version}, already current`,
-      );
+      ctx
+        .output(opts)
+        .result({ database: store.location, ...report }, () =>
+          report.applied.length
+            ? `${store.location}: applied ${report.applied.join(', ')}; schema version ${report.version}`
+            : `${store.location}: schema version ${report.version}, already current`,
+        );
     }),
   );
 
@@ -45,10 +51,13 @@ export function dataCommands(ctx: CommandContext) {
   withJson(
     accounts
       .command('import <file>')
-      .description('store the account IDs in <file> (one per line, or a JSON array) as a named list, replacing any list of that name')
+      .description(
+        'store the account IDs in <file> (one per line, or a JSON array) as a named list, replacing any list of that name',
+      )
       .requiredOption('--name <list>', 'the list name workflows use (A-Z a-z 0-9 _ . -, up to 128)'),
   ).action(async (file, opts) => {
-    if (!storeName.safeParse(opts.name).success) throw new UsageError(`--name: "${opts.name}" must be 1-128 characters of A-Z a-z 0-9 _ . -`);
+    if (!storeName.safeParse(opts.name).success)
+      throw new UsageError(`--name: "${opts.name}" must be 1-128 characters of A-Z a-z 0-9 _ . -`);
     const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read ${file} (${err.code ?? err.message})`);
     });
@@ -63,7 +72,10 @@ export function dataCommands(ctx: CommandContext) {
       const count = await store.importAccountList(opts.name, ids);
       ctx
         .output(opts)
-        .result({ list: opts.name, accounts: count, store: store.location }, () => `${store.location}: list "${opts.name}" holds ${count} accounts`);
+        .result(
+          { list: opts.name, accounts: count, store: store.location },
+          () => `${store.location}: list "${opts.name}" holds ${count} accounts`,
+        );
     });
   });
 
@@ -71,13 +83,21 @@ export function dataCommands(ctx: CommandContext) {
   withJson(
     runs
       .command('purge <runKey>')
-      .description('delete every row (or file) the results store holds for one run: posts, profiles, account states, outcomes'),
+      .description(
+        'delete every row (or file) the results store holds for one run: posts, profiles, account states, outcomes',
+      ),
   ).action(async (runKey, opts) => {
-    if (!storeName.safeParse(runKey).success) throw new UsageError(`"${runKey}" is not a run key (1-128 characters of A-Z a-z 0-9 _ . -)`);
+    if (!storeName.safeParse(runKey).success)
+      throw new UsageError(`"${runKey}" is not a run key (1-128 characters of A-Z a-z 0-9 _ . -)`);
     await withStore(async (store) => {
       const removed = await store.purgeRun(runKey);
-      ctx.output(opts).result({ runKey, store: store.location, removed }, () =>
-        `${store.location}: purged run ${runKey}\n${table(['TABLE', 'ROWS'], Object.entries(removed).map(([t, n]) => [t, n]))}`,
+      ctx.output(opts).result(
+        { runKey, store: store.location, removed },
+        () =>
+          `${store.location}: purged run ${runKey}\n${table(
+            ['TABLE', 'ROWS'],
+            Object.entries(removed).map(([t, n]) => [t, n]),
+          )}`,
       );
     });
   });

@@ -23,7 +23,8 @@ export function doctorCommand(ctx: CommandContext) {
 
 function milliseconds(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 10 || n > 120_000) throw new InvalidArgumentError('expected whole milliseconds from 10 to 120000');
+  if (!Number.isInteger(n) || n < 10 || n > 120_000)
+    throw new InvalidArgumentError('expected whole milliseconds from 10 to 120000');
   return n;
 }
 

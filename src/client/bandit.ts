@@ -64,11 +64,15 @@ export async function recordOutcome(
       session.client.workflow.executeUpdateWithStart(recordOutcomeUpdate, { args: [outcome], startWorkflowOperation }),
     );
   } catch (err) {
-    if (abort.signal.aborted) throw new BanditUnansweredError(experimentId, session.taskQueue, timeoutMs, { cause: err });
+    if (abort.signal.aborted)
+      throw new BanditUnansweredError(experimentId, session.taskQueue, timeoutMs, { cause: err });
     if (err instanceof WorkflowUpdateFailedError) {
       // An entity that failed at start (a bad experiment ID) rejects the update as "no handler": say why it failed.
       const startFailure = await entityStartFailure(startWorkflowOperation);
-      if (startFailure) throw new UsageError(`the bandit entity for experiment ${experimentId} could not start: ${startFailure}`, { cause: err });
+      if (startFailure)
+        throw new UsageError(`the bandit entity for experiment ${experimentId} could not start: ${startFailure}`, {
+          cause: err,
+        });
       // Otherwise the entity's validator rejected the outcome: the caller's mistake, with the entity's reason.
       throw new UsageError(err.cause?.message ?? err.message, { cause: err });
     }
@@ -106,7 +110,11 @@ export interface BanditStateOptions {
 }
 
 /** The entity's posteriors and its newest computed weights (queries: no outcome is recorded). */
-export async function banditState(session: TemporalSession, experimentId: string, options: BanditStateOptions = {}): Promise<BanditState> {
+export async function banditState(
+  session: TemporalSession,
+  experimentId: string,
+  options: BanditStateOptions = {},
+): Promise<BanditState> {
   const workflowId = banditWorkflowId(experimentId);
   const handle = session.client.workflow.getHandle(workflowId);
   const deadline = Date.now() + (options.freshWithinMs ?? 5_000);
@@ -116,12 +124,19 @@ export async function banditState(session: TemporalSession, experimentId: string
       const outcomes = posteriors.reduce((n, p) => n + p.successes + p.failures, 0);
       const fresh = outcomes === 0 || (weights !== null && weights.basedOnOutcomes >= outcomes);
       if (fresh || Date.now() >= deadline) {
-        return { experimentId, workflowId, posteriors, weights, link: workflowLink(session.uiUrl, session.namespace, workflowId) };
+        return {
+          experimentId,
+          workflowId,
+          posteriors,
+          weights,
+          link: workflowLink(session.uiUrl, session.namespace, workflowId),
+        };
       }
       await sleep(FRESHNESS_POLL_MS);
     }
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new NoSuchWorkflowError(workflowId, session.namespace, { cause: err });
+    if (err instanceof WorkflowNotFoundError)
+      throw new NoSuchWorkflowError(workflowId, session.namespace, { cause: err });
     throw err;
   }
 }

@@ -1,7 +1,13 @@
 import type { Client } from '@temporalio/client';
 import type { BanditOutcome } from '../contracts/bandit';
 import type { Posterior } from '../workflows/bandit-api';
-import { banditState, recordOutcome, type BanditState, type BanditStateOptions, type RecordOutcomeOptions } from './bandit';
+import {
+  banditState,
+  recordOutcome,
+  type BanditState,
+  type BanditStateOptions,
+  type RecordOutcomeOptions,
+} from './bandit';
 import { openTemporal, type ConnectOptions } from './connect';
 import {
   backfillSchedule,
@@ -44,12 +50,23 @@ export interface ViralflowClient {
   readonly temporal: Client;
 
   /** Starts a workflow by short name (or type); fails with WorkflowAlreadyRunningError if its ID is running. */
-  startWorkflow<N extends WorkflowName>(name: N, input: WorkflowInput<N>, options?: StartOptions): Promise<StartedWorkflow>;
+  startWorkflow<N extends WorkflowName>(
+    name: N,
+    input: WorkflowInput<N>,
+    options?: StartOptions,
+  ): Promise<StartedWorkflow>;
   startWorkflow(nameOrType: string, input?: object, options?: StartOptions): Promise<StartedWorkflow>;
   /** Starts and waits; a run that does not complete is a WorkflowRunFailedError. */
-  runWorkflow<N extends WorkflowName>(name: N, input: WorkflowInput<N>, options?: StartOptions & WaitOptions): Promise<WorkflowResult<N>>;
+  runWorkflow<N extends WorkflowName>(
+    name: N,
+    input: WorkflowInput<N>,
+    options?: StartOptions & WaitOptions,
+  ): Promise<WorkflowResult<N>>;
   /** The end-to-end pipeline, typed. */
-  runPipeline(input: WorkflowInput<'pipeline'>, options?: StartOptions & WaitOptions): Promise<WorkflowResult<'pipeline'>>;
+  runPipeline(
+    input: WorkflowInput<'pipeline'>,
+    options?: StartOptions & WaitOptions,
+  ): Promise<WorkflowResult<'pipeline'>>;
   result(workflowId: string, options?: WaitOptions): Promise<unknown>;
   describeWorkflow(workflowId: string, runId?: string): Promise<WorkflowSummary>;
   listWorkflows(filter?: ListFilter): Promise<WorkflowSummary[]>;

@@ -30,7 +30,20 @@ interface FieldRule {
   names?: { list: readonly string[]; minLength: number; first: number };
 }
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 const DAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
 const RULES: Record<CronField, FieldRule> = {
@@ -106,7 +119,11 @@ export function parseCron(expression: string, options: ParseCronOptions = {}): P
     rest = rest.slice(tzPrefix[0].length);
     if (!rest) fail(`the time zone prefix "${tzPrefix[0].trim()}" has no fields after it`, 'timezone', timezone);
     if (options.timezone && options.timezone !== timezone) {
-      fail(`the TZ= prefix (${timezone}) conflicts with the schedule's time zone ${options.timezone}`, 'timezone', timezone);
+      fail(
+        `the TZ= prefix (${timezone}) conflicts with the schedule's time zone ${options.timezone}`,
+        'timezone',
+        timezone,
+      );
     }
   }
   timezone ??= options.timezone;
@@ -117,7 +134,11 @@ export function parseCron(expression: string, options: ParseCronOptions = {}): P
   // become "1"; only a # after whitespace is taken as a comment.
   if (hash > 0 && !/\s/.test(rest[hash - 1]!)) {
     const word = rest.slice(0, hash).split(/\s+/).pop() + rest.slice(hash).split(/\s+/)[0]!;
-    fail(`"${word}": Temporal has no nth-weekday (#) syntax, and reads everything after # as a comment`, 'dayOfWeek', word);
+    fail(
+      `"${word}": Temporal has no nth-weekday (#) syntax, and reads everything after # as a comment`,
+      'dayOfWeek',
+      word,
+    );
   }
   const comment = hash >= 0 ? rest.slice(hash + 1).trim() || undefined : undefined;
   if (hash >= 0) rest = rest.slice(0, hash).trim();
@@ -127,7 +148,11 @@ export function parseCron(expression: string, options: ParseCronOptions = {}): P
   if (rest.startsWith('@')) {
     const word = rest.split(/\s+/)[0] ?? rest;
     if (!PREDEFINED[word]) {
-      fail(`"${word}" is not a shorthand Temporal accepts; use one of ${Object.keys(PREDEFINED).join(', ')} or @every <interval>`, 'shorthand', word);
+      fail(
+        `"${word}" is not a shorthand Temporal accepts; use one of ${Object.keys(PREDEFINED).join(', ')} or @every <interval>`,
+        'shorthand',
+        word,
+      );
     }
     if (word !== rest) fail(`nothing may follow ${word} (except a # comment)`, 'shorthand', rest);
     rest = PREDEFINED[word]!;
@@ -141,12 +166,28 @@ export function parseCron(expression: string, options: ParseCronOptions = {}): P
         '6 (the same plus year) or 7 (second first, then the 6), or a shorthand like @hourly or @every 15m',
     );
   }
-  const fields: Record<CronField, string> = { second: '0', minute: '', hour: '', dayOfMonth: '', month: '', dayOfWeek: '', year: '*' };
+  const fields: Record<CronField, string> = {
+    second: '0',
+    minute: '',
+    hour: '',
+    dayOfMonth: '',
+    month: '',
+    dayOfWeek: '',
+    year: '*',
+  };
   order!.forEach((name, i) => (fields[name] = texts[i]!));
   const values = {} as Record<CronField, number[]>;
   for (const name of CRON_FIELDS) values[name] = parseField(name, fields[name], fail);
 
-  const cron: CalendarCron = { kind: 'calendar', expression, body, fields, values, ...(timezone && { timezone }), ...(comment && { comment }) };
+  const cron: CalendarCron = {
+    kind: 'calendar',
+    expression,
+    body,
+    fields,
+    values,
+    ...(timezone && { timezone }),
+    ...(comment && { comment }),
+  };
   if (!nextFireTimes(cron, { count: 1, from: options.now ?? new Date() }).length) {
     const latest = Math.max(...values.year);
     fail(
@@ -158,7 +199,12 @@ export function parseCron(expression: string, options: ParseCronOptions = {}): P
   return cron;
 }
 
-function parseEvery(expression: string, text: string, comment: string | undefined, fail: (p: string, f?: string, v?: string) => never): IntervalCron {
+function parseEvery(
+  expression: string,
+  text: string,
+  comment: string | undefined,
+  fail: (p: string, f?: string, v?: string) => never,
+): IntervalCron {
   const spec = /^@every\s+(\S+)$/.exec(text)?.[1];
   if (!spec) fail('@every needs one interval, e.g. "@every 15m" or "@every 1h/10m" (interval/phase)', 'interval', text);
   const [everyText = '', phaseText, extra] = spec!.split('/');
@@ -167,14 +213,16 @@ function parseEvery(expression: string, text: string, comment: string | undefine
     try {
       return parseDuration(value, field);
     } catch (err) {
-      if (err instanceof InvalidDurationError) fail(`${field} "${value}" is not a duration like 30s, 15m, 2h or 1d`, field, value);
+      if (err instanceof InvalidDurationError)
+        fail(`${field} "${value}" is not a duration like 30s, 15m, 2h or 1d`, field, value);
       throw err;
     }
   };
   const everyMs = duration(everyText, 'interval');
   const phaseMs = phaseText === undefined ? 0 : duration(phaseText, 'phase');
   if (everyMs < 1_000) fail(`interval "${everyText}" is shorter than Temporal's minimum of 1s`, 'interval', everyText);
-  if (phaseMs >= everyMs) fail(`phase "${phaseText}" must be shorter than the interval "${everyText}"`, 'phase', phaseText);
+  if (phaseMs >= everyMs)
+    fail(`phase "${phaseText}" must be shorter than the interval "${everyText}"`, 'phase', phaseText);
   return { kind: 'interval', expression, everyMs, phaseMs, ...(comment && { comment }) };
 }
 
@@ -216,7 +264,12 @@ function value(text: string, rule: FieldRule, min: number, bad: (why: string) =>
   if (n === undefined) {
     if (!/^\d+$/.test(text)) {
       const kind = rule.label === 'month' ? 'month' : 'day';
-      const examples = names ? ` or a ${kind} name (${names.list.slice(0, 3).map((name) => name.slice(0, 3)).join(', ')}, …)` : '';
+      const examples = names
+        ? ` or a ${kind} name (${names.list
+            .slice(0, 3)
+            .map((name) => name.slice(0, 3))
+            .join(', ')}, …)`
+        : '';
       bad(text === '' ? 'a value is missing' : `"${text}" is not a number${examples}`);
     }
     n = Number(text);
@@ -266,7 +319,11 @@ export function nextFireTimes(cron: ParsedCron, options: NextFireTimesOptions): 
     // Starting a day early keeps today in the walk; its earlier times are filtered out below.
     const firstYear = Date.UTC(values.year.find((y) => y >= from.getUTCFullYear()) ?? 2101, 0, 1);
     const start = new Date(Math.max(from.getTime(), firstYear) - 86_400_000);
-    days = CronExpressionParser.parse(`0 0 0 ${list('dayOfMonth')} ${list('month')} *`, { currentDate: start, endDate: LAST_INSTANT, tz });
+    days = CronExpressionParser.parse(`0 0 0 ${list('dayOfMonth')} ${list('month')} *`, {
+      currentDate: start,
+      endDate: LAST_INSTANT,
+      tz,
+    });
   } catch (err) {
     // cron-parser refuses day-of-month values that no listed month has (30 February).
     throw new InvalidCronError(
@@ -299,6 +356,7 @@ export function nextFireTimes(cron: ParsedCron, options: NextFireTimesOptions): 
 
 /** A compact one-line description: the expression for calendars, `@every 1m30s` for intervals. */
 export function describeCron(cron: ParsedCron): string {
-  if (cron.kind === 'interval') return `@every ${formatDuration(cron.everyMs)}${cron.phaseMs ? `/${formatDuration(cron.phaseMs)}` : ''}`;
+  if (cron.kind === 'interval')
+    return `@every ${formatDuration(cron.everyMs)}${cron.phaseMs ? `/${formatDuration(cron.phaseMs)}` : ''}`;
   return cron.expression.trim();
 }

@@ -57,7 +57,9 @@ export class InvalidDurationError extends UsageError {
     readonly what: string,
     readonly value: string,
   ) {
-    super(`${what}: "${value}" is not a duration; use a whole number with a unit, e.g. 500ms, 30s, 5m, 2h, 1d (or combined: 1h30m)`);
+    super(
+      `${what}: "${value}" is not a duration; use a whole number with a unit, e.g. 500ms, 30s, 5m, 2h, 1d (or combined: 1h30m)`,
+    );
     this.name = 'InvalidDurationError';
   }
 }
@@ -103,7 +105,10 @@ export class ScheduleExistsError extends Error {
     readonly scheduleId: string,
     options: { cause: unknown },
   ) {
-    super(`a schedule with ID ${scheduleId} already exists; update it (viralflow schedule update ${scheduleId}) or delete it first`, options);
+    super(
+      `a schedule with ID ${scheduleId} already exists; update it (viralflow schedule update ${scheduleId}) or delete it first`,
+      options,
+    );
     this.name = 'ScheduleExistsError';
   }
 }

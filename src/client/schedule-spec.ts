@@ -24,14 +24,29 @@ export function specFromCron(cron: ParsedCron, options: { jitterMs?: number; tim
 /** The cron expressions a described schedule runs on: as originally given where the comment kept it, else rebuilt. */
 export function cronsFromSpec(spec: ScheduleSpecDescription | undefined): string[] {
   if (!spec) return [];
-  const calendars = (spec.calendars ?? []).map((cal) => MARKER.exec(cal.comment ?? '')?.[1]?.trim() || calendarAsCron(cal));
+  const calendars = (spec.calendars ?? []).map(
+    (cal) => MARKER.exec(cal.comment ?? '')?.[1]?.trim() || calendarAsCron(cal),
+  );
   const intervals = (spec.intervals ?? []).map(
     (iv) => `@every ${formatDuration(iv.every)}${iv.offset ? `/${formatDuration(iv.offset)}` : ''}`,
   );
   return [...calendars, ...intervals];
 }
 
-const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+const MONTHS = [
+  'JANUARY',
+  'FEBRUARY',
+  'MARCH',
+  'APRIL',
+  'MAY',
+  'JUNE',
+  'JULY',
+  'AUGUST',
+  'SEPTEMBER',
+  'OCTOBER',
+  'NOVEMBER',
+  'DECEMBER',
+];
 const DAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
 
 /** A 7-field Temporal cron (second … year) equivalent to a structured calendar. */

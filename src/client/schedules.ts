@@ -78,7 +78,11 @@ export interface ScheduleInfo {
  * The checks createSchedule makes before calling the server (workflow name, cron, time zone, jitter,
  * overlap), for callers that want them before even connecting, as the CLI does.
  */
-export function prepareSchedule(options: CreateScheduleOptions): { type: string; spec: ScheduleSpec; overlap: ScheduleOverlapPolicy } {
+export function prepareSchedule(options: CreateScheduleOptions): {
+  type: string;
+  spec: ScheduleSpec;
+  overlap: ScheduleOverlapPolicy;
+} {
   if (!options.scheduleId.trim()) throw new UsageError('a schedule needs a non-empty ID');
   return {
     type: resolveWorkflow(options.workflow).type,
@@ -152,7 +156,11 @@ export async function unpauseSchedule(session: TemporalSession, scheduleId: stri
  * Runs the action now. Unlike the SDK's default (allow-all), the schedule's own overlap policy applies
  * unless one is given, so triggering a `skip` schedule while its run is in progress does nothing.
  */
-export async function triggerSchedule(session: TemporalSession, scheduleId: string, overlap?: OverlapName): Promise<void> {
+export async function triggerSchedule(
+  session: TemporalSession,
+  scheduleId: string,
+  overlap?: OverlapName,
+): Promise<void> {
   await withSchedule(session, scheduleId, async (handle) => {
     const policy = overlap ? overlapPolicy(overlap) : (await handle.describe()).policies.overlap;
     await handle.trigger(policy);
@@ -167,8 +175,15 @@ export interface BackfillOptions {
 }
 
 /** Takes the actions the schedule would have taken between start and end, now. */
-export async function backfillSchedule(session: TemporalSession, scheduleId: string, options: BackfillOptions): Promise<void> {
-  for (const [name, date] of [['start', options.start], ['end', options.end]] as const) {
+export async function backfillSchedule(
+  session: TemporalSession,
+  scheduleId: string,
+  options: BackfillOptions,
+): Promise<void> {
+  for (const [name, date] of [
+    ['start', options.start],
+    ['end', options.end],
+  ] as const) {
     if (Number.isNaN(date.getTime())) throw new UsageError(`backfill ${name} is not a valid date`);
   }
   if (options.end <= options.start) throw new UsageError('backfill end must be after its start');
@@ -190,8 +205,13 @@ export interface UpdateScheduleOptions {
 }
 
 /** updateSchedule's checks, made before the server is called (the CLI makes them before connecting). */
-export function prepareScheduleUpdate(changes: UpdateScheduleOptions): { type?: string; overlap?: ScheduleOverlapPolicy; jitterMs?: number } {
-  if (changes.timezone !== undefined && !isTimeZone(changes.timezone)) throw new UsageError(`unknown time zone "${changes.timezone}"`);
+export function prepareScheduleUpdate(changes: UpdateScheduleOptions): {
+  type?: string;
+  overlap?: ScheduleOverlapPolicy;
+  jitterMs?: number;
+} {
+  if (changes.timezone !== undefined && !isTimeZone(changes.timezone))
+    throw new UsageError(`unknown time zone "${changes.timezone}"`);
   // The cron is rebuilt against the schedule's current zone and jitter when the update runs; this catches syntax now.
   if (changes.cron !== undefined) scheduleSpec(changes.cron, changes.timezone, changes.jitter);
   return {
@@ -202,14 +222,26 @@ export function prepareScheduleUpdate(changes: UpdateScheduleOptions): { type?: 
 }
 
 /** Changes what is given and keeps the rest; the same checks as create run before the server is called. */
-export async function updateSchedule(session: TemporalSession, scheduleId: string, changes: UpdateScheduleOptions): Promise<ScheduleInfo> {
+export async function updateSchedule(
+  session: TemporalSession,
+  scheduleId: string,
+  changes: UpdateScheduleOptions,
+): Promise<ScheduleInfo> {
   const { type, overlap, jitterMs } = prepareScheduleUpdate(changes);
   await withSchedule(session, scheduleId, (handle) =>
     handle.update((prev) => {
       const timezone = changes.timezone ?? prev.spec.timezone;
-      let spec: ScheduleSpec = { ...prev.spec, ...(jitterMs !== undefined && { jitter: jitterMs }), ...(timezone && { timezone }) };
+      let spec: ScheduleSpec = {
+        ...prev.spec,
+        ...(jitterMs !== undefined && { jitter: jitterMs }),
+        ...(timezone && { timezone }),
+      };
       if (changes.cron !== undefined) {
-        spec = { ...scheduleSpec(changes.cron, timezone || undefined, jitterMs ?? prev.spec.jitter), startAt: prev.spec.startAt, endAt: prev.spec.endAt };
+        spec = {
+          ...scheduleSpec(changes.cron, timezone || undefined, jitterMs ?? prev.spec.jitter),
+          startAt: prev.spec.startAt,
+          endAt: prev.spec.endAt,
+        };
       }
       return {
         spec,
@@ -219,7 +251,11 @@ export async function updateSchedule(session: TemporalSession, scheduleId: strin
           ...(changes.input !== undefined && { args: [changes.input] }),
         },
         policies: { ...prev.policies, ...(overlap && { overlap }) },
-        state: { paused: prev.state.paused, note: changes.note ?? prev.state.note, remainingActions: prev.state.remainingActions },
+        state: {
+          paused: prev.state.paused,
+          note: changes.note ?? prev.state.note,
+          remainingActions: prev.state.remainingActions,
+        },
       };
     }),
   );
@@ -231,7 +267,10 @@ export async function deleteSchedule(session: TemporalSession, scheduleId: strin
 }
 
 function scheduleSpec(cron: string, timezone: string | undefined, jitterValue?: string | number): ScheduleSpec {
-  return specFromCron(parseCron(cron, { timezone }), { timezone, ...(jitterValue !== undefined && { jitterMs: jitter(jitterValue) }) });
+  return specFromCron(parseCron(cron, { timezone }), {
+    timezone,
+    ...(jitterValue !== undefined && { jitterMs: jitter(jitterValue) }),
+  });
 }
 
 function jitter(value: string | number): number {
@@ -242,16 +281,22 @@ function jitter(value: string | number): number {
 
 function overlapPolicy(name: string): ScheduleOverlapPolicy {
   const policy = OVERLAP_POLICIES[name as OverlapName];
-  if (!policy) throw new UsageError(`unknown overlap policy "${name}"; use one of ${Object.keys(OVERLAP_POLICIES).join(', ')}`);
+  if (!policy)
+    throw new UsageError(`unknown overlap policy "${name}"; use one of ${Object.keys(OVERLAP_POLICIES).join(', ')}`);
   return policy;
 }
 
 /** Runs `use` on the schedule's handle; a schedule the server does not know is a NoSuchScheduleError naming it. */
-async function withSchedule<T>(session: TemporalSession, scheduleId: string, use: (handle: ScheduleHandle) => Promise<T>): Promise<T> {
+async function withSchedule<T>(
+  session: TemporalSession,
+  scheduleId: string,
+  use: (handle: ScheduleHandle) => Promise<T>,
+): Promise<T> {
   try {
     return await use(session.client.schedule.getHandle(scheduleId));
   } catch (err) {
-    if (err instanceof ScheduleNotFoundError) throw new NoSuchScheduleError(scheduleId, session.namespace, { cause: err });
+    if (err instanceof ScheduleNotFoundError)
+      throw new NoSuchScheduleError(scheduleId, session.namespace, { cause: err });
     throw err;
   }
 }
@@ -272,7 +317,9 @@ function info(session: TemporalSession, d: ScheduleDescription): ScheduleInfo {
     cron: cronsFromSpec(d.spec),
     ...(d.spec.timezone && { timezone: d.spec.timezone }),
     ...(d.spec.jitter && { jitterMs: d.spec.jitter }),
-    overlap: Object.entries(OVERLAP_POLICIES).find(([, policy]) => policy === d.policies.overlap)?.[0] ?? String(d.policies.overlap),
+    overlap:
+      Object.entries(OVERLAP_POLICIES).find(([, policy]) => policy === d.policies.overlap)?.[0] ??
+      String(d.policies.overlap),
     paused: d.state.paused,
     ...(d.state.note && { note: d.state.note }),
     taskQueue: d.action.taskQueue,

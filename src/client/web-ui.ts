@@ -2,7 +2,8 @@
 
 export const DEFAULT_UI_URL = 'http://localhost:8233';
 
-const base = (uiUrl: string, namespace: string) => `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}`;
+const base = (uiUrl: string, namespace: string) =>
+  `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}`;
 
 /** `<ui>/namespaces/<ns>/workflows/<id>/<runId>/history`; without a run ID, the UI shows the latest run. */
 export function workflowLink(uiUrl: string, namespace: string, workflowId: string, runId?: string): string {

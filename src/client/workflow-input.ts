@@ -27,7 +27,8 @@ export function readWorkflowInput(sources: WorkflowInputSources): JsonObject {
     input = asObject(parseJson(readText(sources.inputFile, '--input-file'), source), source);
   }
   if (sources.accountsFile === undefined) return input;
-  if ('accountIds' in input) throw new UsageError('--accounts and an "accountIds" in the input both name the accounts; give one');
+  if ('accountIds' in input)
+    throw new UsageError('--accounts and an "accountIds" in the input both name the accounts; give one');
   return { ...input, accountIds: readAccountIds(sources.accountsFile) };
 }
 
@@ -70,6 +71,9 @@ function readText(file: string, option: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`${option}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    throw new UsageError(
+      `${option}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
 }

@@ -51,10 +51,13 @@ export function completenessFailure(check: CompletenessCheck): ApplicationFailur
   const accountsOk = maxPosts !== undefined || read.accounts === expected.accounts;
   const postsOk = read.posts === undefined || read.posts === wantPosts;
   if (accountsOk && postsOk) return undefined;
-  const short = (read.posts !== undefined && read.posts < wantPosts) || (maxPosts === undefined && read.accounts < expected.accounts);
-  const found = read.posts === undefined ? `${read.accounts} accounts` : `${read.accounts} accounts with ${read.posts} posts`;
+  const short =
+    (read.posts !== undefined && read.posts < wantPosts) ||
+    (maxPosts === undefined && read.accounts < expected.accounts);
+  const found =
+    read.posts === undefined ? `${read.accounts} accounts` : `${read.accounts} accounts with ${read.posts} posts`;
   const message =
-    `results of run ${check.runKey} are ${short ? 'incomplete' : 'not the scrape\'s'}: the scrape recorded ` +
+    `results of run ${check.runKey} are ${short ? 'incomplete' : "not the scrape's"}: the scrape recorded ` +
     `${expected.accounts} accounts with ${expected.posts} posts${maxPosts === undefined ? '' : ` (checked up to maxPosts ${maxPosts})`}, ` +
     `but ${check.reader} found ${found}. ${short ? SHARED_STORE_HINT : EXTRA_HINT}`;
   return ApplicationFailure.create({

@@ -53,10 +53,14 @@ export async function runDemoPipeline(session: TemporalSession, options: DemoRun
   if (searchable) print(`  All its runs: search ${PIPELINE_KEY.name} = "${workflowId}"`);
 
   const result = (await withProgress(session, workflowId, handle.result(), options)) as ViralPipelineResult;
-  const bandit = result.bandit ? await banditState(session, result.bandit.experimentId, { freshWithinMs: 15_000 }) : undefined;
+  const bandit = result.bandit
+    ? await banditState(session, result.bandit.experimentId, { freshWithinMs: 15_000 })
+    : undefined;
   const schedule = await demoSchedule(session);
   print(summary(result, bandit, link));
-  print(`Schedule ${schedule.scheduleId}: ${WORKFLOW_TYPES.health} at "${schedule.cron.join(' | ')}" (next ${schedule.nextRuns[0] ?? '-'})\n  Web UI:  ${schedule.link}`);
+  print(
+    `Schedule ${schedule.scheduleId}: ${WORKFLOW_TYPES.health} at "${schedule.cron.join(' | ')}" (next ${schedule.nextRuns[0] ?? '-'})\n  Web UI:  ${schedule.link}`,
+  );
   return { workflowId, link, result, bandit, schedule };
 }
 
@@ -68,7 +72,12 @@ async function hasSearchAttribute(session: TemporalSession, name: string): Promi
 }
 
 /** Prints a line whenever the pipeline's progress changes, until `done` settles. */
-async function withProgress<T>(session: TemporalSession, workflowId: string, done: Promise<T>, options: DemoRunOptions): Promise<T> {
+async function withProgress<T>(
+  session: TemporalSession,
+  workflowId: string,
+  done: Promise<T>,
+  options: DemoRunOptions,
+): Promise<T> {
   let finished = false;
   let last = '';
   const watch = async () => {
@@ -110,12 +119,18 @@ async function demoSchedule(session: TemporalSession): Promise<ScheduleInfo> {
 function summary(r: ViralPipelineResult, bandit: BanditState | undefined, link: string): string {
   const lines = [`Demo pipeline ${r.pipelineId} finished`, `  Web UI:  ${link}`];
   if (r.scrape) {
-    lines.push(`  Scrape:  ${r.scrape.scraped}/${r.scrape.accounts} accounts, ${r.scrape.posts} posts, ${r.scrape.batches} batches; ${r.scrape.failedTotal} failed`);
+    lines.push(
+      `  Scrape:  ${r.scrape.scraped}/${r.scrape.accounts} accounts, ${r.scrape.posts} posts, ${r.scrape.batches} batches; ${r.scrape.failedTotal} failed`,
+    );
     for (const f of r.scrape.failed.slice(0, 5)) lines.push(`           ✗ ${f.accountId}: ${f.reason}`);
   }
   if (r.patterns) {
-    const top = Object.entries(r.patterns.patternCounts).sort((a, b) => b[1] - a[1]).slice(0, 5);
-    lines.push(`  Patterns: ${r.patterns.posts} posts, mean virality ${r.patterns.meanVirality.toFixed(3)}; top: ${top.map(([name, n]) => `${name} (${n})`).join(', ')}`);
+    const top = Object.entries(r.patterns.patternCounts)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5);
+    lines.push(
+      `  Patterns: ${r.patterns.posts} posts, mean virality ${r.patterns.meanVirality.toFixed(3)}; top: ${top.map(([name, n]) => `${name} (${n})`).join(', ')}`,
+    );
   }
   if (bandit?.weights) {
     const w = bandit.weights;

@@ -32,7 +32,11 @@ export function demoSimConfig(port: number): SimConfig {
     port,
     missingAccounts: [...DEMO_FAILING.missing],
     knobs: {
-      'social.posts': { latencyMs: { dist: 'lognormal', p50Ms: 5, p99Ms: 60 }, rateLimitFirst: 3, retryAfterSeconds: 1 },
+      'social.posts': {
+        latencyMs: { dist: 'lognormal', p50Ms: 5, p99Ms: 60 },
+        rateLimitFirst: 3,
+        retryAfterSeconds: 1,
+      },
       [`social.posts:${DEMO_FAILING.forbidden}`]: { errorRate: 1, errorStatus: 403 },
       [`social.posts:${DEMO_FAILING.malformed}`]: { malformedRate: 1 },
     },

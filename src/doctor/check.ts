@@ -57,7 +57,10 @@ export async function runChecks(checks: readonly DoctorCheck[], ctx: DoctorConte
       try {
         outcome = await check.run(ctx);
       } catch (err) {
-        outcome = fail(`unexpected error: ${err instanceof Error ? err.message : String(err)}`, 'report this as a bug in viralflow doctor');
+        outcome = fail(
+          `unexpected error: ${err instanceof Error ? err.message : String(err)}`,
+          'report this as a bug in viralflow doctor',
+        );
       }
     }
     const durationMs = Math.round(performance.now() - started);

@@ -11,7 +11,9 @@ const configCheck: DoctorCheck = {
   async run(ctx) {
     try {
       ctx.config = loadConfig(ctx.env);
-      return pass(`read from the environment (Temporal ${ctx.config.temporal.address}, namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`);
+      return pass(
+        `read from the environment (Temporal ${ctx.config.temporal.address}, namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`,
+      );
     } catch (err) {
       if (err instanceof ConfigError) return fail(err.message, 'fix the variable it names (README, Configuration)');
       throw err;

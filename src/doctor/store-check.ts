@@ -15,7 +15,11 @@ export const resultsStoreCheck: DoctorCheck = {
     const database = ctx.config!.database;
     if (!database) return skip(`files under ${ctx.config!.dataDir} (${DATABASE_URL_SETTING} not set)`);
     const where = databaseLocation(database.url);
-    const client = new Client({ connectionString: database.url, connectionTimeoutMillis: ctx.timeoutMs, application_name: 'viralflow-doctor' });
+    const client = new Client({
+      connectionString: database.url,
+      connectionTimeoutMillis: ctx.timeoutMs,
+      application_name: 'viralflow-doctor',
+    });
     client.on('error', () => undefined); // a dropped connection surfaces through the query below
     try {
       await client.connect();
@@ -24,7 +28,10 @@ export const resultsStoreCheck: DoctorCheck = {
       const pending = known.filter((name) => !applied.includes(name));
       const unknown = applied.filter((name) => !known.includes(name));
       if (unknown.length) {
-        return fail(`PostgreSQL ${where}: schema version ${applied.length} is newer than this viralflow's ${known.length} (${unknown.join(', ')})`, 'upgrade viralflow to the version the workers run');
+        return fail(
+          `PostgreSQL ${where}: schema version ${applied.length} is newer than this viralflow's ${known.length} (${unknown.join(', ')})`,
+          'upgrade viralflow to the version the workers run',
+        );
       }
       if (pending.length) {
         return fail(

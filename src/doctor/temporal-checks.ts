@@ -19,8 +19,10 @@ const call = <T>(ctx: DoctorContext, fn: () => Promise<T>): Promise<T> =>
 
 function accessFix(err: unknown): string | undefined {
   if (!isGrpcServiceError(err)) return undefined;
-  if (err.code === GRPC.UNAUTHENTICATED) return 'the server refused the credentials: check TEMPORAL_API_KEY(_FILE) or the mTLS pair TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY';
-  if (err.code === GRPC.PERMISSION_DENIED) return 'the credentials in use may not do this: grant them access to the namespace';
+  if (err.code === GRPC.UNAUTHENTICATED)
+    return 'the server refused the credentials: check TEMPORAL_API_KEY(_FILE) or the mTLS pair TEMPORAL_TLS_CERT/TEMPORAL_TLS_KEY';
+  if (err.code === GRPC.PERMISSION_DENIED)
+    return 'the credentials in use may not do this: grant them access to the namespace';
   return undefined;
 }
 
@@ -47,7 +49,10 @@ export const temporalServerCheck: DoctorCheck = {
       const info = await call(ctx, () => conn.workflowService.getSystemInfo({}));
       return pass(`${settings.address} answers (${how}), server ${info.serverVersion || 'version unknown'}`);
     } catch (err) {
-      return fail(`${settings.address} (${how}) did not answer GetSystemInfo: ${message(err)}`, accessFix(err) ?? 'check TEMPORAL_ADDRESS points at a Temporal frontend (port 7233 by default)');
+      return fail(
+        `${settings.address} (${how}) did not answer GetSystemInfo: ${message(err)}`,
+        accessFix(err) ?? 'check TEMPORAL_ADDRESS points at a Temporal frontend (port 7233 by default)',
+      );
     }
   },
 };
@@ -61,8 +66,15 @@ export const namespaceCheck: DoctorCheck = {
     try {
       const described = await call(ctx, () => connection(ctx).workflowService.describeNamespace({ namespace }));
       const state = described.namespaceInfo?.state;
-      if (state !== undefined && state !== null && state !== temporal.api.enums.v1.NamespaceState.NAMESPACE_STATE_REGISTERED) {
-        return fail(`"${namespace}" exists but is ${temporal.api.enums.v1.NamespaceState[state]}`, 'use a registered namespace (TEMPORAL_NAMESPACE)');
+      if (
+        state !== undefined &&
+        state !== null &&
+        state !== temporal.api.enums.v1.NamespaceState.NAMESPACE_STATE_REGISTERED
+      ) {
+        return fail(
+          `"${namespace}" exists but is ${temporal.api.enums.v1.NamespaceState[state]}`,
+          'use a registered namespace (TEMPORAL_NAMESPACE)',
+        );
       }
       return pass(`"${namespace}" exists`);
     } catch (err) {
@@ -85,9 +97,13 @@ export const searchAttributesCheck: DoctorCheck = {
     const { namespace } = ctx.config!.temporal;
     let registered: Record<string, temporal.api.enums.v1.IndexedValueType>;
     try {
-      registered = (await call(ctx, () => connection(ctx).operatorService.listSearchAttributes({ namespace }))).customAttributes;
+      registered = (await call(ctx, () => connection(ctx).operatorService.listSearchAttributes({ namespace })))
+        .customAttributes;
     } catch (err) {
-      return fail(`cannot list the search attributes of "${namespace}": ${message(err)}`, accessFix(err) ?? 'check the namespace and the credentials');
+      return fail(
+        `cannot list the search attributes of "${namespace}": ${message(err)}`,
+        accessFix(err) ?? 'check the namespace and the credentials',
+      );
     }
     const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
     const names = Object.keys(DEV_SERVER_SEARCH_ATTRIBUTES);
@@ -97,11 +113,16 @@ export const searchAttributesCheck: DoctorCheck = {
     const detail = [
       missing.length ? `missing: ${missing.join(', ')}` : '',
       wrongType.length ? `not Keyword: ${wrongType.join(', ')}` : '',
-    ].filter(Boolean).join('; ');
+    ]
+      .filter(Boolean)
+      .join('; ');
     return fail(
       `${detail} (runs still work, but the Web UI cannot find a pipeline's runs by ViralflowPipeline)`,
-      missing.map((name) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword`).join(' && ') ||
-        `delete and re-create ${wrongType.join(', ')} as Keyword`,
+      missing
+        .map(
+          (name) => `temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword`,
+        )
+        .join(' && ') || `delete and re-create ${wrongType.join(', ')} as Keyword`,
     );
   },
 };
@@ -128,7 +149,10 @@ export const workersCheck: DoctorCheck = {
     try {
       [workflow, activity] = await Promise.all([pollers(TASK_QUEUE_TYPE_WORKFLOW), pollers(TASK_QUEUE_TYPE_ACTIVITY)]);
     } catch (err) {
-      return fail(`cannot describe task queue "${taskQueue}": ${message(err)}`, accessFix(err) ?? 'check VIRALFLOW_TASK_QUEUE');
+      return fail(
+        `cannot describe task queue "${taskQueue}": ${message(err)}`,
+        accessFix(err) ?? 'check VIRALFLOW_TASK_QUEUE',
+      );
     }
     const found = `${workflow.length} workflow and ${activity.length} activity poller(s) on "${taskQueue}"`;
     const identities = [...new Set([...workflow, ...activity].map((p) => p.identity))].slice(0, 5).join(', ');
@@ -137,7 +161,9 @@ export const workersCheck: DoctorCheck = {
     return fail(
       `${found}: nothing polls for ${lacking} tasks, so runs would wait forever`,
       `start a worker on this task queue: \`VIRALFLOW_TASK_QUEUE=${taskQueue} npx viralflow worker\`` +
-        (workflow.length || activity.length ? ` (with VIRALFLOW_WORKER_ROLE=${!workflow.length ? 'workflows' : 'activities'} or all)` : '') +
+        (workflow.length || activity.length
+          ? ` (with VIRALFLOW_WORKER_ROLE=${!workflow.length ? 'workflows' : 'activities'} or all)`
+          : '') +
         ', or set VIRALFLOW_TASK_QUEUE to the queue your workers poll',
     );
   },

@@ -60,16 +60,25 @@ export const upstreamsCheck: DoctorCheck = {
           try {
             return pass(`${c.baseUrl} answers (${await API_PROBES[name](upstream(c), ctx.timeoutMs)})`);
           } catch (err) {
-            return fail(`${c.baseUrl}: ${(err as Error).message}`, fixFor(err, variable, `VIRALFLOW_${name.toUpperCase()}_TOKEN`));
+            return fail(
+              `${c.baseUrl}: ${(err as Error).message}`,
+              fixFor(err, variable, `VIRALFLOW_${name.toUpperCase()}_TOKEN`),
+            );
           }
         }),
       );
       const services = Object.values(config.services).map((c) =>
         timed(`service:${c.name}`, `service ${c.name}`, async () => {
-          const probe = await probeServiceHealth(upstream(c), { timeoutMs: ctx.timeoutMs, degradedAfterMs: ctx.timeoutMs / 2 });
+          const probe = await probeServiceHealth(upstream(c), {
+            timeoutMs: ctx.timeoutMs,
+            degradedAfterMs: ctx.timeoutMs / 2,
+          });
           const where = `${c.baseUrl}/health`;
           if (probe.status === 'down') {
-            return fail(`${where}: ${probe.reason ?? 'down'}`, `start the service or fix its URL in VIRALFLOW_SERVICES (${c.name}=https://host/prefix)`);
+            return fail(
+              `${where}: ${probe.reason ?? 'down'}`,
+              `start the service or fix its URL in VIRALFLOW_SERVICES (${c.name}=https://host/prefix)`,
+            );
           }
           // Degraded still takes work (the pipeline uses it): reported, not failed.
           return pass(`${where} ${probe.status} in ${probe.latencyMs} ms${probe.reason ? ` (${probe.reason})` : ''}`);

@@ -42,7 +42,13 @@ export class RateLimitedError extends UpstreamError {
     path: string,
     readonly by: 'upstream' | 'limiter' = 'upstream',
   ) {
-    super(by === 'limiter' ? `held back by the fleet rate limit; retry after ${retryAfterMs} ms` : `rate limited; retry after ${retryAfterMs} ms`, origin, path);
+    super(
+      by === 'limiter'
+        ? `held back by the fleet rate limit; retry after ${retryAfterMs} ms`
+        : `rate limited; retry after ${retryAfterMs} ms`,
+      origin,
+      path,
+    );
   }
 }
 

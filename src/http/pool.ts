@@ -82,7 +82,9 @@ export function createHttpPool(
 }
 
 /** Records one request per dispatch with its status, or "error" when no response started. */
-function countingInterceptor(record: (origin: string, status: string) => void): Dispatcher.DispatcherComposeInterceptor {
+function countingInterceptor(
+  record: (origin: string, status: string) => void,
+): Dispatcher.DispatcherComposeInterceptor {
   return (dispatch) => (opts, handler) => {
     const origin = originOf(opts.origin ?? '');
     let answered = false;

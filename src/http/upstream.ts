@@ -59,13 +59,21 @@ export interface Upstream {
 
 /** Template tag that percent-encodes each interpolated value as one path segment. */
 export function path(strings: TemplateStringsArray, ...segments: Array<string | number>): string {
-  return strings.reduce((out, s, i) => out + s + (i < segments.length ? encodeURIComponent(String(segments[i])) : ''), '');
+  return strings.reduce(
+    (out, s, i) => out + s + (i < segments.length ? encodeURIComponent(String(segments[i])) : ''),
+    '',
+  );
 }
 
 const SNIPPET_CHARS = 200;
 
 /** `limiter`: the fleet's rate limit for this upstream; every request waits for it before taking a connection. */
-export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Clock, limiter?: UpstreamLimiter): Upstream {
+export function createUpstream(
+  pool: HttpPool,
+  config: UpstreamConfig,
+  clock: Clock,
+  limiter?: UpstreamLimiter,
+): Upstream {
   const base = new URL(config.baseUrl);
   const basePath = base.pathname.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json, text/plain;q=0.9' };
@@ -86,7 +94,9 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
     // Callers share one signal across all their requests in flight: many listeners is the design, not a leak.
     if (req.signal) setMaxListeners(0, req.signal);
     // Before the deadline starts: waiting for the limiter holds no connection and is not the upstream's slowness.
-    const permit = limiter && (await limiter.acquire({ signal: req.signal, ...(req.limitKey !== undefined && { key: req.limitKey }) }));
+    const permit =
+      limiter &&
+      (await limiter.acquire({ signal: req.signal, ...(req.limitKey !== undefined && { key: req.limitKey }) }));
     if (permit?.kind === 'refusal') throw new RateLimitedError(permit.retryAfterMs, base.origin, where, 'limiter');
     // One controller and one timer per request: AbortSignal.timeout and AbortSignal.any each
     // allocate weakly held signals that live until GC, measurably dearer at 400 requests a batch.
@@ -132,7 +142,10 @@ export function createUpstream(pool: HttpPool, config: UpstreamConfig, clock: Cl
       clearTimeout(timer);
       req.signal?.removeEventListener('abort', forward);
       permit?.release(
-        answered && { ...answered, ...(retryAfter !== undefined && { retryAfterMs: parseRetryAfter(retryAfter, clock.now()) }) },
+        answered && {
+          ...answered,
+          ...(retryAfter !== undefined && { retryAfterMs: parseRetryAfter(retryAfter, clock.now()) }),
+        },
       );
     }
 

@@ -56,7 +56,10 @@ export function createAggregator(): Aggregator {
       }
       return {
         aggregates: Object.fromEntries(
-          entries.map(([name, r]) => [name, { sum: r.sum, min: r.min, max: r.max, mean: r.sum / r.count, count: r.count }]),
+          entries.map(([name, r]) => [
+            name,
+            { sum: r.sum, min: r.min, max: r.max, mean: r.sum / r.count, count: r.count },
+          ]),
         ),
         omitted: byName.size - entries.length,
       };

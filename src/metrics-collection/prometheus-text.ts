@@ -56,7 +56,7 @@ export function parsePrometheusText(text: string): PrometheusExposition {
   const types = new Map<string, MetricType>();
   const help = new Map<string, string>();
   let lineNo = 0;
-  for (let start = 0; start <= text.length; ) {
+  for (let start = 0; start <= text.length;) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
     lineNo++;
@@ -88,7 +88,10 @@ function parseComment(line: string, lineNo: number, types: Map<string, MetricTyp
   } else {
     if (help.has(name)) throw fail(`second # HELP line for ${name}`);
     // In HELP only \\ and \n are escapes; anything else after a backslash stays as written.
-    help.set(name, arg.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')));
+    help.set(
+      name,
+      arg.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')),
+    );
   }
 }
 
@@ -100,7 +103,8 @@ function parseSample(line: string, lineNo: number): PrometheusSample {
     while (i < line.length && isBlank(line.charCodeAt(i))) i++;
   };
 
-  if (!isMetricStart(line.charCodeAt(i))) throw fail(`expected a metric name, got ${JSON.stringify(line.slice(0, 20))}`);
+  if (!isMetricStart(line.charCodeAt(i)))
+    throw fail(`expected a metric name, got ${JSON.stringify(line.slice(0, 20))}`);
   const nameStart = i++;
   while (i < line.length && isMetricChar(line.charCodeAt(i))) i++;
   const name = line.slice(nameStart, i);
@@ -186,7 +190,8 @@ function parseValue(text: string): number | undefined {
   if (DECIMAL.test(text)) return Number(text);
   const lower = text.toLowerCase();
   if (lower === 'nan') return Number.NaN;
-  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity') return Number.POSITIVE_INFINITY;
+  if (lower === 'inf' || lower === '+inf' || lower === 'infinity' || lower === '+infinity')
+    return Number.POSITIVE_INFINITY;
   if (lower === '-inf' || lower === '-infinity') return Number.NEGATIVE_INFINITY;
   return undefined;
 }

@@ -8,7 +8,9 @@ export type ActivityOutcome = 'success' | 'failure' | 'cancelled';
  * Times every activity execution on the worker into `viralflow_activity_execution_seconds`.
  * Timing lives here, once, rather than in each activity.
  */
-export function activityMetricsInterceptor(metrics: Pick<ViralflowMetrics, 'activityDuration'>): ActivityInterceptorsFactory {
+export function activityMetricsInterceptor(
+  metrics: Pick<ViralflowMetrics, 'activityDuration'>,
+): ActivityInterceptorsFactory {
   return (ctx) => ({
     inbound: {
       async execute(input, next) {

@@ -41,7 +41,9 @@ export interface RateLimitMetrics {
 }
 
 /** 0.5 ms to 30 s: most requests wait nothing or part of a window; the tail is a queue behind a slow rate. */
-export const RATE_LIMIT_WAIT_BUCKETS_SECONDS = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const RATE_LIMIT_WAIT_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 
 /** 1 ms to 60 s, dense around the 200 ms p99 target so histogram_quantile is precise where it matters. */
 export const ACTIVITY_BUCKETS_SECONDS = [
@@ -125,7 +127,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Viral
     }),
     storeRowsWritten: new Counter({
       name: 'viralflow_store_rows_written_total',
-      help: 'Rows written by the results store, by table (staged rows are an attempt\'s unfinished output).',
+      help: "Rows written by the results store, by table (staged rows are an attempt's unfinished output).",
       labelNames: ['table'] as const,
       registers: [registry],
     }),
@@ -167,7 +169,7 @@ function createRateLimitMetrics(registry: Registry): RateLimitMetrics {
     }),
     fallbacks: new Counter({
       name: 'viralflow_rate_limit_fallbacks_total',
-      help: 'Times the limiter lost Redis and fell back to this worker\'s local share, by upstream.',
+      help: "Times the limiter lost Redis and fell back to this worker's local share, by upstream.",
       labelNames: upstream,
       registers: [registry],
     }),

@@ -51,7 +51,14 @@ export const initialState = (ceiling: number): RateState => ({
  * `admittedAt`: pause for `pauseMs`, and decrease unless the rate was lowered shortly before (or after)
  * that request went out.
  */
-export function slowDown(s: RateState, ceiling: number, now: number, pauseMs: number, admittedAt: number, decrease: boolean): RateState {
+export function slowDown(
+  s: RateState,
+  ceiling: number,
+  now: number,
+  pauseMs: number,
+  admittedAt: number,
+  decrease: boolean,
+): RateState {
   const next = { ...s, pausedUntil: Math.max(s.pausedUntil, now + pauseMs) };
   if (!decrease || admittedAt < s.lastDecrease + AIMD.decreaseGuardMs) return next;
   return {

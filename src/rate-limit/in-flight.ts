@@ -20,7 +20,13 @@ end
 return 0
 `;
 
-export function createRedisInFlight(client: RedisClient, key: string, limit: number, leaseMs: number, workerId: string): InFlight {
+export function createRedisInFlight(
+  client: RedisClient,
+  key: string,
+  limit: number,
+  leaseMs: number,
+  workerId: string,
+): InFlight {
   const c = client as RedisClient & { viralflowLease?: (...args: Array<string | number>) => Promise<number> };
   if (!c.viralflowLease) client.defineCommand('viralflowLease', { numberOfKeys: 1, lua: TAKE });
   let serial = 0;

@@ -26,7 +26,10 @@ const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/i;
 /** Whole-spec parse: the first problem is reported with the entry it is in. */
 export function parseRateLimits(spec: string): ParsedLimits {
   const limits: RateLimits = {};
-  for (const entry of spec.split(';').map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of spec
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [head = '', ...options] = entry.split(',').map((s) => s.trim());
     const [name = '', rate] = head.split('=', 2);
     const fail = (why: string): ParsedLimits => ({ ok: false, error: `"${entry}": ${why}` });

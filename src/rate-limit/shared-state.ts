@@ -15,7 +15,11 @@ export interface StateStore {
 }
 
 /** The state in this process: a worker without Redis, or with Redis unreachable (seeded with the last shared state). */
-export function createMemoryStore(ceiling: number, workers: number, seed?: RateState): StateStore & { readonly state: RateState } {
+export function createMemoryStore(
+  ceiling: number,
+  workers: number,
+  seed?: RateState,
+): StateStore & { readonly state: RateState } {
   let state = seed ?? initialState(ceiling);
   return {
     get state() {
@@ -116,11 +120,21 @@ export function createRedisStore(o: RedisStoreOptions): StateStore {
   const client = defineScripts(o.client);
   return {
     async refresh(now, clean) {
-      const reply = await client.viralflowRateRefresh(state, o.workersKey, now, o.ceiling, clean ? 1 : 0, o.workerId, o.workerTtlMs);
+      const reply = await client.viralflowRateRefresh(
+        state,
+        o.workersKey,
+        now,
+        o.ceiling,
+        clean ? 1 : 0,
+        o.workerId,
+        o.workerTtlMs,
+      );
       return { state: toState(reply), workers: Math.max(1, reply[5]) };
     },
     async slowDown(now, pauseMs, admittedAt, decrease) {
-      return toState(await client.viralflowRateSlowDown(state, now, o.ceiling, Math.round(pauseMs), admittedAt, decrease ? 1 : 0));
+      return toState(
+        await client.viralflowRateSlowDown(state, now, o.ceiling, Math.round(pauseMs), admittedAt, decrease ? 1 : 0),
+      );
     },
   };
 }

@@ -29,7 +29,11 @@ export interface UpstreamLimiter {
 export interface Permit {
   readonly kind: 'permit';
   /** The answer (status, headers, Retry-After when present), or undefined when none came. Call once. */
-  release(answer?: { status: number; headers: Record<string, string | string[] | undefined>; retryAfterMs?: number }): void;
+  release(answer?: {
+    status: number;
+    headers: Record<string, string | string[] | undefined>;
+    retryAfterMs?: number;
+  }): void;
 }
 
 export interface Refusal {
@@ -97,8 +101,22 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     perKey:
       limit.perKeyPerSecond === undefined
         ? undefined
-        : new rlf.RateLimiterRedis({ storeClient: o.redis.client, keyPrefix: `${prefix}:key`, ...keyWindow(limit.perKeyPerSecond, 1), rejectIfRedisNotReady: true }),
-    inFlight: limit.inFlight === undefined ? undefined : createRedisInFlight(o.redis.client, `${prefix}:inflight`, limit.inFlight, o.leaseMs ?? 60_000, o.redis.workerId),
+        : new rlf.RateLimiterRedis({
+            storeClient: o.redis.client,
+            keyPrefix: `${prefix}:key`,
+            ...keyWindow(limit.perKeyPerSecond, 1),
+            rejectIfRedisNotReady: true,
+          }),
+    inFlight:
+      limit.inFlight === undefined
+        ? undefined
+        : createRedisInFlight(
+            o.redis.client,
+            `${prefix}:inflight`,
+            limit.inFlight,
+            o.leaseMs ?? 60_000,
+            o.redis.workerId,
+          ),
     store: createRedisStore({
       client: o.redis.client,
       prefix,
@@ -118,8 +136,14 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
       workers: n,
       points: localPoints,
       rate: new rlf.RateLimiterMemory({ keyPrefix: `${prefix}:rate`, points: localPoints, duration: windowSeconds }),
-      perKey: limit.perKeyPerSecond === undefined ? undefined : new rlf.RateLimiterMemory({ keyPrefix: `${prefix}:key`, ...keyWindow(limit.perKeyPerSecond, n) }),
-      inFlight: limit.inFlight === undefined ? undefined : createLocalInFlight(() => Math.max(1, Math.floor(limit.inFlight! / n))),
+      perKey:
+        limit.perKeyPerSecond === undefined
+          ? undefined
+          : new rlf.RateLimiterMemory({ keyPrefix: `${prefix}:key`, ...keyWindow(limit.perKeyPerSecond, n) }),
+      inFlight:
+        limit.inFlight === undefined
+          ? undefined
+          : createLocalInFlight(() => Math.max(1, Math.floor(limit.inFlight! / n))),
       store: createMemoryStore(ceiling, n, seed),
     };
   }
@@ -141,7 +165,9 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     // The shared window may be spent already: the local share starts with the next window, not on top of it.
     void local.rate.penalty(RATE_KEY, local.points);
     metrics.fallbacks.inc(labels);
-    warn(`rate limit ${upstream}: Redis unavailable, limiting to this worker's share (1/${workers}) (${describe(err)})`);
+    warn(
+      `rate limit ${upstream}: Redis unavailable, limiting to this worker's share (1/${workers}) (${describe(err)})`,
+    );
     publish();
   };
 
@@ -221,7 +247,8 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
       if (onRelease) wakers.add(done);
     });
 
-  type Admission = { kind: 'admitted'; release: (() => void) | undefined } | { kind: 'closed'; ms: number } | { kind: 'busy' };
+  type Admission =
+    { kind: 'admitted'; release: (() => void) | undefined } | { kind: 'closed'; ms: number } | { kind: 'busy' };
 
   const consume = async (limiter: RateLimiterAbstract, key: string, cost: number): Promise<number> => {
     try {

@@ -112,7 +112,8 @@ function normalFrom(bits: number, state: Int32Array): number {
       } while (y + y < t * t);
       return sign * (ZIG_R + t);
     }
-    if (ZIG.f[layer]! + uniformOf(next32(state)) * (ZIG.f[layer - 1]! - ZIG.f[layer]!) < Math.exp(-0.5 * x * x)) return sign * x;
+    if (ZIG.f[layer]! + uniformOf(next32(state)) * (ZIG.f[layer - 1]! - ZIG.f[layer]!) < Math.exp(-0.5 * x * x))
+      return sign * x;
   }
 }
 
@@ -199,7 +200,9 @@ function marsagliaTsang(rng: Rng, d: number, c: number): number {
 /** `index` names an element of `what`; the message is only built on failure (a sampler checks every pair). */
 function checkShape(shape: number, what: string, index?: number): void {
   if (!(shape > 0) || !Number.isFinite(shape)) {
-    throw new RangeError(`${index === undefined ? what : `${what}[${index}]`} must be a finite number > 0, got ${shape}`);
+    throw new RangeError(
+      `${index === undefined ? what : `${what}[${index}]`} must be a finite number > 0, got ${shape}`,
+    );
   }
 }
 
@@ -331,7 +334,10 @@ export function createBetaSampler(rng: Rng, alphas: Float64Array, betas: Float64
         if (side === 0) gx = g;
         else gy = g;
       }
-      out[i] = boosted && (inv[i * 2] !== 0 || inv[i * 2 + 1] !== 0) ? boostedBeta(gx, gy, inv[i * 2]!, inv[i * 2 + 1]!, rare) : gx / (gx + gy);
+      out[i] =
+        boosted && (inv[i * 2] !== 0 || inv[i * 2 + 1] !== 0)
+          ? boostedBeta(gx, gy, inv[i * 2]!, inv[i * 2 + 1]!, rare)
+          : gx / (gx + gy);
     }
     state[0] = s0;
     state[1] = s1;

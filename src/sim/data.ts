@@ -3,13 +3,7 @@
  * so two simulators with the same seed tell the same story.
  */
 import { hash32, mulberry32, normal, pick, randomInt, rngFor } from './random';
-import type {
-  EnginePattern,
-  EngineResult,
-  ServiceHealth,
-  SocialPost,
-  SocialProfile,
-} from './types';
+import type { EnginePattern, EngineResult, ServiceHealth, SocialPost, SocialProfile } from './types';
 
 /** Newest post time: fixed so answers never depend on the wall clock. */
 const POSTS_EPOCH_MS = Date.UTC(2024, 0, 15, 12, 0, 0);
@@ -71,13 +65,28 @@ export function socialPost(seed: number, accountId: string, index: number): Soci
 }
 
 /** Posts [offset, offset + limit) of an account that has `total` posts. */
-export function socialPosts(seed: number, accountId: string, offset: number, limit: number, total: number): SocialPost[] {
+export function socialPosts(
+  seed: number,
+  accountId: string,
+  offset: number,
+  limit: number,
+  total: number,
+): SocialPost[] {
   const posts: SocialPost[] = [];
   for (let i = offset; i < Math.min(total, offset + limit); i++) posts.push(socialPost(seed, accountId, i));
   return posts;
 }
 
-const PATTERN_NAMES = ['hook', 'question', 'listicle', 'controversy', 'storytelling', 'call-to-action', 'trend', 'humor'];
+const PATTERN_NAMES = [
+  'hook',
+  'question',
+  'listicle',
+  'controversy',
+  'storytelling',
+  'call-to-action',
+  'trend',
+  'humor',
+];
 
 /** Seed-independent on purpose: the engine is a model, and a model scores the same text the same way. */
 export function engineResult(id: string, text: string): EngineResult {

@@ -69,15 +69,23 @@ export function parseKnobs(value: unknown): Parsed<Knobs> {
     if (v === undefined) continue; // so a later layer never blanks an earlier one
     if (!KNOB_NAMES.has(name)) return { ok: false, error: `unknown knob ${name}` };
     const valid =
-      name === 'latencyMs' ? validLatency(v)
-      : name === 'errorStatus' ? Number.isInteger(v) && (v as number) >= 400 && (v as number) <= 599
-      : name === 'rateLimitFirst' || name === 'oversizeBytes' ? isCount(v)
-      : name === 'retryAfterSeconds' || name === 'slowBodyMs' ? isMs(v)
-      : name === 'retryAfterHttpDate' ? typeof v === 'boolean'
-      : name === 'limitPerSecond' ? isMs(v) && v > 0
-      : name === 'limitBurst' ? isMs(v) && v >= 1
-      : name === 'limitBucket' ? typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)
-      : isMs(v) && v <= 1; // the rates
+      name === 'latencyMs'
+        ? validLatency(v)
+        : name === 'errorStatus'
+          ? Number.isInteger(v) && (v as number) >= 400 && (v as number) <= 599
+          : name === 'rateLimitFirst' || name === 'oversizeBytes'
+            ? isCount(v)
+            : name === 'retryAfterSeconds' || name === 'slowBodyMs'
+              ? isMs(v)
+              : name === 'retryAfterHttpDate'
+                ? typeof v === 'boolean'
+                : name === 'limitPerSecond'
+                  ? isMs(v) && v > 0
+                  : name === 'limitBurst'
+                    ? isMs(v) && v >= 1
+                    : name === 'limitBucket'
+                      ? typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v)
+                      : isMs(v) && v <= 1; // the rates
     if (!valid) return { ok: false, error: `invalid value for knob ${name}` };
     knobs[name] = v;
   }
@@ -173,9 +181,11 @@ export function planRequest(knobs: Knobs, rng: Rng, stormIndex: number, nowMs: n
   const [reset, hang, rateLimit, error, malformed] = [rng(), rng(), rng(), rng(), rng()] as const;
   const latencyMs = sampleLatency(knobs.latencyMs, rng);
   const bodyFault: BodyFault | undefined =
-    knobs.oversizeBytes !== undefined ? { kind: 'oversize', bytes: knobs.oversizeBytes }
-    : malformed < (knobs.malformedRate ?? 0) ? { kind: 'malformed' }
-    : undefined;
+    knobs.oversizeBytes !== undefined
+      ? { kind: 'oversize', bytes: knobs.oversizeBytes }
+      : malformed < (knobs.malformedRate ?? 0)
+        ? { kind: 'malformed' }
+        : undefined;
   const plan = (fault: Fault | undefined): Plan => ({ fault, latencyMs, bodyFault, slowBodyMs: knobs.slowBodyMs ?? 0 });
 
   if (reset < (knobs.resetRate ?? 0)) return plan({ kind: 'reset' });

@@ -7,7 +7,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { engineResult, metricsJson, prometheusText, serviceHealth, socialPosts, socialProfile } from './data';
-import { isKnobKey, parseKnobs, parseQueryKnobs, planRequest, resolveKnobs, takeToken, type BodyFault, type TokenBucket } from './knobs';
+import {
+  isKnobKey,
+  parseKnobs,
+  parseQueryKnobs,
+  planRequest,
+  resolveKnobs,
+  takeToken,
+  type BodyFault,
+  type TokenBucket,
+} from './knobs';
 import { rngFor } from './random';
 import { createServedPosts } from './served-posts';
 import type { EngineItem, Knobs, PublishedWeights, RouteKey, SimConfig, SimStats } from './types';
@@ -238,7 +247,8 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     const bodyFault = answer.status >= 200 && answer.status < 300 ? plan.bodyFault : undefined;
     record(def.route, answer.status);
     await writeAnswer(res, answer, bodyFault, plan.slowBodyMs, signal);
-    if (answer.posts && answer.status === 200 && !bodyFault) servedPosts.add(answer.posts.accountId, answer.posts.offset, answer.posts.count);
+    if (answer.posts && answer.status === 200 && !bodyFault)
+      servedPosts.add(answer.posts.accountId, answer.posts.offset, answer.posts.count);
   };
 
   const server = createServer({ headersTimeout: 66_000 }, (req, res) => {
@@ -471,7 +481,9 @@ function matchRoute(routes: readonly RouteDef[], method: string, pathname: strin
     allowed.push(def);
   }
   const first = allowed[0];
-  return first ? { kind: 'wrongMethod', route: first.route, allow: allowed.map((d) => d.method).join(', ') } : { kind: 'none' };
+  return first
+    ? { kind: 'wrongMethod', route: first.route, allow: allowed.map((d) => d.method).join(', ') }
+    : { kind: 'none' };
 }
 
 function matchPath(pattern: readonly string[], segments: readonly string[]): Record<string, string> | undefined {
@@ -564,7 +576,10 @@ function oversizeSource(bytes: number): BodySource {
 function malformedPayload(answer: Answer): Buffer {
   const cut = answer.payload.subarray(0, Math.max(1, Math.floor(answer.payload.length / 2)));
   if (answer.format === 'json') return cut;
-  return Buffer.concat([cut, Buffer.from('\n}}garbage{{ = = =\nhttp_requests_total{code="2xx" NaNbutnot\n\u0000\u0001\n')]);
+  return Buffer.concat([
+    cut,
+    Buffer.from('\n}}garbage{{ = = =\nhttp_requests_total{code="2xx" NaNbutnot\n\u0000\u0001\n'),
+  ]);
 }
 
 function headersFor(answer: Answer, length: number): Record<string, string | number> {
@@ -583,9 +598,11 @@ async function writeAnswer(
   signal: AbortSignal,
 ): Promise<void> {
   const source =
-    fault?.kind === 'oversize' ? oversizeSource(fault.bytes)
-    : fault?.kind === 'malformed' ? bufferSource(malformedPayload(answer))
-    : bufferSource(answer.payload);
+    fault?.kind === 'oversize'
+      ? oversizeSource(fault.bytes)
+      : fault?.kind === 'malformed'
+        ? bufferSource(malformedPayload(answer))
+        : bufferSource(answer.payload);
   res.writeHead(answer.status, headersFor(answer, source.length));
   if (slowBodyMs <= 0) {
     await writeRange(res, source, 0, source.length, signal);
@@ -602,7 +619,13 @@ async function writeAnswer(
   res.end();
 }
 
-async function writeRange(res: ServerResponse, source: BodySource, start: number, end: number, signal: AbortSignal): Promise<void> {
+async function writeRange(
+  res: ServerResponse,
+  source: BodySource,
+  start: number,
+  end: number,
+  signal: AbortSignal,
+): Promise<void> {
   for (let at = start; at < end; at += CHUNK_BYTES) {
     if (!res.write(source.slice(at, Math.min(end, at + CHUNK_BYTES)))) await once(res, 'drain', { signal });
   }

@@ -51,7 +51,8 @@ export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink &
     ref,
 
     async open(accountId, attempt, resumeFrom) {
-      if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
+      if (!Number.isSafeInteger(attempt) || attempt < 1)
+        throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
       const complete = fileIn(dir, `${accountId}${COMPLETE}`);
       const mine = partialFile(accountId, attempt);
       await (ready ??= mkdir(dir, { recursive: true }).catch((err: unknown) => {
@@ -218,9 +219,14 @@ function parseLine<S extends z.ZodType>(file: string, line: number, text: string
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  throw new CorruptSinkError(file, line, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unexpected shape'}`, {
-    cause: result.error,
-  });
+  throw new CorruptSinkError(
+    file,
+    line,
+    `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'unexpected shape'}`,
+    {
+      cause: result.error,
+    },
+  );
 }
 
 /** Accounts of a run with complete output, sorted by ID (none when the run's folder is not there). */

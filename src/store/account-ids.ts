@@ -37,5 +37,7 @@ export function parseAccountList(text: string, source: string): string[] {
 
 function checked(id: unknown, where: string): string {
   if (isAccountId(id)) return id as string;
-  throw new AccountListFormatError(`${where}: ${JSON.stringify(typeof id === 'string' ? id.slice(0, 80) : id)} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`);
+  throw new AccountListFormatError(
+    `${where}: ${JSON.stringify(typeof id === 'string' ? id.slice(0, 80) : id)} is not an account ID (1-64 of A-Z a-z 0-9 _ . -)`,
+  );
 }

@@ -77,7 +77,9 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
           const id = text.trim();
           if (!id || id.startsWith('#')) continue;
           if (!accountId.safeParse(id).success) {
-            throw new AccountListFormatError(`${name}:${line}: ${JSON.stringify(id.slice(0, 80))} is not an account ID`);
+            throw new AccountListFormatError(
+              `${name}:${line}: ${JSON.stringify(id.slice(0, 80))} is not an account ID`,
+            );
           }
           if (index >= offset + limit) return { accountIds, done: false };
           if (index++ >= offset) accountIds.push(id);

@@ -64,7 +64,9 @@ export type PurgeReport = Record<string, number>;
 /** A named account list that is not in the store. */
 export class AccountListNotFoundError extends Error {
   constructor(readonly list: string) {
-    super(`no account list named "${list}" in the results store (load it with: viralflow accounts import <file> --name ${list})`);
+    super(
+      `no account list named "${list}" in the results store (load it with: viralflow accounts import <file> --name ${list})`,
+    );
     this.name = 'AccountListNotFoundError';
   }
 }

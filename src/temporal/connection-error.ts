@@ -12,4 +12,3 @@ export class TemporalUnreachableError extends Error {
     this.name = 'TemporalUnreachableError';
   }
 }
-

@@ -15,7 +15,10 @@ export interface TemporalConnectionOptions {
  * Connection options from the configuration: TLS with the configured CA (or the system roots), the
  * mTLS client pair and SNI override, and the API key. `address` overrides the configured one.
  */
-export function temporalConnectionOptions(temporal: TemporalConfig, address = temporal.address): TemporalConnectionOptions {
+export function temporalConnectionOptions(
+  temporal: TemporalConfig,
+  address = temporal.address,
+): TemporalConnectionOptions {
   const { tls } = temporal;
   return {
     address,

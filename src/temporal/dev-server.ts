@@ -58,15 +58,26 @@ async function launchDevServer(options: DevServerOptions): Promise<DevServer> {
   const port = options.port || (await freePort());
   const uiPort = options.uiPort || (await freePort());
   const args = [
-    'server', 'start-dev',
-    '--ip', host,
-    '--port', String(port),
-    '--ui-port', String(uiPort),
-    '--namespace', options.namespace ?? 'default',
-    '--log-level', 'warn',
-    ...(options.eagerActivities !== false ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'] : []),
+    'server',
+    'start-dev',
+    '--ip',
+    host,
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--namespace',
+    options.namespace ?? 'default',
+    '--log-level',
+    'warn',
+    ...(options.eagerActivities !== false
+      ? ['--dynamic-config-value', 'system.enableActivityEagerExecution=true']
+      : []),
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
-    ...Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...Object.entries(options.searchAttributes ?? {}).flatMap(([name, type]) => [
+      '--search-attribute',
+      `${name}=${type}`,
+    ]),
   ];
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

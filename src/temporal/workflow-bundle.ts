@@ -22,7 +22,9 @@ function workflowCodeHash(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the package's exports map allows this JSON file
   hash.update(String((require('@temporalio/workflow/package.json') as { version: string }).version));
   for (const dir of WORKFLOW_SOURCE_DIRS) {
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+    for (const file of readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .sort()) {
       hash.update(file).update(readFileSync(join(dir, file)));
     }
   }

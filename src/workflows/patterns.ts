@@ -10,8 +10,7 @@ import { activityPolicies, withRetry } from './policies';
 export type { ExtractPatternsWorkflowInput } from '../contracts/patterns';
 
 export type ExtractPatternsWorkflowResult =
-  | { source: 'items'; result: ExtractPatternsResult }
-  | { source: 'scrape'; result: PatternsSummary };
+  { source: 'items'; result: ExtractPatternsResult } | { source: 'scrape'; result: PatternsSummary };
 
 /** ViralEngineOperator's DAG: the engine over given items or over a scrape's output. */
 export async function extractPatternsWorkflow(
@@ -20,9 +19,14 @@ export async function extractPatternsWorkflow(
   const input = parseWorkflowInput('extractPatternsWorkflow', extractPatternsWorkflowInput, raw);
   if (input.items) {
     const { extractPatterns } = proxyActivities<Activities>(withRetry(activityPolicies.extractPatterns, input.retry));
-    return { source: 'items', result: await extractPatterns({ items: input.items, maxConcurrentBatches: input.maxConcurrentBatches }) };
+    return {
+      source: 'items',
+      result: await extractPatterns({ items: input.items, maxConcurrentBatches: input.maxConcurrentBatches }),
+    };
   }
-  const { extractPatternsFromSink } = proxyActivities<Activities>(withRetry(activityPolicies.extractPatternsFromSink, input.retry));
+  const { extractPatternsFromSink } = proxyActivities<Activities>(
+    withRetry(activityPolicies.extractPatternsFromSink, input.retry),
+  );
   const scrape = input.scrape!;
   const result = await extractPatternsFromSink({ ...scrape, maxConcurrentBatches: input.maxConcurrentBatches });
   // The activity checks too; checking its answer here as well holds on a worker whose activity does not.

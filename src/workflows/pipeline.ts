@@ -40,7 +40,7 @@ export type StageName = 'health' | 'scrape' | 'patterns' | 'bandit' | 'metrics';
 export interface ViralPipelineResult {
   pipelineId: string;
   health: Pick<HealthReport, 'available' | 'unavailable' | 'openCircuits'> | null;
-  scrape: Omit<ScrapeSummary, 'batches'> & { batches: number } | null;
+  scrape: (Omit<ScrapeSummary, 'batches'> & { batches: number }) | null;
   patterns: PatternsSummary | null;
   bandit: { experimentId: string; workflowId: string; outcomesSent: number; variants: string[] } | null;
   metrics: CollectMetricsResult | null;
@@ -60,7 +60,13 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   const { workflowId } = workflowInfo();
   const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
   upsertMemo({ pipeline: workflowId, experimentId });
-  const progress: FanOutProgress = { stage: 'health', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
+  const progress: FanOutProgress = {
+    stage: 'health',
+    batchesDone: 0,
+    batchesTotal: 0,
+    accountsDone: 0,
+    accountsTotal: 0,
+  };
   setHandler(progressQuery, () => progress);
 
   const result: ViralPipelineResult = {
@@ -95,7 +101,8 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
 
   const { checkHealth } = proxyActivities<Activities>(withRetry(activityPolicies.checkHealth, input.retry));
   const health = await stage('health', () => checkHealth(input.services ? { services: input.services } : {}));
-  if (health) result.health = { available: health.available, unavailable: health.unavailable, openCircuits: health.openCircuits };
+  if (health)
+    result.health = { available: health.available, unavailable: health.unavailable, openCircuits: health.openCircuits };
   // Upstreams configured as services ('social', 'engine', 'experiments') gate their stages when down.
   const down = new Set(health?.unavailable ?? []);
 
@@ -164,7 +171,9 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
           args: [{ experimentId, variants: Object.keys(outcomes) }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           cancellationType: ChildWorkflowCancellationType.ABANDON,
-          ...(children.typedSearchAttributes && { typedSearchAttributes: [{ key: EXPERIMENT_KEY, value: experimentId }] }),
+          ...(children.typedSearchAttributes && {
+            typedSearchAttributes: [{ key: EXPERIMENT_KEY, value: experimentId }],
+          }),
         });
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -174,7 +183,11 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       if (patched('pipeline-outcome-signals-at-once')) {
         // One workflow task sends them all, in the same order: a round-trip per variant was the pipeline's longest hand-off.
         const entries = Object.entries(outcomes);
-        await Promise.all(entries.map(([variant, o]) => bandit.signal(outcomeSignal, { variant, successes: o.successes, failures: o.failures })));
+        await Promise.all(
+          entries.map(([variant, o]) =>
+            bandit.signal(outcomeSignal, { variant, successes: o.successes, failures: o.failures }),
+          ),
+        );
         sent = entries.reduce((n, [, o]) => n + o.successes + o.failures, 0);
       } else {
         for (const [variant, o] of Object.entries(outcomes)) {

@@ -54,7 +54,13 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
   const input = parseWorkflowInput('scrapeAccountsWorkflow', scrapeAccountsWorkflowInput, raw);
   const params = withDefaults({ ...input, runKey: input.runKey ?? runKeyFor(workflowInfo().workflowId) });
   const runKey = params.runKey;
-  const progress: FanOutProgress = { stage: 'scrape', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
+  const progress: FanOutProgress = {
+    stage: 'scrape',
+    batchesDone: 0,
+    batchesTotal: 0,
+    accountsDone: 0,
+    accountsTotal: 0,
+  };
   setHandler(progressQuery, () => progress);
 
   const fromList = input.accountIds !== undefined;
@@ -70,7 +76,8 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
   const chunkInputs: string[][] = fromList ? chunk(unique, params.chunkSize) : [];
   if (!fromList) {
     // Page through the list one chunk at a time: only chunk-sized lists ever travel through this history.
-    const source = input.accountList !== undefined ? { list: input.accountList } : { file: input.accountsFile as string };
+    const source =
+      input.accountList !== undefined ? { list: input.accountList } : { file: input.accountsFile as string };
     for (let offset = 0; ; offset += params.chunkSize) {
       const page = await loadAccountIds({ ...source, offset, limit: params.chunkSize });
       if (page.accountIds.length) chunkInputs.push(page.accountIds);
@@ -114,7 +121,13 @@ function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
 export async function scrapeChunkWorkflow(raw: ScrapeChunkWorkflowInput): Promise<ScrapeSummary> {
   const { batchOffset = 0, ...input } = parseWorkflowInput('scrapeChunkWorkflow', scrapeChunkWorkflowInput, raw);
   const params = withDefaults(input);
-  const progress: FanOutProgress = { stage: 'scrape', batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0 };
+  const progress: FanOutProgress = {
+    stage: 'scrape',
+    batchesDone: 0,
+    batchesTotal: 0,
+    accountsDone: 0,
+    accountsTotal: 0,
+  };
   setHandler(progressQuery, () => progress);
   return scrapeInBatches(input.accountIds ?? [], params, progress, batchOffset);
 }

@@ -44,14 +44,31 @@ export function activityRecords(history: History | undefined): ActivityRecord[] 
     const started = e.activityTaskStartedEventAttributes;
     if (started) {
       const r = records.get(id(started.scheduledEventId));
-      if (r) Object.assign(r, { attempt: started.attempt ?? undefined, identity: started.identity ?? undefined, startedAt: time(e) });
+      if (r)
+        Object.assign(r, {
+          attempt: started.attempt ?? undefined,
+          identity: started.identity ?? undefined,
+          startedAt: time(e),
+        });
       continue;
     }
     const closed =
-      (e.activityTaskCompletedEventAttributes && { outcome: 'completed' as const, attrs: e.activityTaskCompletedEventAttributes }) ||
-      (e.activityTaskFailedEventAttributes && { outcome: 'failed' as const, attrs: e.activityTaskFailedEventAttributes }) ||
-      (e.activityTaskTimedOutEventAttributes && { outcome: 'timedOut' as const, attrs: e.activityTaskTimedOutEventAttributes }) ||
-      (e.activityTaskCanceledEventAttributes && { outcome: 'canceled' as const, attrs: e.activityTaskCanceledEventAttributes });
+      (e.activityTaskCompletedEventAttributes && {
+        outcome: 'completed' as const,
+        attrs: e.activityTaskCompletedEventAttributes,
+      }) ||
+      (e.activityTaskFailedEventAttributes && {
+        outcome: 'failed' as const,
+        attrs: e.activityTaskFailedEventAttributes,
+      }) ||
+      (e.activityTaskTimedOutEventAttributes && {
+        outcome: 'timedOut' as const,
+        attrs: e.activityTaskTimedOutEventAttributes,
+      }) ||
+      (e.activityTaskCanceledEventAttributes && {
+        outcome: 'canceled' as const,
+        attrs: e.activityTaskCanceledEventAttributes,
+      });
     if (closed) {
       const r = records.get(id(closed.attrs.scheduledEventId));
       if (!r) continue;
@@ -60,7 +77,8 @@ export function activityRecords(history: History | undefined): ActivityRecord[] 
       const failure = 'failure' in closed.attrs ? closed.attrs.failure : undefined;
       if (failure) {
         r.failure = failureChain(failure);
-        r.failureType = failure.applicationFailureInfo?.type ?? failure.cause?.applicationFailureInfo?.type ?? undefined;
+        r.failureType =
+          failure.applicationFailureInfo?.type ?? failure.cause?.applicationFailureInfo?.type ?? undefined;
       }
     }
   }
@@ -83,9 +101,12 @@ export function workflowTaskFailures(history: History | undefined): string[] {
 
 /** The workflow's closing failure, its message and its cause chain, or undefined when it did not fail. */
 export function workflowFailure(history: History | undefined): { type?: string; message: string } | undefined {
-  const failed = (history?.events ?? []).find((e) => e.workflowExecutionFailedEventAttributes)?.workflowExecutionFailedEventAttributes;
+  const failed = (history?.events ?? []).find(
+    (e) => e.workflowExecutionFailedEventAttributes,
+  )?.workflowExecutionFailedEventAttributes;
   if (!failed?.failure) return undefined;
   let type: string | undefined;
-  for (let cur: typeof failed.failure | null | undefined = failed.failure; cur; cur = cur.cause) type ??= cur.applicationFailureInfo?.type ?? undefined;
+  for (let cur: typeof failed.failure | null | undefined = failed.failure; cur; cur = cur.cause)
+    type ??= cur.applicationFailureInfo?.type ?? undefined;
   return { type, message: failureChain(failed.failure) };
 }

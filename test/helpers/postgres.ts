@@ -16,7 +16,11 @@ export interface TestDatabase {
   role: string;
   password: string;
   /** Runs SQL as the superuser in `database` (default viralflow); answers the rows. */
-  admin<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<R[]>;
+  admin<R extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    database?: string,
+  ): Promise<R[]>;
   /** A new empty database owned by the viralflow role; answers its URL. */
   freshDatabase(name?: string): Promise<string>;
   /** The URL for another role/password on a database. */
@@ -34,7 +38,11 @@ export async function startTestDatabase(options: { fastUnsafe?: boolean } = {}):
   const password = `pw-${randomBytes(12).toString('hex')}`;
   const urlFor = (r: string, p: string, database = 'viralflow') =>
     `postgres://${encodeURIComponent(r)}:${encodeURIComponent(p)}@${pg.host}:${pg.port}/${encodeURIComponent(database)}`;
-  const admin = async <R extends Record<string, unknown>>(sql: string, params: unknown[] = [], database = 'viralflow') => {
+  const admin = async <R extends Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+    database = 'viralflow',
+  ) => {
     const client = new Client({ connectionString: pg.superuserUrl(database) });
     await client.connect();
     try {

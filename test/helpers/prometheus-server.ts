@@ -97,7 +97,8 @@ export async function startPrometheus(config: object): Promise<PrometheusServer>
   return {
     url,
     query: async (expr) =>
-      (await api<{ resultType: string; result: PromSample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
+      (await api<{ resultType: string; result: PromSample[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`))
+        .result,
     rules: async () =>
       (await api<{ groups: Array<{ rules: PrometheusRule[] }> }>('/api/v1/rules')).groups.flatMap((g) => g.rules),
     close,

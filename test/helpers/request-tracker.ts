@@ -19,7 +19,11 @@ export interface RequestTrace {
  * bursts separated by at least `quietMs` without a request: one burst per activity attempt when the
  * attempt's requests go out together, so the gaps are the backoff the server applied between attempts.
  */
-export function trackRequests(sim: Simulator, route: string, { everyMs = 10, quietMs = 60 } = {}): { now(): RequestTrace; stop(): RequestTrace } {
+export function trackRequests(
+  sim: Simulator,
+  route: string,
+  { everyMs = 10, quietMs = 60 } = {},
+): { now(): RequestTrace; stop(): RequestTrace } {
   const count = () => sim.stats().routes[route]?.requests ?? 0;
   const base = count();
   let last = base;

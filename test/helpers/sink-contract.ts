@@ -103,7 +103,11 @@ export function sinkContract(name: string, store: () => ResultsStore) {
       }
       const doomed = await sink.open('acct-1', 2);
       await doomed.append({ profile: profile('acct-1'), posts: [] });
-      assert.deepEqual(await read(), posts('acct-1', 0, 3), 'the complete output stays readable while another attempt writes');
+      assert.deepEqual(
+        await read(),
+        posts('acct-1', 0, 3),
+        'the complete output stays readable while another attempt writes',
+      );
       await doomed.discard();
       assert.deepEqual(await read(), []);
       assert.equal(await sink.isComplete('acct-1'), false);
@@ -127,7 +131,8 @@ export function sinkContract(name: string, store: () => ResultsStore) {
       const { sink, read } = fresh();
       const write = async (id: string, n: number) => {
         const w = await sink.open(id, 1);
-        for (let i = 0; i < n; i += 100) await w.append({ ...(i === 0 && { profile: profile(id) }), posts: posts(id, i, Math.min(n, i + 100)) });
+        for (let i = 0; i < n; i += 100)
+          await w.append({ ...(i === 0 && { profile: profile(id) }), posts: posts(id, i, Math.min(n, i + 100)) });
         await w.complete();
       };
       await write('big', 4_550);
@@ -135,7 +140,11 @@ export function sinkContract(name: string, store: () => ResultsStore) {
       await write('small-z', 7);
       const expected = [...posts('big', 0, 4_550), ...posts('small-a', 0, 30), ...posts('small-z', 0, 7)];
       assert.deepEqual(await read(), expected);
-      assert.deepEqual(await read(['small-z', 'big', 'small-z']), [...posts('small-z', 0, 7), ...posts('big', 0, 4_550), ...posts('small-z', 0, 7)]);
+      assert.deepEqual(await read(['small-z', 'big', 'small-z']), [
+        ...posts('small-z', 0, 7),
+        ...posts('big', 0, 4_550),
+        ...posts('small-z', 0, 7),
+      ]);
     });
 
     test('discardAccounts removes complete and partial output of the named accounts only', async () => {
@@ -157,7 +166,12 @@ export function sinkContract(name: string, store: () => ResultsStore) {
 
     test('sweepPartials removes leftover partial output of the named accounts only', async () => {
       const { sink } = fresh();
-      for (const [id, attempt] of [['a', 1], ['a', 2], ['a.1', 3], ['b', 1]] as const) {
+      for (const [id, attempt] of [
+        ['a', 1],
+        ['a', 2],
+        ['a.1', 3],
+        ['b', 1],
+      ] as const) {
         const w = await sink.open(id, attempt);
         await w.append({ profile: profile(id), posts: posts(id, 0, 1) });
         await w.abandon();

@@ -17,16 +17,26 @@ export function assertSinkExactlyOnce(
   const dir = join(dataDir, 'scrape', runKey);
   const files = readdirSync(dir).sort();
   const wanted = [...new Set(expected.accountIds)].map((id) => `${id}.ndjson`).sort();
-  assert.deepEqual(files, wanted, `the sink holds one complete file per account and nothing else (extra: ${files.filter((f) => !wanted.includes(f)).join(', ') || 'none'})`);
+  assert.deepEqual(
+    files,
+    wanted,
+    `the sink holds one complete file per account and nothing else (extra: ${files.filter((f) => !wanted.includes(f)).join(', ') || 'none'})`,
+  );
   let posts = 0;
   for (const id of new Set(expected.accountIds)) {
     const lines = readFileSync(join(dir, `${id}.ndjson`), 'utf8').split('\n');
     assert.equal(lines.pop(), '', `${id}: ends with a newline`);
     const [first, ...rest] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal((first?.profile as { accountId?: string } | undefined)?.accountId, id, `${id}: line 1 is its profile`);
-    const truth = socialPosts(expected.seed, id, 0, expected.postsPerAccount, expected.postsPerAccount).map((p) => p.id);
+    const truth = socialPosts(expected.seed, id, 0, expected.postsPerAccount, expected.postsPerAccount).map(
+      (p) => p.id,
+    );
     const ids = rest.map((p) => p.id);
-    assert.deepEqual(ids, truth, `${id}: every post exactly once, in order (${ids.length} lines, ${new Set(ids).size} distinct)`);
+    assert.deepEqual(
+      ids,
+      truth,
+      `${id}: every post exactly once, in order (${ids.length} lines, ${new Set(ids).size} distinct)`,
+    );
     posts += ids.length;
   }
   return posts;

@@ -26,7 +26,10 @@ function openssl(args: string[], cwd: string): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error('these tests need the `openssl` command (Debian: apt-get install openssl) to make test certificates');
+    if (e.code === 'ENOENT')
+      throw new Error(
+        'these tests need the `openssl` command (Debian: apt-get install openssl) to make test certificates',
+      );
     throw new Error(`openssl ${args.join(' ')} failed: ${e.stderr?.toString() ?? e.message}`);
   }
 }
@@ -39,18 +42,42 @@ function openssl(args: string[], cwd: string): void {
 export function makeTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'viralflow-pki-'));
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (name: string) => openssl(['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`], dir);
+  const ca = (name: string) =>
+    openssl(
+      ['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`],
+      dir,
+    );
   const issue = (name: string, signer: string, ext: string) => {
     writeFileSync(join(dir, `${name}.ext`), ext);
     openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`], dir);
     openssl(
-      ['x509', '-req', '-in', `${name}.csr`, '-CA', `${signer}.crt`, '-CAkey', `${signer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`],
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${signer}.crt`,
+        '-CAkey',
+        `${signer}.key`,
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        '-days',
+        '2',
+        '-extfile',
+        `${name}.ext`,
+      ],
       dir,
     );
   };
   ca('viralflow-test-ca');
   ca('other-ca');
-  issue('server', 'viralflow-test-ca', `subjectAltName=DNS:${SERVER_NAME},DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`);
+  issue(
+    'server',
+    'viralflow-test-ca',
+    `subjectAltName=DNS:${SERVER_NAME},DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
+  );
   issue('worker-client', 'viralflow-test-ca', 'extendedKeyUsage=clientAuth\n');
   issue('other-client', 'other-ca', 'extendedKeyUsage=clientAuth\n');
   openssl(['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', 'stray.key'], dir);

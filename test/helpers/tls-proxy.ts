@@ -18,8 +18,16 @@ export interface TlsProxy {
  * start-dev`, which has no TLS options: it terminates TLS, negotiates HTTP/2 by ALPN, and pipes the
  * decrypted bytes to the server, as a TLS-terminating load balancer in front of a cluster does.
  */
-export async function startTlsProxy(options: { target: string; cert: string; key: string; clientCa?: string }): Promise<TlsProxy> {
-  const [host, port] = [options.target.slice(0, options.target.lastIndexOf(':')), Number(options.target.slice(options.target.lastIndexOf(':') + 1))];
+export async function startTlsProxy(options: {
+  target: string;
+  cert: string;
+  key: string;
+  clientCa?: string;
+}): Promise<TlsProxy> {
+  const [host, port] = [
+    options.target.slice(0, options.target.lastIndexOf(':')),
+    Number(options.target.slice(options.target.lastIndexOf(':') + 1)),
+  ];
   const accepted: TlsProxy['accepted'] = [];
   const refused: string[] = [];
   const sockets = new Set<Socket>();

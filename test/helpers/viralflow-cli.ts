@@ -18,10 +18,15 @@ const BIN = join(projectRoot(), 'bin', 'viralflow.js');
  */
 export function viralflow(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr: err && code === -1 ? `${stderr}\n[killed: ${err.message}]` : stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr: err && code === -1 ? `${stderr}\n[killed: ${err.message}]` : stderr });
+      },
+    );
   });
 }
 

@@ -61,7 +61,10 @@ export function workerEnv(vars: Record<string, string>): Record<string, string> 
  * Runs `node bin/viralflow.js worker` as a separate process (as in production: its own Node runtime,
  * Temporal core, HTTP pool and signal handling) and waits until it has printed its start-up line.
  */
-export async function startWorkerProcess(env: Record<string, string>, { readyTimeoutMs = 60_000 } = {}): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  { readyTimeoutMs = 60_000 } = {},
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [BIN, 'worker'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
@@ -111,7 +114,10 @@ export async function startWorkerProcess(env: Record<string, string>, { readyTim
       if (ended) return ended;
       child.kill('SIGTERM');
       const timer = new AbortController();
-      const result = await Promise.race([exited, sleep(graceMs, undefined, { signal: timer.signal }).catch(() => undefined)]);
+      const result = await Promise.race([
+        exited,
+        sleep(graceMs, undefined, { signal: timer.signal }).catch(() => undefined),
+      ]);
       timer.abort();
       if (result) return result;
       child.kill('SIGKILL');

@@ -36,7 +36,12 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
 
   before(async () => {
     t = await startTemporalEnv();
-    env = { TEMPORAL_ADDRESS: t.server.address, VIRALFLOW_TASK_QUEUE: t.taskQueue, TEMPORAL_UI_URL: t.server.uiUrl, TEMPORAL_NAMESPACE: 'default' };
+    env = {
+      TEMPORAL_ADDRESS: t.server.address,
+      VIRALFLOW_TASK_QUEUE: t.taskQueue,
+      TEMPORAL_UI_URL: t.server.uiUrl,
+      TEMPORAL_NAMESPACE: 'default',
+    };
   });
   after(() => t?.close());
 
@@ -45,7 +50,10 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     const id = /workflow ID\s+(health-\d+)/.exec(run.stdout)?.[1];
     const runId = /run ID\s+(\S+)/.exec(run.stdout)?.[1];
     assert.ok(id && runId, run.stdout);
-    assert.ok(run.stdout.includes(`Web UI       ${t.server.uiUrl}/namespaces/default/workflows/${id}/${runId}/history`), run.stdout);
+    assert.ok(
+      run.stdout.includes(`Web UI       ${t.server.uiUrl}/namespaces/default/workflows/${id}/${runId}/history`),
+      run.stdout,
+    );
     const report = (await t.client.workflow.getHandle(id).result()) as HealthReport;
     assert.deepEqual(report.available.sort(), ['api', 'auth']);
   });
@@ -53,7 +61,18 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
   test('start --wait --json: exit 0 with the result; elapsed-time progress on stderr while it runs', async () => {
     slowHealth(1_500);
     try {
-      const run = ok(await vf('start', 'healthCheckWorkflow', '--input', '{"services":["api"],"timeoutMs":5000}', '--wait', '--json', '--progress-every', '400ms'));
+      const run = ok(
+        await vf(
+          'start',
+          'healthCheckWorkflow',
+          '--input',
+          '{"services":["api"],"timeoutMs":5000}',
+          '--wait',
+          '--json',
+          '--progress-every',
+          '400ms',
+        ),
+      );
       const out = json<Started & { result: HealthReport }>(run);
       assert.equal(out.status, 'COMPLETED');
       assert.equal(out.name, 'health');
@@ -73,10 +92,25 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
       const dir = mkdtempSync(join(tmpdir(), 'vf-cli-'));
       writeFileSync(join(dir, 'accounts.json'), JSON.stringify(['p-1', 'p-2', 'p-3', 'p-4', 'p-5']));
       const run = ok(
-        await vf('start', 'scrape', '--accounts', join(dir, 'accounts.json'), '--input', '{"batchSize":1,"maxConcurrentBatches":1}', '--wait', '--progress-every', '300ms', '--id', 'cli-progress'),
+        await vf(
+          'start',
+          'scrape',
+          '--accounts',
+          join(dir, 'accounts.json'),
+          '--input',
+          '{"batchSize":1,"maxConcurrentBatches":1}',
+          '--wait',
+          '--progress-every',
+          '300ms',
+          '--id',
+          'cli-progress',
+        ),
       );
       const lines = run.stderr.split('\n').filter((l) => l.startsWith('… cli-progress:'));
-      assert.ok(lines.some((l) => /elapsed \(scrape: [1-4]\/5 batches, [1-4]\/5 accounts\)$/.test(l)), `mid-run progress in:\n${run.stderr}`);
+      assert.ok(
+        lines.some((l) => /elapsed \(scrape: [1-4]\/5 batches, [1-4]\/5 accounts\)$/.test(l)),
+        `mid-run progress in:\n${run.stderr}`,
+      );
       assert.match(run.stdout, /^Completed\.\n\{\n {2}"runKey": "cli-progress"/m);
     } finally {
       t.sim.reset();
@@ -90,7 +124,10 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     ]);
     assert.equal(run.code, EXIT.failed, run.stderr);
     assert.match(run.stdout, /Started health workflow cli-failing/);
-    assert.match(run.stderr, /^viralflow: workflow cli-failing did not complete: failed: .*InvalidInput: .*services\.0/m);
+    assert.match(
+      run.stderr,
+      /^viralflow: workflow cli-failing did not complete: failed: .*InvalidInput: .*services\.0/m,
+    );
     const result = await vf('result', 'cli-failing', '--json');
     assert.equal(result.code, EXIT.failed);
     assert.match(result.stderr, /did not complete: failed/);
@@ -103,7 +140,11 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
   test('an ID that is running is refused (conflict policy FAIL); once closed it is reused (ALLOW_DUPLICATE)', async () => {
     slowHealth(3_000);
     try {
-      const first = json<Started>(ok(await vf('start', 'health', '--id', 'cli-dup', '--json', '--input', '{"services":["api"],"timeoutMs":10000}')));
+      const first = json<Started>(
+        ok(
+          await vf('start', 'health', '--id', 'cli-dup', '--json', '--input', '{"services":["api"],"timeoutMs":10000}'),
+        ),
+      );
       const again = await vf('start', 'health', '--id', 'cli-dup');
       assert.equal(again.code, EXIT.failed);
       assert.match(again.stderr, /^viralflow: workflow cli-dup is already running; wait for it, cancel it/m);
@@ -115,11 +156,23 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     }
   });
 
-  test('--input-file and --accounts arrive as the workflow\'s one JSON argument', async () => {
+  test("--input-file and --accounts arrive as the workflow's one JSON argument", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vf-cli-'));
     writeFileSync(join(dir, 'input.json'), '{"batchSize": 2}');
     writeFileSync(join(dir, 'accounts.txt'), '# two accounts\nacc_1\nacc_2\n');
-    const started = json<Started>(ok(await vf('start', 'health', '--input-file', join(dir, 'input.json'), '--accounts', join(dir, 'accounts.txt'), '--json')));
+    const started = json<Started>(
+      ok(
+        await vf(
+          'start',
+          'health',
+          '--input-file',
+          join(dir, 'input.json'),
+          '--accounts',
+          join(dir, 'accounts.txt'),
+          '--json',
+        ),
+      ),
+    );
     const history = await t.client.workflow.getHandle(started.workflowId).fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
     assert.deepEqual(JSON.parse(Buffer.from(payload!).toString()), { batchSize: 2, accountIds: ['acc_1', 'acc_2'] });
@@ -136,12 +189,17 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
 
     // Visibility is eventually consistent: poll until the run shows up as completed.
     const listed = await pollUntil('cli-listed in `list --status completed --type health`', async () => {
-      const rows = json<{ workflowId: string; status: string }[]>(ok(await vf('list', '--status', 'completed', '--type', 'health', '--json', '--limit', '50')));
+      const rows = json<{ workflowId: string; status: string }[]>(
+        ok(await vf('list', '--status', 'completed', '--type', 'health', '--json', '--limit', '50')),
+      );
       return rows.some((r) => r.workflowId === 'cli-listed') ? rows : undefined;
     });
     assert.ok(listed.every((r) => r.status === 'COMPLETED'));
     assert.ok(!listed.some((r) => r.workflowId === 'cli-failing'), 'the failed run is not listed as completed');
-    const [failedRun, limited] = await Promise.all([vf('list', '--status', 'failed', '--json'), vf('list', '--limit', '1')]);
+    const [failedRun, limited] = await Promise.all([
+      vf('list', '--status', 'failed', '--json'),
+      vf('list', '--limit', '1'),
+    ]);
     assert.ok(json<{ workflowId: string }[]>(ok(failedRun)).some((r) => r.workflowId === 'cli-failing'));
     assert.match(ok(limited).stdout, /^WORKFLOW ID\s+TYPE\s+STATUS\s+STARTED\s+CLOSED\n[^\n]+\n$/);
 
@@ -156,7 +214,10 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     slowHealth(5_000);
     try {
       ok(await vf('start', 'health', '--id', 'cli-cancel', '--input', '{"services":["api"],"timeoutMs":10000}'));
-      assert.match(ok(await vf('cancel', 'cli-cancel')).stdout, /^Cancellation requested for cli-cancel \(run \S+\)\.$/m);
+      assert.match(
+        ok(await vf('cancel', 'cli-cancel')).stdout,
+        /^Cancellation requested for cli-cancel \(run \S+\)\.$/m,
+      );
       const result = await vf('result', 'cli-cancel');
       assert.equal(result.code, EXIT.failed);
       assert.match(result.stderr, /did not complete: cancelled/);
@@ -173,22 +234,37 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
 
   test('unknown workflow (exit 2, the valid names listed) and unreachable server (exit 3, the address named)', async () => {
     const address = `127.0.0.1:${await freePort()}`;
-    const [unknown, unreachable] = await Promise.all([vf('start', 'scraper'), viralflow(['describe', 'x'], { ...env, TEMPORAL_ADDRESS: address })]);
+    const [unknown, unreachable] = await Promise.all([
+      vf('start', 'scraper'),
+      viralflow(['describe', 'x'], { ...env, TEMPORAL_ADDRESS: address }),
+    ]);
     assert.equal(unknown.code, EXIT.usage);
-    assert.match(unknown.stderr, /unknown workflow "scraper"; valid workflows: pipeline, scrape, patterns, bandit, metrics, health/);
+    assert.match(
+      unknown.stderr,
+      /unknown workflow "scraper"; valid workflows: pipeline, scrape, patterns, bandit, metrics, health/,
+    );
     assert.equal(unreachable.code, EXIT.unreachable);
-    assert.match(unreachable.stderr, new RegExp(`cannot reach the Temporal server at ${address.replace(/\./g, '\\.')}`));
+    assert.match(
+      unreachable.stderr,
+      new RegExp(`cannot reach the Temporal server at ${address.replace(/\./g, '\\.')}`),
+    );
   });
 
   test('interop: a run started by the official `temporal` CLI runs on our worker, and `viralflow result` reads it', async () => {
     const cli = await resolveTemporalCli();
     await promisify(execFile)(cli.path, [
-      'workflow', 'start',
-      '--type', 'healthCheckWorkflow',
-      '--task-queue', t.taskQueue,
-      '--input', '{}',
-      '--workflow-id', 'cli-interop',
-      '--address', t.server.address,
+      'workflow',
+      'start',
+      '--type',
+      'healthCheckWorkflow',
+      '--task-queue',
+      t.taskQueue,
+      '--input',
+      '{}',
+      '--workflow-id',
+      'cli-interop',
+      '--address',
+      t.server.address,
     ]);
     const out = json<{ status: string; result: HealthReport }>(ok(await vf('result', 'cli-interop', '--json')));
     assert.equal(out.status, 'COMPLETED');
@@ -207,22 +283,51 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     }
   });
 
-  test('bandit record creates the experiment\'s entity on first use and updates it after; show reads it', async () => {
+  test("bandit record creates the experiment's entity on first use and updates it after; show reads it", async () => {
     const first = json<{ posterior: Record<string, number> }>(
-      ok(await vf('bandit', 'record', 'exp-cli', '--variant', 'A', '--success', '--count', '3', '--json', '--timeout', '15s')),
+      ok(
+        await vf(
+          'bandit',
+          'record',
+          'exp-cli',
+          '--variant',
+          'A',
+          '--success',
+          '--count',
+          '3',
+          '--json',
+          '--timeout',
+          '15s',
+        ),
+      ),
     );
     assert.deepEqual(first.posterior, { variant: 'A', successes: 3, failures: 0, alpha: 4, beta: 1, mean: 0.8 });
     const runId = (await t.client.workflow.getHandle('bandit-exp-cli').describe()).runId;
-    assert.match(ok(await vf('bandit', 'record', 'exp-cli', '--variant', 'A', '--failure', '--timeout', '15s')).stdout, /^exp-cli\/A: 3 successes, 1 failures -> Beta\(4, 2\), mean 0\.667$/m);
+    assert.match(
+      ok(await vf('bandit', 'record', 'exp-cli', '--variant', 'A', '--failure', '--timeout', '15s')).stdout,
+      /^exp-cli\/A: 3 successes, 1 failures -> Beta\(4, 2\), mean 0\.667$/m,
+    );
     ok(await vf('bandit', 'record', 'exp-cli', '--variant', 'B', '--failure', '--count', '2', '--timeout', '15s'));
-    assert.equal((await t.client.workflow.getHandle('bandit-exp-cli').describe()).runId, runId, 'the same entity took every outcome');
+    assert.equal(
+      (await t.client.workflow.getHandle('bandit-exp-cli').describe()).runId,
+      runId,
+      'the same entity took every outcome',
+    );
 
-    const [shownRun, table] = await Promise.all([vf('bandit', 'show', 'exp-cli', '--json'), vf('bandit', 'show', 'exp-cli')]);
-    const shown = json<{ workflowId: string; posteriors: { variant: string; successes: number; failures: number }[] }>(ok(shownRun));
+    const [shownRun, table] = await Promise.all([
+      vf('bandit', 'show', 'exp-cli', '--json'),
+      vf('bandit', 'show', 'exp-cli'),
+    ]);
+    const shown = json<{ workflowId: string; posteriors: { variant: string; successes: number; failures: number }[] }>(
+      ok(shownRun),
+    );
     assert.equal(shown.workflowId, 'bandit-exp-cli');
     assert.deepEqual(
       shown.posteriors.map(({ variant, successes, failures }) => ({ variant, successes, failures })),
-      [{ variant: 'A', successes: 3, failures: 1 }, { variant: 'B', successes: 0, failures: 2 }],
+      [
+        { variant: 'A', successes: 3, failures: 1 },
+        { variant: 'B', successes: 0, failures: 2 },
+      ],
     );
     assert.match(ok(table).stdout, /^VARIANT\s+SUCCESSES\s+FAILURES\s+MEAN\s+WEIGHT\s+P\(BEST\)\nA\s+3\s+1\s+0\.667/m);
     // Weights as soon as there is evidence: computed from all 6 outcomes, though not published yet (1 minute cadence).
@@ -238,10 +343,16 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     assert.equal(invalid.code, EXIT.usage, invalid.stderr);
     assert.match(invalid.stderr, /invalid outcome: variant/);
     assert.equal(badExperiment.code, EXIT.usage, badExperiment.stderr);
-    assert.match(badExperiment.stderr, /the bandit entity for experiment no spaces! could not start: invalid banditWorkflow input: experimentId/);
+    assert.match(
+      badExperiment.stderr,
+      /the bandit entity for experiment no spaces! could not start: invalid banditWorkflow input: experimentId/,
+    );
     // `..` is refused as the publish activity refuses it, and no entity bandit-.. is created.
     assert.equal(dots.code, EXIT.usage, dots.stderr);
-    assert.match(dots.stderr, /the bandit entity for experiment \.\. could not start: invalid banditWorkflow input: experimentId: must be 1-128 of/);
+    assert.match(
+      dots.stderr,
+      /the bandit entity for experiment \.\. could not start: invalid banditWorkflow input: experimentId: must be 1-128 of/,
+    );
     assert.equal(startDots.code, EXIT.usage, startDots.stderr);
     assert.match(startDots.stderr, /invalid banditWorkflow input: experimentId: must be 1-128 of/);
     await assert.rejects(t.client.workflow.getHandle('bandit-..').describe(), WorkflowNotFoundError);

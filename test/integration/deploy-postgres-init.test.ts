@@ -56,77 +56,87 @@ describe('ops/postgres/init: the viralflow role and database in the PostgreSQL c
     return client;
   };
 
-  test('creates the role and database; a worker store connects with the secret file, migrates and writes', { timeout: 60_000 }, async () => {
-    const passwordFile = join(secrets, 'viralflow_db_password');
-    const password = "pw with 'quotes' and $dollars";
-    writeFileSync(passwordFile, `${password}\n`);
-    const first = await init(passwordFile);
-    assert.match(first.stdout, /role "viralflow" owns database "viralflow"/);
-    assert.doesNotMatch(first.stdout + first.stderr, /quotes/, 'the password is not echoed');
+  test(
+    'creates the role and database; a worker store connects with the secret file, migrates and writes',
+    { timeout: 60_000 },
+    async () => {
+      const passwordFile = join(secrets, 'viralflow_db_password');
+      const password = "pw with 'quotes' and $dollars";
+      writeFileSync(passwordFile, `${password}\n`);
+      const first = await init(passwordFile);
+      assert.match(first.stdout, /role "viralflow" owns database "viralflow"/);
+      assert.doesNotMatch(first.stdout + first.stderr, /quotes/, 'the password is not echoed');
 
-    // What the compose worker is given: a URL without the password, and the secret file.
-    const config = loadConfig({
-      VIRALFLOW_DATABASE_URL: `postgres://viralflow@${pg.host}:${pg.port}/viralflow`,
-      VIRALFLOW_DATABASE_PASSWORD_FILE: passwordFile,
-    });
-    const store = createResultsStore(config);
-    try {
-      const report = await store.migrate();
-      assert.ok(report.version >= 1, 'the role may create its tables');
-      assert.equal(await store.importAccountList('deploy-check', ['a-1', 'a-2']), 2);
-    } finally {
-      await store.close();
-    }
+      // What the compose worker is given: a URL without the password, and the secret file.
+      const config = loadConfig({
+        VIRALFLOW_DATABASE_URL: `postgres://viralflow@${pg.host}:${pg.port}/viralflow`,
+        VIRALFLOW_DATABASE_PASSWORD_FILE: passwordFile,
+      });
+      const store = createResultsStore(config);
+      try {
+        const report = await store.migrate();
+        assert.ok(report.version >= 1, 'the role may create its tables');
+        assert.equal(await store.importAccountList('deploy-check', ['a-1', 'a-2']), 2);
+      } finally {
+        await store.close();
+      }
 
-    const client = await asRole(password);
-    try {
-      const [me] = (await client.query<{ rolsuper: boolean; rolcreatedb: boolean; rolcreaterole: boolean }>(
-        "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = 'viralflow'",
-      )).rows;
-      assert.deepEqual(me, { rolsuper: false, rolcreatedb: false, rolcreaterole: false });
-    } finally {
-      await client.end();
-    }
-    await assert.rejects(asRole('wrong password'), /password authentication failed/);
+      const client = await asRole(password);
+      try {
+        const [me] = (
+          await client.query<{ rolsuper: boolean; rolcreatedb: boolean; rolcreaterole: boolean }>(
+            "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = 'viralflow'",
+          )
+        ).rows;
+        assert.deepEqual(me, { rolsuper: false, rolcreatedb: false, rolcreaterole: false });
+      } finally {
+        await client.end();
+      }
+      await assert.rejects(asRole('wrong password'), /password authentication failed/);
 
-    // Temporal's tables (created by its own user, here the superuser) are out of the role's reach.
-    const admin = new Client({ connectionString: pg.superuserUrl() });
-    await admin.connect();
-    try {
-      await admin.query('CREATE DATABASE temporal');
-    } finally {
-      await admin.end();
-    }
-    const temporalAdmin = new Client({ connectionString: pg.superuserUrl('temporal') });
-    await temporalAdmin.connect();
-    try {
-      await temporalAdmin.query('CREATE TABLE executions (id text)');
-    } finally {
-      await temporalAdmin.end();
-    }
-    const intruder = await asRole(password, 'temporal');
-    try {
-      await assert.rejects(intruder.query('SELECT * FROM executions'), /permission denied for table executions/);
-    } finally {
-      await intruder.end();
-    }
-  });
+      // Temporal's tables (created by its own user, here the superuser) are out of the role's reach.
+      const admin = new Client({ connectionString: pg.superuserUrl() });
+      await admin.connect();
+      try {
+        await admin.query('CREATE DATABASE temporal');
+      } finally {
+        await admin.end();
+      }
+      const temporalAdmin = new Client({ connectionString: pg.superuserUrl('temporal') });
+      await temporalAdmin.connect();
+      try {
+        await temporalAdmin.query('CREATE TABLE executions (id text)');
+      } finally {
+        await temporalAdmin.end();
+      }
+      const intruder = await asRole(password, 'temporal');
+      try {
+        await assert.rejects(intruder.query('SELECT * FROM executions'), /permission denied for table executions/);
+      } finally {
+        await intruder.end();
+      }
+    },
+  );
 
-  test('a second run is idempotent and sets the new password; a missing secret file is a clear error', { timeout: 60_000 }, async () => {
-    const passwordFile = join(secrets, 'rotated');
-    writeFileSync(passwordFile, 'rotated-password\n');
-    await init(passwordFile);
-    const client = await asRole('rotated-password');
-    try {
-      const lists = await client.query("SELECT count(*)::int AS n FROM account_list_entries");
-      assert.equal(lists.rows[0].n, 2, 'the data is untouched');
-    } finally {
-      await client.end();
-    }
-    await assert.rejects(init(join(secrets, 'missing')), (err: { code?: number; stderr?: string }) => {
-      assert.equal(err.code, 1);
-      assert.match(err.stderr ?? '', /cannot read the password file .*missing \(VIRALFLOW_DB_PASSWORD_FILE\)/);
-      return true;
-    });
-  });
+  test(
+    'a second run is idempotent and sets the new password; a missing secret file is a clear error',
+    { timeout: 60_000 },
+    async () => {
+      const passwordFile = join(secrets, 'rotated');
+      writeFileSync(passwordFile, 'rotated-password\n');
+      await init(passwordFile);
+      const client = await asRole('rotated-password');
+      try {
+        const lists = await client.query('SELECT count(*)::int AS n FROM account_list_entries');
+        assert.equal(lists.rows[0].n, 2, 'the data is untouched');
+      } finally {
+        await client.end();
+      }
+      await assert.rejects(init(join(secrets, 'missing')), (err: { code?: number; stderr?: string }) => {
+        assert.equal(err.code, 1);
+        assert.match(err.stderr ?? '', /cannot read the password file .*missing \(VIRALFLOW_DB_PASSWORD_FILE\)/);
+        return true;
+      });
+    },
+  );
 });

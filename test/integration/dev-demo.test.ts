@@ -62,19 +62,29 @@ describe('viralflow dev: the demo runs the pipeline and keeps serving', () => {
       // Progress while it ran: the scrape child's own batches and accounts, not "0/0".
       const progress = [...out.matchAll(/… scrape: (\d+)\/(\d+) batches, (\d+)\/(\d+) accounts/g)];
       assert.ok(progress.length >= 1, out);
-      for (const [, , batches, , accounts] of progress) assert.deepEqual([batches, accounts], ['3', String(DEMO_ACCOUNT_COUNT)], out);
+      for (const [, , batches, , accounts] of progress)
+        assert.deepEqual([batches, accounts], ['3', String(DEMO_ACCOUNT_COUNT)], out);
 
       const pipelineId = /Started the demo pipeline (demo-pipeline-\d+)/.exec(out)?.[1];
       assert.ok(pipelineId, out);
       assert.ok(out.includes(`${server.uiUrl}/namespaces/default/workflows/${pipelineId}/`), out);
       const scraped = DEMO_ACCOUNT_COUNT - failingCount;
-      assert.match(out, new RegExp(`Scrape: {2}${scraped}/${DEMO_ACCOUNT_COUNT} accounts, \\d+ posts, 3 batches; ${failingCount} failed`));
-      for (const id of [...DEMO_FAILING.missing, DEMO_FAILING.forbidden, DEMO_FAILING.malformed]) assert.match(out, new RegExp(`✗ ${id}: `));
+      assert.match(
+        out,
+        new RegExp(
+          `Scrape: {2}${scraped}/${DEMO_ACCOUNT_COUNT} accounts, \\d+ posts, 3 batches; ${failingCount} failed`,
+        ),
+      );
+      for (const id of [...DEMO_FAILING.missing, DEMO_FAILING.forbidden, DEMO_FAILING.malformed])
+        assert.match(out, new RegExp(`✗ ${id}: `));
       assert.match(out, /HTTP 404/);
       assert.match(out, /HTTP 403/);
       assert.match(out, /Patterns: \d+ posts, mean virality 0\.\d{3}; top: [a-z-]+ \(\d+\)/);
       assert.match(out, new RegExp(`Bandit ${DEMO_EXPERIMENT}: weights from [1-9]\\d* outcomes`));
-      assert.match(out, new RegExp(`Schedule ${DEMO_SCHEDULE.scheduleId}: healthCheckWorkflow at "\\*/5 \\* \\* \\* \\*"`));
+      assert.match(
+        out,
+        new RegExp(`Schedule ${DEMO_SCHEDULE.scheduleId}: healthCheckWorkflow at "\\*/5 \\* \\* \\* \\*"`),
+      );
       assert.match(out, new RegExp(`Metrics: http://127\\.0\\.0\\.1:${env['METRICS_PORT']}/metrics`));
 
       // What a user tries next, while dev keeps serving.
@@ -92,12 +102,23 @@ describe('viralflow dev: the demo runs the pipeline and keeps serving', () => {
       });
       assert.equal(knobs.status, 200);
       const accounts = Array.from({ length: 30 }, (_, i) => `wait-${i}`);
-      const input = JSON.stringify({ accountIds: accounts, batchSize: 10, maxConcurrentBatches: 1, experimentId: 'wait-progress' });
-      const waited = expectOk(await viralflow(['start', 'pipeline', '--input', input, '--wait', '--progress-every', '250ms'], env, 60_000));
+      const input = JSON.stringify({
+        accountIds: accounts,
+        batchSize: 10,
+        maxConcurrentBatches: 1,
+        experimentId: 'wait-progress',
+      });
+      const waited = expectOk(
+        await viralflow(['start', 'pipeline', '--input', input, '--wait', '--progress-every', '250ms'], env, 60_000),
+      );
       const ticks = [...waited.stderr.matchAll(/\(scrape: (\d+)\/(\d+) batches, (\d+)\/(\d+) accounts\)/g)];
       assert.ok(ticks.length >= 1, waited.stderr);
-      for (const [, , total, , accountsTotal] of ticks) assert.deepEqual([total, accountsTotal], ['3', '30'], waited.stderr);
-      assert.ok(ticks.some(([, done]) => Number(done) < 3), `a tick mid-scrape:\n${waited.stderr}`);
+      for (const [, , total, , accountsTotal] of ticks)
+        assert.deepEqual([total, accountsTotal], ['3', '30'], waited.stderr);
+      assert.ok(
+        ticks.some(([, done]) => Number(done) < 3),
+        `a tick mid-scrape:\n${waited.stderr}`,
+      );
 
       const connection = await Connection.connect({ address: server.address });
       try {
@@ -105,7 +126,8 @@ describe('viralflow dev: the demo runs the pipeline and keeps serving', () => {
         const schedule = await client.schedule.getHandle(DEMO_SCHEDULE.scheduleId).describe();
         assert.equal(schedule.action.type, 'startWorkflow');
         const found: string[] = [];
-        for await (const wf of client.workflow.list({ query: `ViralflowPipeline = '${pipelineId}'` })) found.push(wf.workflowId);
+        for await (const wf of client.workflow.list({ query: `ViralflowPipeline = '${pipelineId}'` }))
+          found.push(wf.workflowId);
         assert.ok(found.includes(`${pipelineId}/scrape`), found.join(','));
       } finally {
         await connection.close();

@@ -39,7 +39,9 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
     t = await startTemporalEnv();
     db = await startTestDatabase();
     const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     redisUrl = `redis://127.0.0.1:${port}`;
     healthy = {
       TEMPORAL_ADDRESS: t.server.address,
@@ -87,7 +89,10 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
         'redis',
       ],
     );
-    assert.ok(report.checks.every((c) => c.status === 'pass'), JSON.stringify(statuses(report)));
+    assert.ok(
+      report.checks.every((c) => c.status === 'pass'),
+      JSON.stringify(statuses(report)),
+    );
     assert.match(check(report, 'workers').detail, /[1-9]\d* workflow and [1-9]\d* activity poller/);
     assert.match(check(report, 'temporal-server').detail, /plaintext/);
 
@@ -102,7 +107,12 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
     const { run, report } = await doctor({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
     assert.equal(run.code, EXIT.failed);
     assert.deepEqual(
-      [statuses(report)['temporal-server'], statuses(report)['namespace'], statuses(report)['search-attributes'], statuses(report)['workers']],
+      [
+        statuses(report)['temporal-server'],
+        statuses(report)['namespace'],
+        statuses(report)['search-attributes'],
+        statuses(report)['workers'],
+      ],
       ['fail', 'skip', 'skip', 'skip'],
     );
     assert.match(check(report, 'temporal-server').fix ?? '', /temporal server start-dev|TEMPORAL_ADDRESS/);
@@ -148,7 +158,10 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
       const { run, report } = await doctor({ VIRALFLOW_ENGINE_URL: `http://127.0.0.1:${await freePort()}/engine` });
       assert.equal(run.code, EXIT.failed);
       const s = statuses(report);
-      assert.deepEqual([s['upstream:engine'], s['service:billing'], s['upstream:social'], s['service:api']], ['fail', 'fail', 'pass', 'pass']);
+      assert.deepEqual(
+        [s['upstream:engine'], s['service:billing'], s['upstream:social'], s['service:api']],
+        ['fail', 'fail', 'pass', 'pass'],
+      );
       assert.match(check(report, 'upstream:engine').detail, /unreachable|ECONNREFUSED/);
       assert.match(check(report, 'upstream:engine').fix ?? '', /VIRALFLOW_ENGINE_URL/);
       assert.match(check(report, 'service:billing').detail, /HTTP 503/);
@@ -180,9 +193,15 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
       assert.equal(run.code, EXIT.failed);
       const sa = check(report, 'search-attributes');
       assert.match(sa.detail, new RegExp(`missing: ${EXPERIMENT_KEY.name}`));
-      assert.match(sa.fix ?? '', new RegExp(`search-attribute create --namespace default --name ${EXPERIMENT_KEY.name} --type Keyword`));
+      assert.match(
+        sa.fix ?? '',
+        new RegExp(`search-attribute create --namespace default --name ${EXPERIMENT_KEY.name} --type Keyword`),
+      );
     } finally {
-      await operator.addSearchAttributes({ namespace: 'default', searchAttributes: { [EXPERIMENT_KEY.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD } });
+      await operator.addSearchAttributes({
+        namespace: 'default',
+        searchAttributes: { [EXPERIMENT_KEY.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+      });
     }
   });
 

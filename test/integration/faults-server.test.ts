@@ -97,67 +97,88 @@ describe('Temporal server restart (SQLite state) while workflows and a schedule 
   };
 
   for (const how of ['stop', 'crash'] as const) {
-    test(`${how} and restart mid-run: the run completes exactly once, the schedule fires again, the same worker carries on`, { timeout: 120_000 }, async () => {
-      sim.reset();
-      const schedule = await client.schedule.create({
-        scheduleId: `restart-health-${how}`,
-        spec: { intervals: [{ every: '2s' }] },
-        policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL },
-        action: { type: 'startWorkflow', workflowType: 'healthCheckWorkflow', taskQueue, args: [{ timeoutMs: 2_000 }] },
-      });
-      const accountIds = Array.from({ length: 40 }, (_, i) => `${how}-${i}`);
-      const handle = await client.workflow.start(scrapeAccountsWorkflow, {
-        taskQueue,
-        workflowId: `fault-restart-${how}`,
-        args: [{ accountIds, batchSize: 10, maxConcurrentBatches: 2, pageSize: 5, retry: { initialInterval: '200ms' } }],
-      });
-      const pages = () => sim.stats().routes['social.posts']?.requests ?? 0;
-      await pollUntil('a third of the pages and a scheduled run', async () => {
-        const runs = (await schedule.describe()).info.recentActions.length;
-        return pages() >= 50 && runs >= 1 ? true : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 50 });
+    test(
+      `${how} and restart mid-run: the run completes exactly once, the schedule fires again, the same worker carries on`,
+      { timeout: 120_000 },
+      async () => {
+        sim.reset();
+        const schedule = await client.schedule.create({
+          scheduleId: `restart-health-${how}`,
+          spec: { intervals: [{ every: '2s' }] },
+          policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL },
+          action: {
+            type: 'startWorkflow',
+            workflowType: 'healthCheckWorkflow',
+            taskQueue,
+            args: [{ timeoutMs: 2_000 }],
+          },
+        });
+        const accountIds = Array.from({ length: 40 }, (_, i) => `${how}-${i}`);
+        const handle = await client.workflow.start(scrapeAccountsWorkflow, {
+          taskQueue,
+          workflowId: `fault-restart-${how}`,
+          args: [
+            { accountIds, batchSize: 10, maxConcurrentBatches: 2, pageSize: 5, retry: { initialInterval: '200ms' } },
+          ],
+        });
+        const pages = () => sim.stats().routes['social.posts']?.requests ?? 0;
+        await pollUntil(
+          'a third of the pages and a scheduled run',
+          async () => {
+            const runs = (await schedule.describe()).info.recentActions.length;
+            return pages() >= 50 && runs >= 1 ? true : undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 50 },
+        );
 
-      const stoppedAt = Date.now();
-      await bringDown(how);
-      const pagesWhileDown = pages();
-      await sleep(2_000); // down for a while: polls and completions fail and are retried by the SDK
-      // From the moment the new server is launched: it serves gRPC (and the worker catches up) before
-      // startServer has seen its Web UI port open too.
-      const restartedAt = Date.now();
-      server = await startServer();
+        const stoppedAt = Date.now();
+        await bringDown(how);
+        const pagesWhileDown = pages();
+        await sleep(2_000); // down for a while: polls and completions fail and are retried by the SDK
+        // From the moment the new server is launched: it serves gRPC (and the worker catches up) before
+        // startServer has seen its Web UI port open too.
+        const restartedAt = Date.now();
+        server = await startServer();
 
-      const summary = await handle.result();
-      const completedMs = Date.now() - restartedAt;
-      assert.equal(summary.scraped, 40);
-      assert.equal(summary.failedTotal, 0);
-      assertSinkExactlyOnce(join(dir, 'data'), summary.runKey, { accountIds, seed: SEED, postsPerAccount: POSTS });
-      const history = await handle.fetchHistory();
-      assert.deepEqual(workflowTaskFailures(history), []);
-      const activities = activityRecords(history);
-      assert.ok(activities.every((a) => a.outcome === 'completed' && a.identity === worker.worker.options.identity), 'all on the one worker');
-      assert.ok(activities.some((a) => (a.closedAt ?? 0) > restartedAt), 'activities completed after the restart began');
-      assert.equal(worker.worker.getState(), 'RUNNING', 'the worker never stopped');
+        const summary = await handle.result();
+        const completedMs = Date.now() - restartedAt;
+        assert.equal(summary.scraped, 40);
+        assert.equal(summary.failedTotal, 0);
+        assertSinkExactlyOnce(join(dir, 'data'), summary.runKey, { accountIds, seed: SEED, postsPerAccount: POSTS });
+        const history = await handle.fetchHistory();
+        assert.deepEqual(workflowTaskFailures(history), []);
+        const activities = activityRecords(history);
+        assert.ok(
+          activities.every((a) => a.outcome === 'completed' && a.identity === worker.worker.options.identity),
+          'all on the one worker',
+        );
+        assert.ok(
+          activities.some((a) => (a.closedAt ?? 0) > restartedAt),
+          'activities completed after the restart began',
+        );
+        assert.equal(worker.worker.getState(), 'RUNNING', 'the worker never stopped');
 
-      // The schedule survived the restart: it starts runs after it, which this worker completes.
-      const firedAfter = await pollUntil(
-        'a scheduled run started after the restart to complete',
-        async () => {
-          const { info } = await schedule.describe();
-          for (const action of info.recentActions) {
-            if (action.takenAt.getTime() <= restartedAt) continue;
-            const run = await client.workflow.getHandle(action.action.workflow.workflowId).describe();
-            if (run.status.name === 'COMPLETED') return action;
-          }
-          return undefined;
-        },
-        { timeoutMs: 30_000, intervalMs: 250 },
-      );
-      await schedule.delete();
-      console.log(
-        `faults-server (${how}): server down ${restartedAt - stoppedAt} ms (at ${pagesWhileDown}/160 pages); scrape completed ` +
-          `${completedMs} ms after the restart; schedule fired again at +${firedAfter.takenAt.getTime() - restartedAt} ms; ` +
-          `retried batches: ${activities.filter((a) => (a.attempt ?? 1) > 1).length}`,
-      );
-    });
+        // The schedule survived the restart: it starts runs after it, which this worker completes.
+        const firedAfter = await pollUntil(
+          'a scheduled run started after the restart to complete',
+          async () => {
+            const { info } = await schedule.describe();
+            for (const action of info.recentActions) {
+              if (action.takenAt.getTime() <= restartedAt) continue;
+              const run = await client.workflow.getHandle(action.action.workflow.workflowId).describe();
+              if (run.status.name === 'COMPLETED') return action;
+            }
+            return undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 250 },
+        );
+        await schedule.delete();
+        console.log(
+          `faults-server (${how}): server down ${restartedAt - stoppedAt} ms (at ${pagesWhileDown}/160 pages); scrape completed ` +
+            `${completedMs} ms after the restart; schedule fired again at +${firedAfter.takenAt.getTime() - restartedAt} ms; ` +
+            `retried batches: ${activities.filter((a) => (a.attempt ?? 1) > 1).length}`,
+        );
+      },
+    );
   }
 });

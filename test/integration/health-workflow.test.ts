@@ -39,7 +39,9 @@ describe('healthCheckWorkflow on a real Temporal dev server', () => {
     assert.equal(t.sim.stats().requests, before, 'no upstream call for bad input');
     const history = await t.client.workflow.getHandle('health-bad').fetchHistory();
     const scheduled = history.events?.filter((e) => e.activityTaskScheduledEventAttributes).length;
-    const failedAttempt = history.events?.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes;
+    const failedAttempt = history.events?.find(
+      (e) => e.activityTaskFailedEventAttributes,
+    )?.activityTaskFailedEventAttributes;
     assert.equal(scheduled, 1);
     assert.equal(failedAttempt?.retryState, 2 /* RETRY_STATE_NON_RETRYABLE_FAILURE */);
   });
@@ -54,7 +56,10 @@ describe('healthCheckWorkflow on a real Temporal dev server', () => {
       assert.match(text, /^# TYPE viralflow_activity_execution_seconds histogram$/m);
       assert.match(text, /^viralflow_activity_execution_seconds_count\{activity="checkHealth",outcome="success"\} 1$/m);
       assert.match(text, /^viralflow_activity_execution_seconds_count\{activity="checkHealth",outcome="failure"\} 1$/m);
-      assert.match(text, /^viralflow_activity_execution_seconds_bucket\{le="\+Inf",activity="checkHealth",outcome="success"\} 1$/m);
+      assert.match(
+        text,
+        /^viralflow_activity_execution_seconds_bucket\{le="\+Inf",activity="checkHealth",outcome="success"\} 1$/m,
+      );
       assert.match(text, /^viralflow_http_requests_total\{origin="http:\/\/127\.0\.0\.1:\d+",status="503"\} 1$/m);
       assert.match(text, /^viralflow_http_connection_reuse_ratio\{origin="http:\/\/127\.0\.0\.1:\d+"\} /m);
     } finally {

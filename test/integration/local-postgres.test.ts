@@ -18,9 +18,13 @@ after(async () => {
 
 /** One statement through psql over TCP with the given password; answers stdout or throws with stderr. */
 async function psql(server: LocalPostgres, sql: string, password = server.superuserPassword): Promise<string> {
-  const { stdout } = await exec('psql', ['-h', server.host, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-Atc', sql], {
-    env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' },
-  });
+  const { stdout } = await exec(
+    'psql',
+    ['-h', server.host, '-p', String(server.port), '-U', 'postgres', '-d', 'postgres', '-Atc', sql],
+    {
+      env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '5' },
+    },
+  );
   return stdout.trim();
 }
 
@@ -41,7 +45,11 @@ test('a local PostgreSQL runs on loopback with password auth, survives a crash a
 test('reusing a data folder needs the password it was created with', async () => {
   assert.ok(pg);
   await pg.stop();
-  const again = await startLocalPostgres({ dataDir: pg.dataDir, superuserPassword: pg.superuserPassword, port: pg.port });
+  const again = await startLocalPostgres({
+    dataDir: pg.dataDir,
+    superuserPassword: pg.superuserPassword,
+    port: pg.port,
+  });
   try {
     assert.equal(await psql(again, 'select n from kept'), '42');
   } finally {

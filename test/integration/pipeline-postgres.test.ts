@@ -10,7 +10,10 @@ describe('viralPipelineWorkflow on the PostgreSQL results store', () => {
   before(async () => {
     db = await startTestDatabase();
     // A fresh database: the worker migrates it at start, as production workers do.
-    t = await startTemporalEnv({ sim: { postsPerAccount: 6, missingAccounts: ['pg-7'] }, env: { VIRALFLOW_DATABASE_URL: db.url } });
+    t = await startTemporalEnv({
+      sim: { postsPerAccount: 6, missingAccounts: ['pg-7'] },
+      env: { VIRALFLOW_DATABASE_URL: db.url },
+    });
   });
   after(async () => {
     await t?.close();
@@ -28,7 +31,10 @@ describe('viralPipelineWorkflow on the PostgreSQL results store', () => {
     })) as ViralPipelineResult;
     assert.deepEqual(result.failures, []);
     assert.equal(result.scrape?.scraped, 299);
-    assert.deepEqual(result.scrape?.failed.map((f) => f.accountId), ['pg-7']);
+    assert.deepEqual(
+      result.scrape?.failed.map((f) => f.accountId),
+      ['pg-7'],
+    );
     const runKey = result.scrape!.runKey;
     const [stored] = await db.admin<{ n: number; d: number; accounts: number }>(
       `SELECT count(*)::int AS n, count(DISTINCT (account_id, post_id))::int AS d, count(DISTINCT account_id)::int AS accounts
@@ -37,9 +43,13 @@ describe('viralPipelineWorkflow on the PostgreSQL results store', () => {
     );
     assert.deepEqual(stored, { n: 299 * 6, d: 299 * 6, accounts: 299 });
     assert.equal(result.patterns?.posts, 299 * 6, 'the patterns stage read exactly what the scrape stored');
-    const [scored] = await db.admin<{ n: number }>(`SELECT count(*)::int AS n FROM post_outcomes WHERE run_key = $1`, [runKey]);
+    const [scored] = await db.admin<{ n: number }>(`SELECT count(*)::int AS n FROM post_outcomes WHERE run_key = $1`, [
+      runKey,
+    ]);
     assert.equal(scored?.n, 299 * 6);
-    const states = await db.admin(`SELECT state, count(*)::int AS n FROM accounts WHERE run_key = $1 GROUP BY state`, [runKey]);
+    const states = await db.admin(`SELECT state, count(*)::int AS n FROM accounts WHERE run_key = $1 GROUP BY state`, [
+      runKey,
+    ]);
     assert.deepEqual(states, [{ state: 'complete', n: 299 }]);
     const [staged] = await db.admin<{ n: number }>(`SELECT count(*)::int AS n FROM staged_posts`);
     assert.equal(staged?.n, 0);

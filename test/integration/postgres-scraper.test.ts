@@ -30,9 +30,13 @@ const runKey = () => `pg-run-${++runs}`;
 before(async () => {
   db = await startTestDatabase();
   // The store a worker builds from its config: VIRALFLOW_DATABASE_URL selects PostgreSQL.
-  s = await startSimDeps({ postsPerAccount: POSTS_PER_ACCOUNT }, { VIRALFLOW_DATABASE_URL: db.url }, {
-    store: createPostgresStore({ url: db.url, connectTimeoutMs: 2_000, log: () => {} }),
-  });
+  s = await startSimDeps(
+    { postsPerAccount: POSTS_PER_ACCOUNT },
+    { VIRALFLOW_DATABASE_URL: db.url },
+    {
+      store: createPostgresStore({ url: db.url, connectTimeoutMs: 2_000, log: () => {} }),
+    },
+  );
   store = s.deps.store;
   assert.equal(store.kind, 'postgres');
   await store.migrate();
@@ -63,7 +67,8 @@ async function assertExactlyOnce(key: string, accountIds: readonly string[]) {
   const byAccount = new Map<string, string[]>();
   for (const p of read) byAccount.set(p.accountId, [...(byAccount.get(p.accountId) ?? []), p.id]);
   assert.deepEqual([...byAccount.keys()].sort(), [...accountIds].sort());
-  for (const id of accountIds) assert.deepEqual(byAccount.get(id), simPostIds(id), `${id}: every post exactly once, in order`);
+  for (const id of accountIds)
+    assert.deepEqual(byAccount.get(id), simPostIds(id), `${id}: every post exactly once, in order`);
   const [row] = await db.admin<{ n: number; d: number }>(
     `SELECT count(*)::int AS n, count(DISTINCT (account_id, post_id))::int AS d FROM posts WHERE run_key = $1`,
     [key],
@@ -84,7 +89,10 @@ describe('scrapeAccounts on the PostgreSQL store', () => {
     assert.ok(!one.ok && one.error instanceof ApplicationFailure && one.error.type === 'RateLimited');
     const last = first.heartbeats.at(-1)!;
     assert.ok(last.partial.length >= 1, 'some accounts were cut off mid-pagination');
-    assert.ok(last.partial.every((p) => p.bytes === 1 + p.posts), 'the checkpoint counts rows: the profile and each post');
+    assert.ok(
+      last.partial.every((p) => p.bytes === 1 + p.posts),
+      'the checkpoint counts rows: the profile and each post',
+    );
 
     s.sim.reset();
     const second = scrape(input, { attempt: 2, heartbeatDetails: JSON.parse(JSON.stringify(last)) });
@@ -94,7 +102,9 @@ describe('scrapeAccounts on the PostgreSQL store', () => {
     assert.ok(two.value.continued >= 1, 'partial accounts continued from their staged rows');
     assert.equal(two.value.posts, 12 * POSTS_PER_ACCOUNT);
     await assertExactlyOnce(input.runKey, input.accountIds);
-    const [staged] = await db.admin<{ n: number }>(`SELECT count(*)::int AS n FROM staged_posts WHERE run_key = $1`, [input.runKey]);
+    const [staged] = await db.admin<{ n: number }>(`SELECT count(*)::int AS n FROM staged_posts WHERE run_key = $1`, [
+      input.runKey,
+    ]);
     assert.equal(staged?.n, 0, 'no staged rows left behind');
   });
 
@@ -126,14 +136,18 @@ describe('scrapeAccounts on the PostgreSQL store', () => {
     await assertExactlyOnce(input.runKey, input.accountIds);
   });
 
-  test('the patterns stage reads the run from the store and records each post\'s outcome', async () => {
+  test("the patterns stage reads the run from the store and records each post's outcome", async () => {
     s.sim.reset();
     const input: ScrapeAccountsInput = { accountIds: ids('pat-', 4), pageSize: 10, runKey: runKey() };
     const scraped = await scrape(input).done;
     assert.ok(scraped.ok);
     const extractPatterns = createExtractPatterns({ engine: s.deps.engine, cache: s.deps.engineCache });
     const patterns = createExtractPatternsFromSink({ store, extractPatterns });
-    const summary = await runActivity(patterns, { runKey: input.runKey, chunkSize: 30 }, new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }));
+    const summary = await runActivity(
+      patterns,
+      { runKey: input.runKey, chunkSize: 30 },
+      new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }),
+    );
     assert.equal(summary.posts, 4 * POSTS_PER_ACCOUNT);
     const rows = await db.admin<{ n: number; patterns: number }>(
       `SELECT count(*)::int AS n, count(DISTINCT top_pattern)::int AS patterns FROM post_outcomes o
@@ -147,7 +161,11 @@ describe('scrapeAccounts on the PostgreSQL store', () => {
     );
     for (const { top_pattern, n } of byPattern) {
       const o = summary.outcomes[top_pattern];
-      assert.equal((o?.successes ?? 0) + (o?.failures ?? 0), n, `${top_pattern}: the stored outcomes match the summary`);
+      assert.equal(
+        (o?.successes ?? 0) + (o?.failures ?? 0),
+        n,
+        `${top_pattern}: the stored outcomes match the summary`,
+      );
     }
   });
 });

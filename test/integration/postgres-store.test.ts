@@ -60,13 +60,19 @@ describe('PostgreSQL store: schema migrations', () => {
     const url = await db.freshDatabase();
     const name = url.split('/').pop();
     await storeOn(url).migrate();
-    await db.admin(`INSERT INTO ${MIGRATIONS_TABLE} (name, run_on) VALUES ('9999999999999_from-the-future', now())`, [], name);
+    await db.admin(
+      `INSERT INTO ${MIGRATIONS_TABLE} (name, run_on) VALUES ('9999999999999_from-the-future', now())`,
+      [],
+      name,
+    );
     const before = await db.admin(`SELECT count(*)::int AS n FROM ${MIGRATIONS_TABLE}`, [], name);
     const known = knownMigrations().length;
     await assert.rejects(storeOn(url).migrate(), (err: unknown) => {
       assert.ok(err instanceof SchemaTooNewError);
       assert.ok(
-        err.message.startsWith(`database schema version ${known + 1} is newer than this viralflow (${known}): upgrade the workers`),
+        err.message.startsWith(
+          `database schema version ${known + 1} is newer than this viralflow (${known}): upgrade the workers`,
+        ),
         err.message,
       );
       return true;
@@ -92,7 +98,10 @@ describe('PostgreSQL store: connection and permission errors', () => {
     await assert.rejects(storeOn(url).migrate(), (err: unknown) => {
       assertRedacted(err, 's3cret-pw');
       assert.equal((err as ResultsStoreError).kind, 'unreachable');
-      assert.match((err as Error).message, new RegExp(`postgres://viralflow:\\*\\*\\*@127\\.0\\.0\\.1:${port}/viralflow`));
+      assert.match(
+        (err as Error).message,
+        new RegExp(`postgres://viralflow:\\*\\*\\*@127\\.0\\.0\\.1:${port}/viralflow`),
+      );
       return true;
     });
   });
@@ -163,7 +172,11 @@ describe('PostgreSQL store: outcomes, account lists, purge', () => {
     assert.deepEqual(await store.loadAccountIds('empty', 0, 10), { accountIds: [], done: true });
     await assert.rejects(store.loadAccountIds('nope', 0, 10), AccountListNotFoundError);
     await assert.rejects(store.importAccountList('bad', ['ok', '../etc']), /account|1-64/);
-    assert.equal((await store.loadAccountIds('big', 0, 1)).accountIds[0], 'list-acct-0', 'a refused import changes nothing');
+    assert.equal(
+      (await store.loadAccountIds('big', 0, 1)).accountIds[0],
+      'list-acct-0',
+      'a refused import changes nothing',
+    );
   });
 
   test('purgeRun drops every row of one run and nothing of another', async () => {
@@ -177,7 +190,14 @@ describe('PostgreSQL store: outcomes, account lists, purge', () => {
       await store.writeOutcomes(runKey, [{ accountId: 'acct-1', postId: 'acct-1-p0', virality: 1 }]);
     }
     const report = await store.purgeRun('purge-a');
-    assert.deepEqual(report, { post_outcomes: 1, posts: 3, profiles: 1, accounts: 2, staged_posts: 2, staged_profiles: 1 });
+    assert.deepEqual(report, {
+      post_outcomes: 1,
+      posts: 3,
+      profiles: 1,
+      accounts: 2,
+      staged_posts: 2,
+      staged_profiles: 1,
+    });
     assert.deepEqual(await collect(store.readPosts('purge-a')), []);
     assert.equal((await collect(store.readPosts('purge-b'))).length, 3);
   });
@@ -195,13 +215,29 @@ describe('PostgreSQL store: outcomes, account lists, purge', () => {
     const section = readme.slice(readme.indexOf('## Results store'), readme.indexOf('## Metrics'));
     const sql = /```sql\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(sql, 'the Results store section has a SQL block');
-    const statements = sql.split(';').map((q) => q.trim()).filter((q) => q.replace(/--.*$/gm, '').trim());
+    const statements = sql
+      .split(';')
+      .map((q) => q.trim())
+      .filter((q) => q.replace(/--.*$/gm, '').trim());
     assert.equal(statements.length, 3);
     const answers = [];
-    for (const q of statements) answers.push(await db.admin(q.replaceAll("'R'", `'${runKey}'`).replaceAll("'X'", "'hook'")));
-    assert.deepEqual(answers[0]!.map((r) => r.post_id), ['acct-1-p0']);
-    assert.deepEqual(answers[1]!.map((r) => [r.pattern, Number(r.posts)]), [['hook', 1], ['none', 1]]);
-    assert.deepEqual(answers[2]!.map((r) => [r.account_id, r.posts]), [['acct-1', 3]]);
+    for (const q of statements)
+      answers.push(await db.admin(q.replaceAll("'R'", `'${runKey}'`).replaceAll("'X'", "'hook'")));
+    assert.deepEqual(
+      answers[0]!.map((r) => r.post_id),
+      ['acct-1-p0'],
+    );
+    assert.deepEqual(
+      answers[1]!.map((r) => [r.pattern, Number(r.posts)]),
+      [
+        ['hook', 1],
+        ['none', 1],
+      ],
+    );
+    assert.deepEqual(
+      answers[2]!.map((r) => [r.account_id, r.posts]),
+      [['acct-1', 3]],
+    );
   });
 
   test('metrics: rows written by table, operation latency, pool connections', async () => {

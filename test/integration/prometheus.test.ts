@@ -159,7 +159,10 @@ describe('Prometheus: promtool and a real server against a live worker', () => {
       });
       const seconds = Number(series.find((s) => s.metric[label] === value)!.value[1]);
       // Activities: 20 ms upstream latency plus their own work; the limiter: (almost) no wait. Inside [0, 1 s).
-      assert.ok(seconds >= (label === 'activity' ? Number.MIN_VALUE : 0) && seconds < 1, `${panel}: ${expr} = ${seconds}`);
+      assert.ok(
+        seconds >= (label === 'activity' ? Number.MIN_VALUE : 0) && seconds < 1,
+        `${panel}: ${expr} = ${seconds}`,
+      );
       assert.deepEqual(Object.keys(series[0]!.metric).sort(), [label], `one series per ${label}, no stray labels`);
     }
 

@@ -47,7 +47,9 @@ describe('fleet rate limits: three worker processes, one social API limited to 1
   before(async () => {
     redis = await startRedisServer();
     const bucket = { limitPerSecond: UPSTREAM_LIMIT, limitBucket: 'social' };
-    t = await startProcessEnv({ sim: { postsPerAccount: POSTS, knobs: { 'social.profile': bucket, 'social.posts': bucket } } });
+    t = await startProcessEnv({
+      sim: { postsPerAccount: POSTS, knobs: { 'social.profile': bucket, 'social.posts': bucket } },
+    });
   });
   after(async () => {
     await stopWorkers();
@@ -124,9 +126,23 @@ describe('fleet rate limits: three worker processes, one social API limited to 1
       const at = (share: number) => samples.find((x) => x.ok >= counts.ok * share)!;
       const [p10, p90] = [at(0.1), at(0.9)];
       const steadyRate = ((p90.ok - p10.ok) / (p90.atMs - p10.atMs)) * 1000;
-      const figures = { result, ...counts, achievedRate: (counts.ok / activeMs) * 1000, steadyRate, activeMs, perSecond };
-      const fallbacks = await Promise.all(workers.map((w) => gauge(w, 'viralflow_rate_limit_fallbacks_total').catch(() => undefined)));
-      const warnings = workers.flatMap((w) => w.output().split('\n').filter((l) => l.includes('rate limit social: Redis unavailable')));
+      const figures = {
+        result,
+        ...counts,
+        achievedRate: (counts.ok / activeMs) * 1000,
+        steadyRate,
+        activeMs,
+        perSecond,
+      };
+      const fallbacks = await Promise.all(
+        workers.map((w) => gauge(w, 'viralflow_rate_limit_fallbacks_total').catch(() => undefined)),
+      );
+      const warnings = workers.flatMap((w) =>
+        w
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('rate limit social: Redis unavailable')),
+      );
       console.log(
         `rate-limit ${name}: ${counts.requests} social requests, ${counts.ok} answered 200, ${counts.limited} answered 429 ` +
           `(${((counts.limited / counts.requests) * 100).toFixed(2)} %); ${figures.achievedRate.toFixed(1)} answered/s over ${(activeMs / 1000).toFixed(1)} s, ` +
@@ -150,56 +166,77 @@ describe('fleet rate limits: three worker processes, one social API limited to 1
 
   let limitedRun: RunFigures | undefined;
 
-  test('fleet at 90/s: completes with 429s under 1 % of requests and at least 80 % of the upstream limit', { timeout: 180_000 }, async () => {
-    await startWorkers(limitedEnv(90));
-    await pollUntil('the workers to share the limit', () => allShared(1), { timeoutMs: 10_000 });
-    limitedRun = await run('at-90');
-    assertComplete(limitedRun);
-    assert.ok(limitedRun.limited <= limitedRun.requests * 0.01, `${limitedRun.limited} 429s of ${limitedRun.requests}`);
-    // Steady state: the first batches' start-up and the last one's tail are not the limiter's doing.
-    assert.ok(limitedRun.steadyRate >= UPSTREAM_LIMIT * 0.8, `achieved ${limitedRun.steadyRate.toFixed(1)}/s`);
-    assert.ok(limitedRun.achievedRate <= UPSTREAM_LIMIT, `achieved ${limitedRun.achievedRate.toFixed(1)}/s`);
-  });
+  test(
+    'fleet at 90/s: completes with 429s under 1 % of requests and at least 80 % of the upstream limit',
+    { timeout: 180_000 },
+    async () => {
+      await startWorkers(limitedEnv(90));
+      await pollUntil('the workers to share the limit', () => allShared(1), { timeoutMs: 10_000 });
+      limitedRun = await run('at-90');
+      assertComplete(limitedRun);
+      assert.ok(
+        limitedRun.limited <= limitedRun.requests * 0.01,
+        `${limitedRun.limited} 429s of ${limitedRun.requests}`,
+      );
+      // Steady state: the first batches' start-up and the last one's tail are not the limiter's doing.
+      assert.ok(limitedRun.steadyRate >= UPSTREAM_LIMIT * 0.8, `achieved ${limitedRun.steadyRate.toFixed(1)}/s`);
+      assert.ok(limitedRun.achievedRate <= UPSTREAM_LIMIT, `achieved ${limitedRun.achievedRate.toFixed(1)}/s`);
+    },
+  );
 
   test('the same run with no fleet limit, for comparison: many more 429s', { timeout: 240_000 }, async () => {
     await startWorkers({});
     const unlimited = await run('unlimited');
     assert.ok(limitedRun, 'runs after the limited run');
-    assert.ok(unlimited.limited > 10 * Math.max(1, limitedRun.limited), `${unlimited.limited} 429s without limits, ${limitedRun.limited} with`);
+    assert.ok(
+      unlimited.limited > 10 * Math.max(1, limitedRun.limited),
+      `${unlimited.limited} 429s without limits, ${limitedRun.limited} with`,
+    );
   });
 
-  test('fleet set too high (200/s): the adaptive rate settles under the limit within seconds; nothing lost or duplicated', { timeout: 180_000 }, async () => {
-    await startWorkers(limitedEnv(200));
-    await pollUntil('the workers to share the limit', () => allShared(1), { timeoutMs: 10_000 });
-    const high = await run('at-200');
-    assertComplete(high);
-    // After the first seconds of probing, the fleet stays under the limit: few 429s in any later second.
-    const settled = high.perSecond.slice(5, -1);
-    const later = settled.reduce((sum, p) => sum + p.limited, 0);
-    assert.ok(later <= settled.length * 2, `429s after the first 5 s: ${later} in ${settled.length} s`);
-    assert.ok(high.limited <= high.requests * 0.05, `${high.limited} 429s of ${high.requests}`);
-    const rates = await Promise.all(workers.map((w) => gauge(w, 'viralflow_rate_limit_allowed_rate')));
-    console.log(`rate-limit at-200: allowed rate per worker at the end: ${rates.join(', ')}`);
-    assert.ok(rates.every((r) => r !== undefined && r < 200), 'the shared rate came down from the ceiling');
-  });
+  test(
+    'fleet set too high (200/s): the adaptive rate settles under the limit within seconds; nothing lost or duplicated',
+    { timeout: 180_000 },
+    async () => {
+      await startWorkers(limitedEnv(200));
+      await pollUntil('the workers to share the limit', () => allShared(1), { timeoutMs: 10_000 });
+      const high = await run('at-200');
+      assertComplete(high);
+      // After the first seconds of probing, the fleet stays under the limit: few 429s in any later second.
+      const settled = high.perSecond.slice(5, -1);
+      const later = settled.reduce((sum, p) => sum + p.limited, 0);
+      assert.ok(later <= settled.length * 2, `429s after the first 5 s: ${later} in ${settled.length} s`);
+      assert.ok(high.limited <= high.requests * 0.05, `${high.limited} 429s of ${high.requests}`);
+      const rates = await Promise.all(workers.map((w) => gauge(w, 'viralflow_rate_limit_allowed_rate')));
+      console.log(`rate-limit at-200: allowed rate per worker at the end: ${rates.join(', ')}`);
+      assert.ok(
+        rates.every((r) => r !== undefined && r < 200),
+        'the shared rate came down from the ceiling',
+      );
+    },
+  );
 
-  test('Redis killed mid-run: each worker keeps to its local share and the run completes; Redis back: shared again', { timeout: 180_000 }, async () => {
-    await startWorkers(limitedEnv(90));
-    await pollUntil('the workers to share the limit', () => allShared(1), { timeoutMs: 10_000 });
-    let localRate: Array<number | undefined> = [];
-    const figures = await run('redis-outage', async () => {
-      await sleep(8_000);
-      await redis.kill();
-      await pollUntil('every worker on its local share', () => allShared(0), { timeoutMs: 10_000, intervalMs: 100 });
-      localRate = await Promise.all(workers.map((w) => gauge(w, 'viralflow_rate_limit_allowed_rate')));
-      await sleep(10_000);
-      await redis.start();
-      await pollUntil('every worker shared again', () => allShared(1), { timeoutMs: 15_000, intervalMs: 100 });
-    });
-    console.log(`rate-limit redis-outage: allowed rate per worker while Redis was down: ${localRate.join(', ')}`);
-    assertComplete(figures);
-    for (const r of localRate) assert.ok(r !== undefined && r <= 90 / WORKERS + 0.01, `local share ${r}`);
-    assert.ok(figures.limited <= figures.requests * 0.01, `${figures.limited} 429s of ${figures.requests}`);
-    for (const w of workers) assert.match(w.output(), /Redis unavailable, limiting to this worker's share \(1\/3\)/);
-  });
+  test(
+    'Redis killed mid-run: each worker keeps to its local share and the run completes; Redis back: shared again',
+    { timeout: 180_000 },
+    async () => {
+      await startWorkers(limitedEnv(90));
+      await pollUntil('the workers to share the limit', () => allShared(1), { timeoutMs: 10_000 });
+      let localRate: Array<number | undefined> = [];
+      const figures = await run('redis-outage', async () => {
+        await sleep(8_000);
+        await redis.kill();
+        await pollUntil('every worker on its local share', () => allShared(0), { timeoutMs: 10_000, intervalMs: 100 });
+        localRate = await Promise.all(workers.map((w) => gauge(w, 'viralflow_rate_limit_allowed_rate')));
+        await sleep(10_000);
+        await redis.start();
+        await pollUntil('every worker shared again', () => allShared(1), { timeoutMs: 15_000, intervalMs: 100 });
+      });
+      console.log(`rate-limit redis-outage: allowed rate per worker while Redis was down: ${localRate.join(', ')}`);
+      assertComplete(figures);
+      for (const r of localRate) assert.ok(r !== undefined && r <= 90 / WORKERS + 0.01, `local share ${r}`);
+      assert.ok(figures.limited <= figures.requests * 0.01, `${figures.limited} 429s of ${figures.requests}`);
+      for (const w of workers) assert.match(w.output(), /Redis unavailable, limiting to this worker's share \(1\/3\)/);
+    },
+  );
 });

@@ -10,12 +10,25 @@ installTestRuntime();
 
 describe('replay of captured histories (determinism guard)', () => {
   const files = existsSync(HISTORY_DIR) ? readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json')) : [];
-  type Fixture = { workflowId: string; history: { events: Array<{ workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }> } };
+  type Fixture = {
+    workflowId: string;
+    history: { events: Array<{ workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }> };
+  };
   const load = (f: string) => JSON.parse(readFileSync(join(HISTORY_DIR, f), 'utf8')) as Fixture;
 
   test('fixtures cover every workflow type', () => {
-    const types = new Set(files.map((f) => load(f).history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
-    for (const type of ['scrapeAccountsWorkflow', 'scrapeChunkWorkflow', 'viralPipelineWorkflow', 'banditWorkflow', 'healthCheckWorkflow', 'extractPatternsWorkflow', 'collectMetricsWorkflow']) {
+    const types = new Set(
+      files.map((f) => load(f).history.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name),
+    );
+    for (const type of [
+      'scrapeAccountsWorkflow',
+      'scrapeChunkWorkflow',
+      'viralPipelineWorkflow',
+      'banditWorkflow',
+      'healthCheckWorkflow',
+      'extractPatternsWorkflow',
+      'collectMetricsWorkflow',
+    ]) {
       assert.ok(types.has(type), `no captured history of ${type}: run the integration tests with UPDATE_HISTORIES=1`);
     }
   });

@@ -31,13 +31,20 @@ describe('scale-out: two workers on one task queue', () => {
 
     const ids = Array.from({ length: RUNS }, (_, i) => `scale-out-${i}`);
     const started = performance.now();
-    const reports = (await Promise.all(
+    const reports = await Promise.all(
       ids.map((workflowId) =>
-        t.client.workflow.execute(healthCheckWorkflow, { taskQueue: t.taskQueue, workflowId, args: [{ timeoutMs: 2_000 }] }),
+        t.client.workflow.execute(healthCheckWorkflow, {
+          taskQueue: t.taskQueue,
+          workflowId,
+          args: [{ timeoutMs: 2_000 }],
+        }),
       ),
-    ));
+    );
     const elapsedMs = performance.now() - started;
-    assert.ok(reports.every((r) => r.available.length === 5), 'every run saw all five services');
+    assert.ok(
+      reports.every((r) => r.available.length === 5),
+      'every run saw all five services',
+    );
 
     const ranOn = new Map<string, number>();
     for (const workflowId of ids) {
@@ -47,18 +54,26 @@ describe('scale-out: two workers on one task queue', () => {
       const identity = starts[0]!.activityTaskStartedEventAttributes!.identity ?? '';
       ranOn.set(identity, (ranOn.get(identity) ?? 0) + 1);
     }
-    console.log(`scale-out: ${RUNS} runs in ${Math.round(elapsedMs)} ms; activities per worker: ${JSON.stringify(Object.fromEntries(ranOn))}`);
-    assert.deepEqual([...ranOn.keys()].sort(), [first, second.identity].sort(), 'activities ran on exactly these two workers');
+    console.log(
+      `scale-out: ${RUNS} runs in ${Math.round(elapsedMs)} ms; activities per worker: ${JSON.stringify(Object.fromEntries(ranOn))}`,
+    );
+    assert.deepEqual(
+      [...ranOn.keys()].sort(),
+      [first, second.identity].sort(),
+      'activities ran on exactly these two workers',
+    );
     for (const [identity, count] of ranOn) assert.ok(count >= 2, `${identity} took a real share (${count} of ${RUNS})`);
 
     // Each worker's own histogram counts exactly the executions the server says it ran.
     const successes = async (registry: typeof t.metrics.registry) => {
       const metric = await registry.getSingleMetric('viralflow_activity_execution_seconds')!.get();
-      return metric.values
-        // A histogram's get() lists bucket, sum and count samples, told apart by metricName.
-        .filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))
-        .filter((v) => v.labels.activity === 'checkHealth' && v.labels.outcome === 'success')
-        .reduce((sum, v) => sum + v.value, 0);
+      return (
+        metric.values
+          // A histogram's get() lists bucket, sum and count samples, told apart by metricName.
+          .filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))
+          .filter((v) => v.labels.activity === 'checkHealth' && v.labels.outcome === 'success')
+          .reduce((sum, v) => sum + v.value, 0)
+      );
     };
     assert.equal(await successes(t.metrics.registry), ranOn.get(first));
     assert.equal(await successes(second.metrics.registry), ranOn.get(second.identity));

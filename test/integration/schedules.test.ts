@@ -19,7 +19,10 @@ describe('viralflow schedule against a real Temporal dev server', () => {
   /** In-process, for steps that must follow each other within milliseconds. */
   const inProcess = async (...args: string[]) => {
     const err: string[] = [];
-    const code = await runCli(['node', 'viralflow', ...args], { env, streams: { stdout: () => {}, stderr: (s) => void err.push(s) } });
+    const code = await runCli(['node', 'viralflow', ...args], {
+      env,
+      streams: { stdout: () => {}, stderr: (s) => void err.push(s) },
+    });
     assert.equal(code, EXIT.ok, err.join(''));
   };
   const describeOnServer = (id: string) => t.client.schedule.getHandle(id).describe();
@@ -31,7 +34,11 @@ describe('viralflow schedule against a real Temporal dev server', () => {
     env = { TEMPORAL_ADDRESS: t.server.address, VIRALFLOW_TASK_QUEUE: t.taskQueue, TEMPORAL_UI_URL: t.server.uiUrl };
   });
   after(async () => {
-    for await (const s of t.client.schedule.list()) await t.client.schedule.getHandle(s.scheduleId).delete().catch(() => undefined);
+    for await (const s of t.client.schedule.list())
+      await t.client.schedule
+        .getHandle(s.scheduleId)
+        .delete()
+        .catch(() => undefined);
     await t?.close();
   });
 
@@ -39,14 +46,23 @@ describe('viralflow schedule against a real Temporal dev server', () => {
     const created = json<ScheduleInfo>(
       ok(
         await vf(
-          'schedule', 'create', 'office-hours',
-          '--workflow', 'health',
-          '--cron', '*/5 9-17 * * MON-FRI',
-          '--input', '{"services":["api"]}',
-          '--overlap', 'buffer-one',
-          '--jitter', '30s',
-          '--timezone', 'Europe/Berlin',
-          '--note', 'checks while people work',
+          'schedule',
+          'create',
+          'office-hours',
+          '--workflow',
+          'health',
+          '--cron',
+          '*/5 9-17 * * MON-FRI',
+          '--input',
+          '{"services":["api"]}',
+          '--overlap',
+          'buffer-one',
+          '--jitter',
+          '30s',
+          '--timezone',
+          'Europe/Berlin',
+          '--note',
+          'checks while people work',
           '--json',
         ),
       ),
@@ -74,13 +90,15 @@ describe('viralflow schedule against a real Temporal dev server', () => {
     assert.match(human, /^jitter\s+30s$/m);
   });
 
-  test('our next fire times match the server\'s, across zones and day-of-week/day-of-month rules', async () => {
+  test("our next fire times match the server's, across zones and day-of-week/day-of-month rules", async () => {
     for (const [id, cron, timezone] of [
       ['weekday-mornings', '0 9 * * MON-FRI', 'America/New_York'],
       ['friday-13th', '30 6 13 * fri', 'UTC'],
       ['every-90m', '@every 90m/10m', 'UTC'],
     ] as const) {
-      ok(await vf('schedule', 'create', id, '--workflow', 'health', '--cron', cron, '--timezone', timezone, '--paused'));
+      ok(
+        await vf('schedule', 'create', id, '--workflow', 'health', '--cron', cron, '--timezone', timezone, '--paused'),
+      );
       const d = await describeOnServer(id);
       const server = d.info.nextActionTimes.slice(0, 4).map((x) => x.toISOString());
       const from = new Date(Date.now() - 1_000);
@@ -92,15 +110,28 @@ describe('viralflow schedule against a real Temporal dev server', () => {
   test('interop: `temporal schedule describe` shows the cron spec of a schedule viralflow created', async () => {
     ok(await vf('schedule', 'create', 'every-five', '--workflow', 'health', '--cron', '*/5 * * * *', '--paused'));
     const cli = await resolveTemporalCli();
-    const { stdout } = await promisify(execFile)(cli.path, ['schedule', 'describe', '--schedule-id', 'every-five', '--address', t.server.address]);
-    assert.match(stdout, /Spec\s+\[\{"second":"0","minute":"0-59\/5","hour":"0-23",.*"comment":"cron: \*\/5 \* \* \* \*"\}\]/);
+    const { stdout } = await promisify(execFile)(cli.path, [
+      'schedule',
+      'describe',
+      '--schedule-id',
+      'every-five',
+      '--address',
+      t.server.address,
+    ]);
+    assert.match(
+      stdout,
+      /Spec\s+\[\{"second":"0","minute":"0-59\/5","hour":"0-23",.*"comment":"cron: \*\/5 \* \* \* \*"\}\]/,
+    );
     assert.match(stdout, /Paused\s+true/);
   });
 
   test('an invalid cron never reaches the server: exit 2 naming the field, and no schedule exists', async () => {
     const run = await vf('schedule', 'create', 'bad-cron', '--workflow', 'health', '--cron', '0 9 * * MON-FRY');
     assert.equal(run.code, EXIT.usage);
-    assert.equal(run.stderr, 'viralflow: invalid cron "0 9 * * MON-FRY": day-of-week field "MON-FRY": "FRY" is not a number or a day name (sun, mon, tue, …)\n');
+    assert.equal(
+      run.stderr,
+      'viralflow: invalid cron "0 9 * * MON-FRY": day-of-week field "MON-FRY": "FRY" is not a number or a day name (sun, mon, tue, …)\n',
+    );
     await assert.rejects(describeOnServer('bad-cron'), ScheduleNotFoundError);
     const sixFields = await vf('schedule', 'create', 'bad-year', '--workflow', 'health', '--cron', '*/10 * * * * 1999');
     assert.equal(sixFields.code, EXIT.usage);
@@ -111,7 +142,21 @@ describe('viralflow schedule against a real Temporal dev server', () => {
   test('with --overlap skip, two quick triggers run once; a trigger after that run has finished runs again', async () => {
     t.sim.setKnobs('services.health', { latencyMs: 1_500 });
     try {
-      ok(await vf('schedule', 'create', 'skipper', '--workflow', 'health', '--cron', NEVER_DURING_TEST, '--overlap', 'skip', '--input', '{"services":["api"],"timeoutMs":5000}'));
+      ok(
+        await vf(
+          'schedule',
+          'create',
+          'skipper',
+          '--workflow',
+          'health',
+          '--cron',
+          NEVER_DURING_TEST,
+          '--overlap',
+          'skip',
+          '--input',
+          '{"services":["api"],"timeoutMs":5000}',
+        ),
+      );
       await inProcess('schedule', 'trigger', 'skipper');
       await inProcess('schedule', 'trigger', 'skipper');
       const settled = await pollUntil('the triggered run to finish', async () => {
@@ -136,7 +181,10 @@ describe('viralflow schedule against a real Temporal dev server', () => {
 
   test('pause and unpause, with notes; list shows the schedules', async () => {
     ok(await vf('schedule', 'create', 'pausable', '--workflow', 'health', '--cron', '@hourly'));
-    assert.match(ok(await vf('schedule', 'pause', 'pausable', '--note', 'maintenance')).stdout, /Schedule pausable paused\./);
+    assert.match(
+      ok(await vf('schedule', 'pause', 'pausable', '--note', 'maintenance')).stdout,
+      /Schedule pausable paused\./,
+    );
     let d = await describeOnServer('pausable');
     assert.equal(d.state.paused, true);
     assert.equal(d.state.note, 'maintenance');
@@ -146,7 +194,9 @@ describe('viralflow schedule against a real Temporal dev server', () => {
 
     const listed = await pollUntil('pausable and every-five in `schedule list`', async () => {
       const all = json<ScheduleInfo[]>(ok(await vf('schedule', 'list', '--json')));
-      return all.some((s) => s.scheduleId === 'pausable') && all.some((s) => s.scheduleId === 'every-five') ? all : undefined;
+      return all.some((s) => s.scheduleId === 'pausable') && all.some((s) => s.scheduleId === 'every-five')
+        ? all
+        : undefined;
     });
     const everyFive = listed.find((s) => s.scheduleId === 'every-five')!;
     assert.deepEqual([everyFive.name, everyFive.cron, everyFive.paused], ['health', ['*/5 * * * *'], true]);
@@ -154,25 +204,79 @@ describe('viralflow schedule against a real Temporal dev server', () => {
   });
 
   test('backfill takes the missed runs now, each with an ID from the schedule and its scheduled time', async () => {
-    ok(await vf('schedule', 'create', 'catch-up', '--workflow', 'health', '--cron', '*/5 * * * *', '--paused', '--input', '{"services":["auth"]}'));
-    ok(await vf('schedule', 'backfill', 'catch-up', '--start', '2025-01-01T00:01:00Z', '--end', '2025-01-01T00:14:00Z', '--overlap', 'allow-all'));
+    ok(
+      await vf(
+        'schedule',
+        'create',
+        'catch-up',
+        '--workflow',
+        'health',
+        '--cron',
+        '*/5 * * * *',
+        '--paused',
+        '--input',
+        '{"services":["auth"]}',
+      ),
+    );
+    ok(
+      await vf(
+        'schedule',
+        'backfill',
+        'catch-up',
+        '--start',
+        '2025-01-01T00:01:00Z',
+        '--end',
+        '2025-01-01T00:14:00Z',
+        '--overlap',
+        'allow-all',
+      ),
+    );
     for (const id of ['catch-up-2025-01-01T00:05:00Z', 'catch-up-2025-01-01T00:10:00Z']) {
-      const report = await pollUntil(`backfilled run ${id}`, () => t.client.workflow.getHandle(id).result() as Promise<{ available: string[] }>);
+      const report = await pollUntil(
+        `backfilled run ${id}`,
+        () => t.client.workflow.getHandle(id).result() as Promise<{ available: string[] }>,
+      );
       assert.deepEqual(report.available, ['auth']);
     }
     const d = await describeOnServer('catch-up');
-    assert.deepEqual(
-      d.info.recentActions.map((a) => a.action.workflow.workflowId).sort(),
-      ['catch-up-2025-01-01T00:05:00Z', 'catch-up-2025-01-01T00:10:00Z'],
+    assert.deepEqual(d.info.recentActions.map((a) => a.action.workflow.workflowId).sort(), [
+      'catch-up-2025-01-01T00:05:00Z',
+      'catch-up-2025-01-01T00:10:00Z',
+    ]);
+    const backwards = await vf(
+      'schedule',
+      'backfill',
+      'catch-up',
+      '--start',
+      '2025-01-02T00:00:00Z',
+      '--end',
+      '2025-01-01T00:00:00Z',
     );
-    const backwards = await vf('schedule', 'backfill', 'catch-up', '--start', '2025-01-02T00:00:00Z', '--end', '2025-01-01T00:00:00Z');
     assert.equal(backwards.code, EXIT.usage);
     assert.match(backwards.stderr, /backfill end must be after its start/);
   });
 
   test('update changes what is given and keeps the rest', async () => {
-    ok(await vf('schedule', 'create', 'changing', '--workflow', 'health', '--cron', '0 6 * * *', '--timezone', 'Asia/Tokyo', '--overlap', 'buffer-all', '--input', '{"services":["api"]}'));
-    const updated = json<ScheduleInfo>(ok(await vf('schedule', 'update', 'changing', '--cron', '@every 2h', '--note', 'less often', '--json')));
+    ok(
+      await vf(
+        'schedule',
+        'create',
+        'changing',
+        '--workflow',
+        'health',
+        '--cron',
+        '0 6 * * *',
+        '--timezone',
+        'Asia/Tokyo',
+        '--overlap',
+        'buffer-all',
+        '--input',
+        '{"services":["api"]}',
+      ),
+    );
+    const updated = json<ScheduleInfo>(
+      ok(await vf('schedule', 'update', 'changing', '--cron', '@every 2h', '--note', 'less often', '--json')),
+    );
     assert.deepEqual(updated.cron, ['@every 2h']);
     assert.equal(updated.note, 'less often');
     assert.equal(updated.overlap, 'buffer-all', 'kept');
@@ -190,11 +294,21 @@ describe('viralflow schedule against a real Temporal dev server', () => {
     const bad = await vf('schedule', 'update', 'changing', '--cron', '0 0 31 4 *');
     assert.equal(bad.code, EXIT.usage);
     assert.match(bad.stderr, /day-of-month field "31" never occurs in month field "4"/);
-    assert.equal((await describeOnServer('changing')).spec.intervals?.[0]?.every, 7_200_000, 'unchanged by the rejected update');
+    assert.equal(
+      (await describeOnServer('changing')).spec.intervals?.[0]?.every,
+      7_200_000,
+      'unchanged by the rejected update',
+    );
   });
 
   test('missing and duplicate schedules are named; delete removes one', async () => {
-    const ghostly = [['describe', 'ghost'], ['trigger', 'ghost'], ['pause', 'ghost'], ['backfill', 'ghost', '--start', '2025-01-01T00:00:00Z', '--end', '2025-01-02T00:00:00Z'], ['delete', 'ghost']];
+    const ghostly = [
+      ['describe', 'ghost'],
+      ['trigger', 'ghost'],
+      ['pause', 'ghost'],
+      ['backfill', 'ghost', '--start', '2025-01-01T00:00:00Z', '--end', '2025-01-02T00:00:00Z'],
+      ['delete', 'ghost'],
+    ];
     const runs = await Promise.all(ghostly.map((args) => vf('schedule', ...args)));
     runs.forEach((run, i) => {
       assert.equal(run.code, EXIT.failed, ghostly[i]!.join(' '));

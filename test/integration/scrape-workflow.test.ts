@@ -26,7 +26,10 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
     const byAccount = new Map<string, string[]>();
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.ndjson'))) {
       const lines = readFileSync(join(dir, file), 'utf8').trim().split('\n').slice(1); // line 1: profile
-      byAccount.set(file.replace(/\.ndjson$/, ''), lines.map((l) => (JSON.parse(l) as { id: string }).id));
+      byAccount.set(
+        file.replace(/\.ndjson$/, ''),
+        lines.map((l) => (JSON.parse(l) as { id: string }).id),
+      );
     }
     return byAccount;
   };
@@ -38,7 +41,10 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
     assert.equal(summary.duplicatesDropped, 1);
     assert.equal(summary.accounts, 24);
     assert.equal(summary.scraped, 23);
-    assert.deepEqual(summary.failed.map((f) => f.accountId), ['gone-1']);
+    assert.deepEqual(
+      summary.failed.map((f) => f.accountId),
+      ['gone-1'],
+    );
     assert.match(summary.failed[0]!.reason, /404/);
     assert.equal(summary.batches.length, 5);
     assert.equal(summary.posts, 23 * POSTS);
@@ -53,10 +59,18 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
 
   test('large jobs go through child workflows per chunk, each history small', async () => {
     t.sim.reset();
-    const summary = await run('scrape-chunked', { accountIds: accounts(60, 'big'), chunkSize: 20, batchSize: 10, maxConcurrentChunks: 2 });
+    const summary = await run('scrape-chunked', {
+      accountIds: accounts(60, 'big'),
+      chunkSize: 20,
+      batchSize: 10,
+      maxConcurrentChunks: 2,
+    });
     assert.equal(summary.chunks, 3);
     assert.equal(summary.scraped, 60);
-    assert.deepEqual([...new Set(summary.batches.map((b) => b.batch))].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      [...new Set(summary.batches.map((b) => b.batch))].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5],
+    );
     const parent = await t.client.workflow.getHandle('scrape-chunked').fetchHistory();
     const child = await t.client.workflow.getHandle('scrape-chunked/chunk-1').fetchHistory();
     assert.ok((parent.events?.length ?? 0) < 40, `parent history ${parent.events?.length}`);
@@ -69,7 +83,12 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
     // acct-7 answers slowly, then with a 429: by then its 9 siblings are done and heartbeated.
     t.sim.setKnobs('social.posts:res-7', { latencyMs: 400, rateLimitFirst: 1, retryAfterSeconds: 1 });
     const ids = accounts(10, 'res');
-    const summary = await run('scrape-resume', { accountIds: ids, batchSize: 10, pageSize: 5, retry: { initialInterval: '100ms' } });
+    const summary = await run('scrape-resume', {
+      accountIds: ids,
+      batchSize: 10,
+      pageSize: 5,
+      retry: { initialInterval: '100ms' },
+    });
     assert.equal(summary.scraped, 10);
     const stats = t.sim.stats();
     // The 9 finished accounts are fetched once; only the interrupted res-7 starts over (it had no page yet).
@@ -99,7 +118,9 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
     // The store holds exactly the accounts the summary counts as scraped: a reader's count agrees with it.
     assert.deepEqual([...sinkPosts(summary.runKey).keys()].sort(), accounts(3, 'good'));
     const history = await t.client.workflow.getHandle('scrape-batch-fails').fetchHistory();
-    const discards = history.events?.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'discardAccounts');
+    const discards = history.events?.filter(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'discardAccounts',
+    );
     assert.equal(discards?.length, 1);
   });
 
@@ -107,18 +128,27 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
     t.sim.reset();
     t.sim.setKnobs('social.profile', { rateLimitFirst: 6, retryAfterSeconds: 1 });
     const started = Date.now();
-    const summary = await run('scrape-storm', { accountIds: accounts(4, 'storm'), batchSize: 4, retry: { initialInterval: '100ms', maximumAttempts: 10 } });
+    const summary = await run('scrape-storm', {
+      accountIds: accounts(4, 'storm'),
+      batchSize: 4,
+      retry: { initialInterval: '100ms', maximumAttempts: 10 },
+    });
     const elapsed = Date.now() - started;
     assert.equal(summary.scraped, 4);
     const profile = t.sim.stats().routes['social.profile'];
     assert.equal(profile?.byStatus['429'], 6);
     const history = await t.client.workflow.getHandle('scrape-storm').fetchHistory();
-    const attempt = history.events?.find((e) => e.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes?.attempt ?? 0;
+    const attempt =
+      history.events?.find((e) => e.activityTaskStartedEventAttributes)?.activityTaskStartedEventAttributes?.attempt ??
+      0;
     // Each attempt sees at most 4 concurrent 429s, so the storm takes a few attempts, each a Retry-After (1 s) apart.
     assert.ok(attempt >= 2 && attempt <= 7, `attempt ${attempt}`);
     assert.ok(elapsed >= (attempt - 1) * 900, `${elapsed} ms for ${attempt} attempts: Retry-After not honoured`);
     // One request per account per attempt at most: attempts, not requests, absorb the storm.
-    assert.ok((profile?.requests ?? 0) <= attempt * 4, `${profile?.requests} profile requests in ${attempt} attempts: hot loop`);
+    assert.ok(
+      (profile?.requests ?? 0) <= attempt * 4,
+      `${profile?.requests} profile requests in ${attempt} attempts: hot loop`,
+    );
   });
 
   test('bad input fails the workflow at once with a message naming the field', async () => {
@@ -128,7 +158,10 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
       [{ accountIds: ['a'], maxPostsPerAccount: -1 }, /maxPostsPerAccount/],
       [{ accountIds: ['a'], accountsFile: 'x' }, /exactly one/],
       [{ accountsFile: 'x', accountList: 'x' }, /exactly one of accountIds, accountsFile or accountList/],
-      [{ accountList: '../lists/x' }, /accountList: must be the name of a list imported with viralflow accounts import/],
+      [
+        { accountList: '../lists/x' },
+        /accountList: must be the name of a list imported with viralflow accounts import/,
+      ],
     ] as const) {
       await assert.rejects(run(`scrape-bad-${String(field)}`, input), (err: unknown) => {
         assert.ok(err instanceof WorkflowFailedError);
@@ -144,7 +177,10 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
       const root = err.cause?.cause;
       assert.ok(root instanceof ApplicationFailure, String(err.cause));
       assert.equal(root.type, 'InvalidInput');
-      assert.match(root.message, /no account list named "never-imported" in the results store \(load it with: viralflow accounts import <file> --name never-imported\)/);
+      assert.match(
+        root.message,
+        /no account list named "never-imported" in the results store \(load it with: viralflow accounts import <file> --name never-imported\)/,
+      );
       return true;
     });
   });

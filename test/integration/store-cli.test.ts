@@ -28,12 +28,18 @@ const env = (url = db.url) => {
   const file = join(dir, `pw-${u.username}`);
   writeFileSync(file, `${decodeURIComponent(u.password)}\n`, { mode: 0o600 });
   u.password = '';
-  return { VIRALFLOW_DATABASE_URL: u.toString(), VIRALFLOW_DATABASE_PASSWORD_FILE: file, VIRALFLOW_DATA_DIR: join(dir, 'data') };
+  return {
+    VIRALFLOW_DATABASE_URL: u.toString(),
+    VIRALFLOW_DATABASE_PASSWORD_FILE: file,
+    VIRALFLOW_DATA_DIR: join(dir, 'data'),
+  };
 };
 
 describe('viralflow db / accounts / runs', () => {
   test('db migrate applies the schema once, then reports it current; without a database URL it is a usage error', async () => {
-    const first = json<{ applied: string[]; version: number }>(expectOk(await viralflow(['db', 'migrate', '--json'], env())));
+    const first = json<{ applied: string[]; version: number }>(
+      expectOk(await viralflow(['db', 'migrate', '--json'], env())),
+    );
     assert.ok(first.applied.length >= 1);
     const again = expectOk(await viralflow(['db', 'migrate'], env()));
     assert.match(again.stdout, new RegExp(`schema version ${first.version}, already current`));
@@ -45,12 +51,17 @@ describe('viralflow db / accounts / runs', () => {
   test('accounts import loads a line file or a JSON array under a name; a bad ID is named and changes nothing', async () => {
     const lines = join(dir, 'accounts.txt');
     writeFileSync(lines, '# launch list\nacct-1\n\nacct-2\r\nacct-3\n');
-    const ok = json<{ accounts: number }>(expectOk(await viralflow(['accounts', 'import', lines, '--name', 'launch', '--json'], env())));
+    const ok = json<{ accounts: number }>(
+      expectOk(await viralflow(['accounts', 'import', lines, '--name', 'launch', '--json'], env())),
+    );
     assert.equal(ok.accounts, 3);
 
     const store = createPostgresStore({ url: db.url });
     try {
-      assert.deepEqual(await store.loadAccountIds('launch', 0, 10), { accountIds: ['acct-1', 'acct-2', 'acct-3'], done: true });
+      assert.deepEqual(await store.loadAccountIds('launch', 0, 10), {
+        accountIds: ['acct-1', 'acct-2', 'acct-3'],
+        done: true,
+      });
       const arr = join(dir, 'accounts.json');
       writeFileSync(arr, JSON.stringify(['x-1', 'x-2']));
       expectOk(await viralflow(['accounts', 'import', arr, '--name', 'launch'], env()));
@@ -76,7 +87,9 @@ describe('viralflow db / accounts / runs', () => {
       const w = await store.sinkFor('cli-purge').open('acct-1', 1);
       await w.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 5) });
       await w.complete();
-      const out = json<{ removed: Record<string, number> }>(expectOk(await viralflow(['runs', 'purge', 'cli-purge', '--json'], env())));
+      const out = json<{ removed: Record<string, number> }>(
+        expectOk(await viralflow(['runs', 'purge', 'cli-purge', '--json'], env())),
+      );
       assert.equal(out.removed.posts, 5);
       assert.deepEqual(await collect(store.readPosts('cli-purge')), []);
     } finally {
@@ -87,7 +100,11 @@ describe('viralflow db / accounts / runs', () => {
   test('db migrate refuses a schema newer than this viralflow, naming both versions', async () => {
     const url = await db.freshDatabase();
     expectOk(await viralflow(['db', 'migrate'], env(url)));
-    await db.admin(`INSERT INTO ${MIGRATIONS_TABLE} (name, run_on) VALUES ('9999999999999_next', now())`, [], new URL(url).pathname.slice(1));
+    await db.admin(
+      `INSERT INTO ${MIGRATIONS_TABLE} (name, run_on) VALUES ('9999999999999_next', now())`,
+      [],
+      new URL(url).pathname.slice(1),
+    );
     const run = await viralflow(['db', 'migrate'], env(url));
     assert.equal(run.code, EXIT.failed);
     assert.match(run.stderr, /database schema version 2 is newer than this viralflow \(1\): upgrade the workers/);
@@ -105,7 +122,12 @@ describe('viralflow worker with a results store it cannot use', () => {
       TEMPORAL_METRICS_PORT: '0',
     });
     assert.notEqual(run.code, 0);
-    assert.match(run.stderr, new RegExp(`cannot reach PostgreSQL at VIRALFLOW_DATABASE_URL \\(postgres://viralflow:\\*\\*\\*@127\\.0\\.0\\.1:${port}/viralflow\\)`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `cannot reach PostgreSQL at VIRALFLOW_DATABASE_URL \\(postgres://viralflow:\\*\\*\\*@127\\.0\\.0\\.1:${port}/viralflow\\)`,
+      ),
+    );
     assert.ok(!`${run.stdout}${run.stderr}`.includes('hunter2-secret'), 'the password never shows');
   });
 

@@ -59,13 +59,20 @@ describe('Temporal Web UI in headless Chromium', () => {
     ui = `${t.server.uiUrl}/namespaces/${t.config.temporal.namespace}`;
   });
   after(async () => {
-    await t?.client.schedule.getHandle(scheduleId).delete().catch(() => undefined);
+    await t?.client.schedule
+      .getHandle(scheduleId)
+      .delete()
+      .catch(() => undefined);
     await browser?.close();
     await t?.close();
   });
 
   test('the workflows list shows the completed run', async () => {
-    const handle = await t.client.workflow.start(WORKFLOW_TYPE, { taskQueue: t.taskQueue, workflowId, args: WORKFLOW_ARGS });
+    const handle = await t.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: t.taskQueue,
+      workflowId,
+      args: WORKFLOW_ARGS,
+    });
     runId = handle.firstExecutionRunId;
     await handle.result();
 
@@ -104,7 +111,8 @@ describe('Temporal Web UI in headless Chromium', () => {
     // calendar's minute range with step 5 (every hour, day and month), not the string itself.
     assert.match(body, /"minute": \[ \{ "end": 59, "step": 5 \} \]/, body);
     assert.match(body, /"hour": \[ \{ "end": 23, "step": 1 \} \]/);
-    const upcomingList = /Upcoming Runs ((?:\d{4}-\d{2}-\d{2} UTC \d{2}:\d{2}:\d{2}(?:\.\d+)? )+)/.exec(body)?.[1] ?? '';
+    const upcomingList =
+      /Upcoming Runs ((?:\d{4}-\d{2}-\d{2} UTC \d{2}:\d{2}:\d{2}(?:\.\d+)? )+)/.exec(body)?.[1] ?? '';
     const upcoming = [...upcomingList.matchAll(/(\d{4}-\d{2}-\d{2}) UTC (\d{2}):(\d{2}):(\d{2})/g)].map(
       ([, day, h, m, sec]) => Date.parse(`${day}T${h}:${m}:${sec}Z`),
     );

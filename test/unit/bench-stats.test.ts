@@ -121,7 +121,7 @@ describe('bench floor kernels compute the right thing', () => {
     assert.ok(Math.abs(variance - (a * b) / ((a + b) ** 2 * (a + b + 1))) < 0.001, `variance ${variance}`);
   });
 
-  test('the flatten floor gives the product flattener\'s map for an all-numeric document', () => {
+  test("the flatten floor gives the product flattener's map for an all-numeric document", () => {
     const doc = { a: { b: 1, c: { d: 2 } }, e: 3 };
     assert.deepEqual([...floorFlatten(doc)].sort(), [...flattenNumbers(doc)].sort());
   });

@@ -56,7 +56,10 @@ function assertNormal(values: Float64Array): void {
   for (const v of values) bins[Math.min(99, Math.floor(normalCdf(v) * 100))]!++;
   const chi2 = bins.reduce((sum, count) => sum + (count - n / 100) ** 2 / (n / 100), 0);
   assert.ok(chi2 < CHI2_99, `χ² over 100 bins ${chi2}`);
-  for (const [cut, p] of [[3.5, 4.6527e-4], [4, 6.3342e-5]] as const) {
+  for (const [cut, p] of [
+    [3.5, 4.6527e-4],
+    [4, 6.3342e-5],
+  ] as const) {
     const beyond = values.reduce((count, v) => count + (Math.abs(v) > cut ? 1 : 0), 0);
     assertClose(beyond / n, p, Math.sqrt((p * (1 - p)) / n), `P(|Z| > ${cut})`);
   }
@@ -98,7 +101,11 @@ describe('createRng', () => {
     for (const [seed, words] of expected) {
       const u = new Float64Array(words.length);
       createRng(seed).fillUniforms(u);
-      assert.deepEqual(Array.from(u, (x) => x * 2 ** 32 - 0.5), words, `seed ${seed}`);
+      assert.deepEqual(
+        Array.from(u, (x) => x * 2 ** 32 - 0.5),
+        words,
+        `seed ${seed}`,
+      );
     }
   });
 
@@ -131,7 +138,7 @@ describe('createRng', () => {
     const values = new Float64Array(n);
     const rng = createRng(12);
     // Several fills of odd sizes, so buffer boundaries fall in different places.
-    for (let at = 0; at < n; ) {
+    for (let at = 0; at < n;) {
       const size = Math.min(n - at, 4093 + (at % 7));
       rng.fillNormals(values.subarray(at, at + size));
       at += size;
@@ -188,7 +195,8 @@ describe('sampleGamma', () => {
 
   test('refuses shapes that are not finite and positive', () => {
     const rng = createRng(1);
-    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) assert.throws(() => sampleGamma(rng, bad), RangeError);
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY])
+      assert.throws(() => sampleGamma(rng, bad), RangeError);
   });
 });
 
@@ -209,7 +217,10 @@ describe('createBetaSampler', () => {
     const draws = drawPerPair(createBetaSampler(createRng(2024), alphas, betas), N);
     cases.forEach(([a, b], i) => {
       const values = draws[i]!;
-      assert.ok(values.every((v) => v >= 0 && v <= 1 && !Number.isNaN(v)), `Beta(${a}, ${b}) in [0, 1]`);
+      assert.ok(
+        values.every((v) => v >= 0 && v <= 1 && !Number.isNaN(v)),
+        `Beta(${a}, ${b}) in [0, 1]`,
+      );
       const mean = a / (a + b);
       const variance = (a * b) / ((a + b) ** 2 * (a + b + 1));
       const got = moments(values);
@@ -230,7 +241,11 @@ describe('createBetaSampler', () => {
       [2, 5, (x) => 1 - (1 - x) ** 6 - 6 * x * (1 - x) ** 5],
       [40, 2, (x) => x ** 41 + 41 * x ** 40 * (1 - x)],
     ];
-    const sampler = createBetaSampler(createRng(77), Float64Array.from(cases.map(([a]) => a)), Float64Array.from(cases.map(([, b]) => b)));
+    const sampler = createBetaSampler(
+      createRng(77),
+      Float64Array.from(cases.map(([a]) => a)),
+      Float64Array.from(cases.map(([, b]) => b)),
+    );
     const draws = drawPerPair(sampler, N);
     cases.forEach(([a, b, cdf], i) => {
       const d = ksDistance(draws[i]!, cdf);
@@ -251,7 +266,7 @@ describe('createBetaSampler', () => {
     for (let at = 0; at < n; at += pairs) {
       sampler.draw(out);
       for (let i = 0; i < pairs; i++) {
-        const x = out[i]! / (1 - out[i]!) * (b / a); // X / a, from X / (X + Y) with Y ≈ b
+        const x = (out[i]! / (1 - out[i]!)) * (b / a); // X / a, from X / (X + Y) with Y ≈ b
         z[at + i] = (Math.cbrt(x) - (1 - 1 / (9 * a))) / Math.sqrt(1 / (9 * a));
       }
     }
@@ -262,12 +277,21 @@ describe('createBetaSampler', () => {
     // A wrapper is a different object, so the sampler seeds a stream of its own from it.
     const wrapped = (seed: number): Rng => {
       const inner = createRng(seed);
-      return { uniform: () => inner.uniform(), normal: () => inner.normal(), fillUniforms: (o) => inner.fillUniforms(o), fillNormals: (o) => inner.fillNormals(o) };
+      return {
+        uniform: () => inner.uniform(),
+        normal: () => inner.normal(),
+        fillUniforms: (o) => inner.fillUniforms(o),
+        fillNormals: (o) => inner.fillNormals(o),
+      };
     };
-    const draw = (seed: number) => drawPerPair(createBetaSampler(wrapped(seed), Float64Array.from([3]), Float64Array.from([7])), N)[0]!;
+    const draw = (seed: number) =>
+      drawPerPair(createBetaSampler(wrapped(seed), Float64Array.from([3]), Float64Array.from([7])), N)[0]!;
     const values = draw(31);
     assert.deepEqual(draw(31), values);
-    const d = ksDistance(values, (x) => 1 - [0, 1, 2].reduce((p, j) => p + binomial(9, j) * x ** j * (1 - x) ** (9 - j), 0));
+    const d = ksDistance(
+      values,
+      (x) => 1 - [0, 1, 2].reduce((p, j) => p + binomial(9, j) * x ** j * (1 - x) ** (9 - j), 0),
+    );
     assert.ok(d < ksBound(N), `KS distance ${d}`);
   });
 

@@ -69,22 +69,40 @@ describe('readWorkflowInput', () => {
     const bad = file('bad.json', '{\n  "a": 1\n  "b": 2\n}');
     assert.throws(
       () => readWorkflowInput({ inputFile: bad }),
-      (err: unknown) => err instanceof InvalidJsonError && err.source === `--input-file ${bad}` && err.line === 3 && err.column === 3,
+      (err: unknown) =>
+        err instanceof InvalidJsonError && err.source === `--input-file ${bad}` && err.line === 3 && err.column === 3,
     );
-    assert.throws(() => readWorkflowInput({ inputFile: join(dir, 'missing.json') }), /--input-file: cannot read .*missing\.json \(ENOENT\)/);
+    assert.throws(
+      () => readWorkflowInput({ inputFile: join(dir, 'missing.json') }),
+      /--input-file: cannot read .*missing\.json \(ENOENT\)/,
+    );
   });
 
   test('--accounts: one per line (blank lines and # comments skipped) or a JSON array, merged as accountIds', () => {
     const lines = file('accounts.txt', '# seed accounts\nacc_1\n\n  acc_2  \r\nacc_3\n');
-    assert.deepEqual(readWorkflowInput({ input: '{"batchSize": 2}', accountsFile: lines }), { batchSize: 2, accountIds: ['acc_1', 'acc_2', 'acc_3'] });
-    assert.deepEqual(readWorkflowInput({ accountsFile: file('accounts.json', '["x", "y"]') }), { accountIds: ['x', 'y'] });
+    assert.deepEqual(readWorkflowInput({ input: '{"batchSize": 2}', accountsFile: lines }), {
+      batchSize: 2,
+      accountIds: ['acc_1', 'acc_2', 'acc_3'],
+    });
+    assert.deepEqual(readWorkflowInput({ accountsFile: file('accounts.json', '["x", "y"]') }), {
+      accountIds: ['x', 'y'],
+    });
     assert.throws(() => readWorkflowInput({ accountsFile: file('nums.json', '[1, 2]') }), /array of non-empty strings/);
     assert.throws(() => readWorkflowInput({ accountsFile: file('empty.txt', '# nothing\n\n') }), /no account IDs/);
-    assert.throws(() => readWorkflowInput({ input: '{"accountIds": ["z"]}', accountsFile: lines }), /both name the accounts/);
+    assert.throws(
+      () => readWorkflowInput({ input: '{"accountIds": ["z"]}', accountsFile: lines }),
+      /both name the accounts/,
+    );
     assert.throws(() => readWorkflowInput({ accountsFile: file('broken.json', '["x",]') }), InvalidJsonError);
     // The workflow's account ID rule, named by line (or index), before anything is sent.
-    assert.throws(() => readWorkflowInput({ accountsFile: file('dots.txt', 'ok-1\n# c\n..\n') }), /--accounts .*dots\.txt:3: "\.\." is not an account ID \(1-64 of A-Z a-z 0-9 _ \. -\)/);
-    assert.throws(() => readWorkflowInput({ accountsFile: file('urls.json', '["ok", "http://x/y"]') }), /urls\.json: \[1\]: "http:\/\/x\/y" is not an account ID/);
+    assert.throws(
+      () => readWorkflowInput({ accountsFile: file('dots.txt', 'ok-1\n# c\n..\n') }),
+      /--accounts .*dots\.txt:3: "\.\." is not an account ID \(1-64 of A-Z a-z 0-9 _ \. -\)/,
+    );
+    assert.throws(
+      () => readWorkflowInput({ accountsFile: file('urls.json', '["ok", "http://x/y"]') }),
+      /urls\.json: \[1\]: "http:\/\/x\/y" is not an account ID/,
+    );
   });
 });
 
@@ -96,7 +114,8 @@ describe('names, durations and links', () => {
       () => resolveWorkflow('scraper'),
       (err: unknown) =>
         err instanceof UnknownWorkflowError &&
-        err.message === 'unknown workflow "scraper"; valid workflows: pipeline, scrape, patterns, bandit, metrics, health (or their full type names)',
+        err.message ===
+          'unknown workflow "scraper"; valid workflows: pipeline, scrape, patterns, bandit, metrics, health (or their full type names)',
     );
   });
 
@@ -104,13 +123,17 @@ describe('names, durations and links', () => {
     assert.equal(parseDuration('30s', 'x'), 30_000);
     assert.equal(parseDuration('1h30m', 'x'), 5_400_000);
     assert.equal(parseDuration('250ms', 'x'), 250);
-    for (const bad of ['30', '1.5h', '5 minutes', 's', '', '10s5']) assert.throws(() => parseDuration(bad, '--jitter'), InvalidDurationError, bad);
+    for (const bad of ['30', '1.5h', '5 minutes', 's', '', '10s5'])
+      assert.throws(() => parseDuration(bad, '--jitter'), InvalidDurationError, bad);
     assert.equal(formatDuration(5_400_000), '1h30m');
     assert.equal(formatDuration(90_500), '1m30s500ms');
   });
 
   test('Web UI links encode the IDs', () => {
-    assert.equal(workflowLink('http://localhost:8233/', 'default', 'a b/c', 'r1'), 'http://localhost:8233/namespaces/default/workflows/a%20b%2Fc/r1/history');
+    assert.equal(
+      workflowLink('http://localhost:8233/', 'default', 'a b/c', 'r1'),
+      'http://localhost:8233/namespaces/default/workflows/a%20b%2Fc/r1/history',
+    );
   });
 });
 
@@ -137,11 +160,31 @@ describe('the CLI rejects bad usage before connecting', () => {
   });
 
   test('a bad jitter, zone or overlap policy on create, and a bad cron on update', async () => {
-    assert.match((await run('schedule', 'create', 's', '--workflow', 'health', '--cron', '@daily', '--jitter', '30')).stderr, /--jitter: "30" is not a duration/);
-    assert.match((await run('schedule', 'create', 's', '--workflow', 'health', '--cron', '@daily', '--timezone', 'Mars/Base')).stderr, /unknown time zone "Mars\/Base"/);
-    const overlap = await run('schedule', 'create', 's', '--workflow', 'health', '--cron', '@daily', '--overlap', 'sometimes');
+    assert.match(
+      (await run('schedule', 'create', 's', '--workflow', 'health', '--cron', '@daily', '--jitter', '30')).stderr,
+      /--jitter: "30" is not a duration/,
+    );
+    assert.match(
+      (await run('schedule', 'create', 's', '--workflow', 'health', '--cron', '@daily', '--timezone', 'Mars/Base'))
+        .stderr,
+      /unknown time zone "Mars\/Base"/,
+    );
+    const overlap = await run(
+      'schedule',
+      'create',
+      's',
+      '--workflow',
+      'health',
+      '--cron',
+      '@daily',
+      '--overlap',
+      'sometimes',
+    );
     assert.equal(overlap.code, EXIT.usage);
-    assert.match(overlap.stderr, /option '--overlap <policy>' argument 'sometimes' is invalid\. expected one of skip, buffer-one/);
+    assert.match(
+      overlap.stderr,
+      /option '--overlap <policy>' argument 'sometimes' is invalid\. expected one of skip, buffer-one/,
+    );
     const update = await run('schedule', 'update', 's', '--cron', '@sometimes');
     assert.equal(update.code, EXIT.usage);
     assert.match(update.stderr, /"@sometimes" is not a shorthand Temporal accepts/);
@@ -150,24 +193,37 @@ describe('the CLI rejects bad usage before connecting', () => {
   test('an unknown workflow or bad JSON on start: exit 2 before connecting', async () => {
     const unknown = await run('start', 'scraper');
     assert.equal(unknown.code, EXIT.usage);
-    assert.match(unknown.stderr, /unknown workflow "scraper"; valid workflows: pipeline, scrape, patterns, bandit, metrics, health/);
+    assert.match(
+      unknown.stderr,
+      /unknown workflow "scraper"; valid workflows: pipeline, scrape, patterns, bandit, metrics, health/,
+    );
     const json = await run('start', 'health', '--input', '{"services": [api]}');
     assert.equal(json.code, EXIT.usage);
-    assert.match(json.stderr, /--input is not valid JSON: unexpected "a" where a value was expected at line 1, column 15 \(position 14\)/);
+    assert.match(
+      json.stderr,
+      /--input is not valid JSON: unexpected "a" where a value was expected at line 1, column 15 \(position 14\)/,
+    );
   });
 
   test('bandit record needs exactly one of --success and --failure', async () => {
     const both = await run('bandit', 'record', 'exp', '--variant', 'A', '--success', '--failure');
     assert.equal(both.code, EXIT.usage);
     assert.match(both.stderr, /exactly one of --success or --failure/);
-    assert.equal((await run('bandit', 'record', 'exp', '--variant', 'A', '--success', '--count', '0')).code, EXIT.usage);
+    assert.equal(
+      (await run('bandit', 'record', 'exp', '--variant', 'A', '--success', '--count', '0')).code,
+      EXIT.usage,
+    );
   });
 
   test('bandit record refuses an experiment ID the publish activity would refuse (`..` would be the entity bandit-..), and a bad variant, before connecting', async () => {
     for (const experiment of ['..', '.', 'a/b', 'no spaces!', '%2e%2e', 'x'.repeat(129)]) {
       const r = await run('bandit', 'record', experiment, '--variant', 'A', '--success');
       assert.equal(r.code, EXIT.usage, `${experiment}: ${r.stderr}`);
-      assert.match(r.stderr, /could not start: invalid banditWorkflow input: experimentId: must be 1-128 of A-Z a-z 0-9 _ \. - \(and not "\." or "\.\."\)/, experiment);
+      assert.match(
+        r.stderr,
+        /could not start: invalid banditWorkflow input: experimentId: must be 1-128 of A-Z a-z 0-9 _ \. - \(and not "\." or "\.\."\)/,
+        experiment,
+      );
     }
     for (const variant of ['../x', 'a b', '__proto__', 'x'.repeat(129)]) {
       const r = await run('bandit', 'record', 'exp', '--variant', variant, '--success');
@@ -175,8 +231,15 @@ describe('the CLI rejects bad usage before connecting', () => {
       assert.match(r.stderr, /invalid outcome: variant: must be 1-128 of A-Z a-z 0-9 _ \. : -/, variant);
     }
     // Valid names get past the checks: the CLI goes on to connect (and finds nobody listening).
-    for (const [experiment, variant] of [['exp.1', 'call-to-action'], ['..a', 'v:2']]) {
-      assert.equal((await run('bandit', 'record', experiment!, '--variant', variant!, '--success')).code, EXIT.unreachable, `${experiment} ${variant}`);
+    for (const [experiment, variant] of [
+      ['exp.1', 'call-to-action'],
+      ['..a', 'v:2'],
+    ]) {
+      assert.equal(
+        (await run('bandit', 'record', experiment!, '--variant', variant!, '--success')).code,
+        EXIT.unreachable,
+        `${experiment} ${variant}`,
+      );
     }
   });
 
@@ -217,7 +280,10 @@ describe('every command group prints through the streams it is given', () => {
     const r = await run(['bandit', 'record', 'exp', '--success']);
     assert.equal(r.code, EXIT.usage);
     assert.equal(r.stdout, '');
-    assert.match(r.stderr, /^error: required option '--variant <variant>' not specified\n\nUsage: viralflow bandit record /);
+    assert.match(
+      r.stderr,
+      /^error: required option '--variant <variant>' not specified\n\nUsage: viralflow bandit record /,
+    );
   });
 
   test('temporal-cli prints the resolved path on the given stdout', async () => {

@@ -23,13 +23,28 @@ describe('resolveTemporalCli', () => {
 
   test('TEMPORAL_CLI_PATH wins, then PATH, then the cached build', async () => {
     const env = { TEMPORAL_CLI_PATH: explicit, PATH: join(root, 'path') };
-    assert.deepEqual(await resolveTemporalCli({ env, cacheDir, ...quiet }), { path: explicit, source: 'TEMPORAL_CLI_PATH' });
-    assert.deepEqual(await resolveTemporalCli({ env: { PATH: join(root, 'path') }, cacheDir, ...quiet }), { path: onPath, source: 'PATH' });
-    assert.deepEqual(await resolveTemporalCli({ env: { PATH: join(root, 'empty') }, cacheDir, ...quiet }), { path: cached, source: 'cache' });
+    assert.deepEqual(await resolveTemporalCli({ env, cacheDir, ...quiet }), {
+      path: explicit,
+      source: 'TEMPORAL_CLI_PATH',
+    });
+    assert.deepEqual(await resolveTemporalCli({ env: { PATH: join(root, 'path') }, cacheDir, ...quiet }), {
+      path: onPath,
+      source: 'PATH',
+    });
+    assert.deepEqual(await resolveTemporalCli({ env: { PATH: join(root, 'empty') }, cacheDir, ...quiet }), {
+      path: cached,
+      source: 'cache',
+    });
   });
 
   test('a TEMPORAL_CLI_PATH that is not an executable file is an error, not a silent fallback', async () => {
-    await assert.rejects(resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: join(root, 'nope') }, cacheDir, ...quiet }), /not an executable file/);
-    await assert.rejects(resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: root }, cacheDir, ...quiet }), /not an executable file/);
+    await assert.rejects(
+      resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: join(root, 'nope') }, cacheDir, ...quiet }),
+      /not an executable file/,
+    );
+    await assert.rejects(
+      resolveTemporalCli({ env: { TEMPORAL_CLI_PATH: root }, cacheDir, ...quiet }),
+      /not an executable file/,
+    );
   });
 });

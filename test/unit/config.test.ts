@@ -31,7 +31,10 @@ describe('loadConfig', () => {
   });
 
   test('bad values name the variable', () => {
-    assert.throws(() => loadConfig({ METRICS_PORT: '70000' }), (e: unknown) => e instanceof ConfigError && /METRICS_PORT/.test(e.message));
+    assert.throws(
+      () => loadConfig({ METRICS_PORT: '70000' }),
+      (e: unknown) => e instanceof ConfigError && /METRICS_PORT/.test(e.message),
+    );
     assert.throws(() => loadConfig({ VIRALFLOW_SOCIAL_URL: 'file:///etc/passwd' }), /VIRALFLOW_SOCIAL_URL/);
     assert.throws(() => loadConfig({ VIRALFLOW_SERVICES: 'ok,../bad' }), /not a valid service name/);
     assert.throws(() => loadConfig({ VIRALFLOW_HTTP_CONNECTIONS: '0' }), /VIRALFLOW_HTTP_CONNECTIONS/);
@@ -42,6 +45,9 @@ describe('loadConfig', () => {
     writeFileSync(join(dir, 'token'), 's3cret\n');
     assert.equal(loadConfig({ VIRALFLOW_SOCIAL_TOKEN: 'abc' }).social.token, 'abc');
     assert.equal(loadConfig({ VIRALFLOW_ENGINE_TOKEN_FILE: join(dir, 'token') }).engine.token, 's3cret');
-    assert.throws(() => loadConfig({ VIRALFLOW_ENGINE_TOKEN_FILE: join(dir, 'missing') }), /VIRALFLOW_ENGINE_TOKEN_FILE.*ENOENT/);
+    assert.throws(
+      () => loadConfig({ VIRALFLOW_ENGINE_TOKEN_FILE: join(dir, 'missing') }),
+      /VIRALFLOW_ENGINE_TOKEN_FILE.*ENOENT/,
+    );
   });
 });

@@ -37,7 +37,10 @@ describe('Temporal connection security from the environment', () => {
   });
 
   test('TEMPORAL_TLS=true: TLS with the system roots', () => {
-    assert.deepEqual(options({ TEMPORAL_TLS: 'true', TEMPORAL_ADDRESS: 'temporal.example:7233' }), { address: 'temporal.example:7233', tls: {} });
+    assert.deepEqual(options({ TEMPORAL_TLS: 'true', TEMPORAL_ADDRESS: 'temporal.example:7233' }), {
+      address: 'temporal.example:7233',
+      tls: {},
+    });
     assert.deepEqual(options({ TEMPORAL_TLS: '1' }).tls, {});
     assert.equal(options({ TEMPORAL_TLS: 'false' }).tls, false);
     refused({ TEMPORAL_TLS: 'yes' }, /TEMPORAL_TLS: must be true or false/);
@@ -56,7 +59,10 @@ describe('Temporal connection security from the environment', () => {
     assert.deepEqual(Buffer.from(o.tls.serverRootCACertificate!), readFileSync(pki.caCert));
     assert.equal(o.tls.serverNameOverride, SERVER_NAME);
     assert.equal(o.apiKey, undefined);
-    const described = describeConnectionSecurity(loadConfig({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.clientKey, TEMPORAL_TLS_CA: pki.caCert }).temporal);
+    const described = describeConnectionSecurity(
+      loadConfig({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.clientKey, TEMPORAL_TLS_CA: pki.caCert })
+        .temporal,
+    );
     assert.equal(described, `mTLS (client certificate ${pki.clientCert}), CA ${pki.caCert}`);
   });
 
@@ -69,33 +75,64 @@ describe('Temporal connection security from the environment', () => {
   test('unreadable or wrong files stop start-up with the variable and the path named, never the contents', () => {
     const missing = join(pki.dir, 'nope.pem');
     refused({ TEMPORAL_TLS_CA: missing }, /^TEMPORAL_TLS_CA: cannot read .*nope\.pem \(ENOENT\)$/);
-    refused({ TEMPORAL_TLS_CERT: missing, TEMPORAL_TLS_KEY: pki.clientKey }, /^TEMPORAL_TLS_CERT: cannot read .*\(ENOENT\)$/);
-    refused({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.dir }, /^TEMPORAL_TLS_KEY: cannot read .* \(EISDIR\)$/);
+    refused(
+      { TEMPORAL_TLS_CERT: missing, TEMPORAL_TLS_KEY: pki.clientKey },
+      /^TEMPORAL_TLS_CERT: cannot read .*\(ENOENT\)$/,
+    );
+    refused(
+      { TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.dir },
+      /^TEMPORAL_TLS_KEY: cannot read .* \(EISDIR\)$/,
+    );
     // A key where a certificate belongs, and the other way round.
     refused({ TEMPORAL_TLS_CA: pki.clientKey }, /^TEMPORAL_TLS_CA: .* is not a PEM certificate$/);
-    refused({ TEMPORAL_TLS_CERT: pki.clientKey, TEMPORAL_TLS_KEY: pki.clientKey }, /^TEMPORAL_TLS_CERT: .* is not a PEM certificate$/);
-    refused({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.clientCert }, /^TEMPORAL_TLS_KEY: .* is not a PEM private key$/);
+    refused(
+      { TEMPORAL_TLS_CERT: pki.clientKey, TEMPORAL_TLS_KEY: pki.clientKey },
+      /^TEMPORAL_TLS_CERT: .* is not a PEM certificate$/,
+    );
+    refused(
+      { TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.clientCert },
+      /^TEMPORAL_TLS_KEY: .* is not a PEM private key$/,
+    );
     // A key that does not belong to the certificate.
-    refused({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.strayKey }, /^TEMPORAL_TLS_KEY: .*stray\.key is not the private key of the certificate in TEMPORAL_TLS_CERT/);
+    refused(
+      { TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.strayKey },
+      /^TEMPORAL_TLS_KEY: .*stray\.key is not the private key of the certificate in TEMPORAL_TLS_CERT/,
+    );
     // The key's PEM never shows up in a message.
     const keyPem = readFileSync(pki.strayKey, 'utf8');
-    assert.throws(() => loadConfig({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.strayKey }), (err: Error) => !err.message.includes(keyPem.split('\n')[1]!));
+    assert.throws(
+      () => loadConfig({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.strayKey }),
+      (err: Error) => !err.message.includes(keyPem.split('\n')[1]!),
+    );
   });
 
   test('half an mTLS pair, or TLS settings with TEMPORAL_TLS=false, is refused', () => {
     refused({ TEMPORAL_TLS_CERT: pki.clientCert }, /^TEMPORAL_TLS_KEY: required with TEMPORAL_TLS_CERT/);
     refused({ TEMPORAL_TLS_KEY: pki.clientKey }, /^TEMPORAL_TLS_CERT: required with TEMPORAL_TLS_KEY/);
-    refused({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: pki.caCert }, /TEMPORAL_TLS=false conflicts with TEMPORAL_TLS_CA/);
+    refused(
+      { TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: pki.caCert },
+      /TEMPORAL_TLS=false conflicts with TEMPORAL_TLS_CA/,
+    );
     refused({ TEMPORAL_TLS_SERVER_NAME: 'not a host/name' }, /TEMPORAL_TLS_SERVER_NAME: must be a host name/);
   });
 
   test('API key from the environment or a file; it implies TLS unless TEMPORAL_TLS=false; never in the description', () => {
     const keyFile = join(pki.dir, 'api-key');
     writeFileSync(keyFile, 'vf-api-KEY-123\n');
-    assert.deepEqual(options({ TEMPORAL_API_KEY: 'vf-api-KEY-123' }), { address: 'localhost:7233', tls: {}, apiKey: 'vf-api-KEY-123' });
+    assert.deepEqual(options({ TEMPORAL_API_KEY: 'vf-api-KEY-123' }), {
+      address: 'localhost:7233',
+      tls: {},
+      apiKey: 'vf-api-KEY-123',
+    });
     assert.deepEqual(options({ TEMPORAL_API_KEY_FILE: keyFile }).apiKey, 'vf-api-KEY-123');
-    assert.deepEqual(options({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }), { address: 'localhost:7233', tls: false, apiKey: 'k' });
-    const described = describeConnectionSecurity(loadConfig({ TEMPORAL_API_KEY: 'vf-api-KEY-123', TEMPORAL_TLS_CA: pki.caCert }).temporal);
+    assert.deepEqual(options({ TEMPORAL_API_KEY: 'k', TEMPORAL_TLS: 'false' }), {
+      address: 'localhost:7233',
+      tls: false,
+      apiKey: 'k',
+    });
+    const described = describeConnectionSecurity(
+      loadConfig({ TEMPORAL_API_KEY: 'vf-api-KEY-123', TEMPORAL_TLS_CA: pki.caCert }).temporal,
+    );
     assert.equal(described, `TLS, CA ${pki.caCert}, API key`);
     assert.ok(!described.includes('vf-api-KEY-123'));
     refused({ TEMPORAL_API_KEY_FILE: join(pki.dir, 'missing') }, /^TEMPORAL_API_KEY_FILE: cannot read .*\(ENOENT\)$/);
@@ -111,20 +148,40 @@ describe('Temporal connection security from the environment', () => {
       TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert,
       TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
     });
-    const older = options({ TEMPORAL_TLS_CERT: pki.clientCert, TEMPORAL_TLS_KEY: pki.clientKey, TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_NAME: SERVER_NAME });
+    const older = options({
+      TEMPORAL_TLS_CERT: pki.clientCert,
+      TEMPORAL_TLS_KEY: pki.clientKey,
+      TEMPORAL_TLS_CA: pki.caCert,
+      TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
+    });
     assert.ok(standard.tls && standard.tls.clientCertPair && standard.tls.serverRootCACertificate);
     assert.deepEqual(standard, older);
     // The same file under both names is accepted (a deployment moving over); two different files are not.
-    assert.deepEqual(options({ TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert }).tls, options({ TEMPORAL_TLS_CA: pki.caCert }).tls);
-    refused({ TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.clientCert }, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_CA are both set/);
+    assert.deepEqual(
+      options({ TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert }).tls,
+      options({ TEMPORAL_TLS_CA: pki.caCert }).tls,
+    );
+    refused(
+      { TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.clientCert },
+      /^TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_CA are both set/,
+    );
     const missing = join(pki.dir, 'nope.pem');
-    refused({ TEMPORAL_TLS_SERVER_CA_CERT_PATH: missing }, /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read .*nope\.pem \(ENOENT\)$/);
-    refused({ TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert }, /^TEMPORAL_TLS_CLIENT_KEY_PATH: required with TEMPORAL_TLS_CLIENT_CERT_PATH/);
+    refused(
+      { TEMPORAL_TLS_SERVER_CA_CERT_PATH: missing },
+      /^TEMPORAL_TLS_SERVER_CA_CERT_PATH: cannot read .*nope\.pem \(ENOENT\)$/,
+    );
+    refused(
+      { TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert },
+      /^TEMPORAL_TLS_CLIENT_KEY_PATH: required with TEMPORAL_TLS_CLIENT_CERT_PATH/,
+    );
     refused(
       { TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert, TEMPORAL_TLS_CLIENT_KEY_PATH: pki.strayKey },
       /^TEMPORAL_TLS_CLIENT_KEY_PATH: .*stray\.key is not the private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_PATH/,
     );
-    refused({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert }, /TEMPORAL_TLS=false conflicts with TEMPORAL_TLS_CLIENT_CERT_PATH/);
+    refused(
+      { TEMPORAL_TLS: 'false', TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert },
+      /TEMPORAL_TLS=false conflicts with TEMPORAL_TLS_CLIENT_CERT_PATH/,
+    );
   });
 
   test('inline PEMs (the _DATA variables) are checked like files; their contents never show in a message', () => {
@@ -138,21 +195,46 @@ describe('Temporal connection security from the environment', () => {
     assert.deepEqual(Buffer.from(o.tls.clientCertPair!.key), readFileSync(pki.clientKey));
     assert.deepEqual(Buffer.from(o.tls.serverRootCACertificate!), readFileSync(pki.caCert));
     assert.equal(
-      describeConnectionSecurity(loadConfig({ TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert), TEMPORAL_TLS_CLIENT_KEY_DATA: pem(pki.clientKey) }).temporal),
+      describeConnectionSecurity(
+        loadConfig({
+          TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert),
+          TEMPORAL_TLS_CLIENT_KEY_DATA: pem(pki.clientKey),
+        }).temporal,
+      ),
       'mTLS (client certificate TEMPORAL_TLS_CLIENT_CERT_DATA), system CAs',
     );
-    refused({ TEMPORAL_TLS_SERVER_CA_CERT_DATA: pem(pki.clientKey) }, /^TEMPORAL_TLS_SERVER_CA_CERT_DATA: the value is not a PEM certificate$/);
-    refused({ TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert), TEMPORAL_TLS_CLIENT_KEY_DATA: pem(pki.strayKey) }, /^TEMPORAL_TLS_CLIENT_KEY_DATA: the value is not the private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_DATA$/);
-    refused({ TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert), TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert, TEMPORAL_TLS_CLIENT_KEY_PATH: pki.clientKey }, /both set/);
+    refused(
+      { TEMPORAL_TLS_SERVER_CA_CERT_DATA: pem(pki.clientKey) },
+      /^TEMPORAL_TLS_SERVER_CA_CERT_DATA: the value is not a PEM certificate$/,
+    );
+    refused(
+      { TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert), TEMPORAL_TLS_CLIENT_KEY_DATA: pem(pki.strayKey) },
+      /^TEMPORAL_TLS_CLIENT_KEY_DATA: the value is not the private key of the certificate in TEMPORAL_TLS_CLIENT_CERT_DATA$/,
+    );
+    refused(
+      {
+        TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert),
+        TEMPORAL_TLS_CLIENT_CERT_PATH: pki.clientCert,
+        TEMPORAL_TLS_CLIENT_KEY_PATH: pki.clientKey,
+      },
+      /both set/,
+    );
     assert.throws(
-      () => loadConfig({ TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert), TEMPORAL_TLS_CLIENT_KEY_DATA: pem(pki.strayKey) }),
+      () =>
+        loadConfig({
+          TEMPORAL_TLS_CLIENT_CERT_DATA: pem(pki.clientCert),
+          TEMPORAL_TLS_CLIENT_KEY_DATA: pem(pki.strayKey),
+        }),
       (err: Error) => !err.message.includes(pem(pki.strayKey).split('\n')[1]!),
     );
   });
 
   test('an unknown TEMPORAL_TLS_* variable is refused, naming the standard one it most likely means', () => {
     const suggests = (name: string, meant: string) =>
-      refused({ [name]: pki.clientCert }, new RegExp(`^${name} is not a Temporal connection setting; did you mean ${meant}\\?$`));
+      refused(
+        { [name]: pki.clientCert },
+        new RegExp(`^${name} is not a Temporal connection setting; did you mean ${meant}\\?$`),
+      );
     suggests('TEMPORAL_TLS_CLIENT_CERT', 'TEMPORAL_TLS_CLIENT_CERT_PATH');
     suggests('TEMPORAL_TLS_CLIENT_KEY', 'TEMPORAL_TLS_CLIENT_KEY_PATH');
     suggests('TEMPORAL_TLS_CA_CERT', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH');
@@ -161,13 +243,25 @@ describe('Temporal connection security from the environment', () => {
     suggests('TEMPORAL_TLS_SERVERNAME', 'TEMPORAL_TLS_SERVER_NAME');
     suggests('TEMPORAL_TLS_CLINET_CERT_PATH', 'TEMPORAL_TLS_CLIENT_CERT_PATH');
     // Refused even beside a complete, valid setting: a typo must not pass because TLS happens to be on.
-    refused({ TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_NAMES: SERVER_NAME }, /did you mean TEMPORAL_TLS_SERVER_NAME\?/);
+    refused(
+      { TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_SERVER_NAMES: SERVER_NAME },
+      /did you mean TEMPORAL_TLS_SERVER_NAME\?/,
+    );
   });
 
   test('TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: false changes nothing; true is refused (the SDK cannot skip verification)', () => {
-    assert.deepEqual(options({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'false' }), { address: 'localhost:7233', tls: false });
-    refused({ TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' }, /^TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: .*always verifies .*TEMPORAL_TLS_SERVER_NAME/);
-    refused({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'no' }, /^TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: must be true or false$/);
+    assert.deepEqual(options({ TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'false' }), {
+      address: 'localhost:7233',
+      tls: false,
+    });
+    refused(
+      { TEMPORAL_TLS_CA: pki.caCert, TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'true' },
+      /^TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: .*always verifies .*TEMPORAL_TLS_SERVER_NAME/,
+    );
+    refused(
+      { TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: 'no' },
+      /^TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: must be true or false$/,
+    );
   });
 
   describe('TOML profiles (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE), as the temporal CLI reads them', () => {
@@ -222,7 +316,13 @@ describe('Temporal connection security from the environment', () => {
     });
 
     test('the environment overrides the profile, setting by setting', () => {
-      const o = options({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_ADDRESS: 'env.example:7233', TEMPORAL_API_KEY: 'env-key', TEMPORAL_TLS_SERVER_NAME: 'other.example' });
+      const o = options({
+        TEMPORAL_CONFIG_FILE: file,
+        TEMPORAL_PROFILE: 'prod',
+        TEMPORAL_ADDRESS: 'env.example:7233',
+        TEMPORAL_API_KEY: 'env-key',
+        TEMPORAL_TLS_SERVER_NAME: 'other.example',
+      });
       assert.equal(o.address, 'env.example:7233');
       assert.equal(o.apiKey, 'env-key');
       assert.ok(o.tls && o.tls.clientCertPair);
@@ -230,7 +330,10 @@ describe('Temporal connection security from the environment', () => {
       assert.equal(options({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_TLS: 'false' }).tls, false);
       assert.equal(options({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'off' }).tls, false);
       assert.deepEqual(options({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'off', TEMPORAL_TLS: 'true' }).tls, {});
-      refused({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'off', TEMPORAL_TLS_CA: pki.caCert }, /^profile "off" .* tls\.disabled = true, which conflicts with TEMPORAL_TLS_CA/);
+      refused(
+        { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'off', TEMPORAL_TLS_CA: pki.caCert },
+        /^profile "off" .* tls\.disabled = true, which conflicts with TEMPORAL_TLS_CA/,
+      );
     });
 
     test('the default file is $XDG_CONFIG_HOME/temporalio/temporal.toml', () => {
@@ -242,17 +345,40 @@ describe('Temporal connection security from the environment', () => {
     });
 
     test('a missing file or profile, a typo in the file, or a bad file named in it is refused, naming where', () => {
-      refused({ TEMPORAL_CONFIG_FILE: join(pki.dir, 'none.toml') }, /^TEMPORAL_CONFIG_FILE: cannot read .*none\.toml \(ENOENT\)$/);
-      refused({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' }, /^TEMPORAL_PROFILE \(profile "staging" in .*\): Profile 'staging' not found/);
+      refused(
+        { TEMPORAL_CONFIG_FILE: join(pki.dir, 'none.toml') },
+        /^TEMPORAL_CONFIG_FILE: cannot read .*none\.toml \(ENOENT\)$/,
+      );
+      refused(
+        { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' },
+        /^TEMPORAL_PROFILE \(profile "staging" in .*\): Profile 'staging' not found/,
+      );
       refused({ TEMPORAL_PROFILE: 'prod' }, /^TEMPORAL_PROFILE \(profile "prod"\): Profile 'prod' not found/);
       const typo = toml('typo.toml', `[profile.default.tls]\nclient_cert = "${pki.clientCert}"\n`);
       refused({ TEMPORAL_CONFIG_FILE: typo }, /unrecognized in profile\.default\.tls: client_cert/);
-      refused({ TEMPORAL_CONFIG_FILE: toml('broken.toml', '[profile.default\naddress = 1\n') }, /^the Temporal config file \(profile "default" in .*broken\.toml\): /);
-      const badPaths = toml('bad-paths.toml', `[profile.default.tls]\nclient_cert_path = "${pki.clientCert}"\nclient_key_path = "${join(pki.dir, 'gone.key')}"\n`);
-      refused({ TEMPORAL_CONFIG_FILE: badPaths }, new RegExp(`^profile "default" in .*bad-paths\\.toml tls\\.client_key_path: cannot read .*gone\\.key \\(ENOENT\\)$`));
+      refused(
+        { TEMPORAL_CONFIG_FILE: toml('broken.toml', '[profile.default\naddress = 1\n') },
+        /^the Temporal config file \(profile "default" in .*broken\.toml\): /,
+      );
+      const badPaths = toml(
+        'bad-paths.toml',
+        `[profile.default.tls]\nclient_cert_path = "${pki.clientCert}"\nclient_key_path = "${join(pki.dir, 'gone.key')}"\n`,
+      );
+      refused(
+        { TEMPORAL_CONFIG_FILE: badPaths },
+        new RegExp(
+          `^profile "default" in .*bad-paths\\.toml tls\\.client_key_path: cannot read .*gone\\.key \\(ENOENT\\)$`,
+        ),
+      );
       const halfPair = toml('half.toml', `[profile.default.tls]\nclient_cert_path = "${pki.clientCert}"\n`);
-      refused({ TEMPORAL_CONFIG_FILE: halfPair }, /^profile "default" in .*half\.toml tls\.client_key_path: required with profile "default" in .*half\.toml tls\.client_cert_path/);
-      refused({ TEMPORAL_CONFIG_FILE: toml('key.toml', '[profile.default]\napi_key = "two words"\n') }, /^profile "default" in .*key\.toml api_key: must be one line of visible ASCII characters$/);
+      refused(
+        { TEMPORAL_CONFIG_FILE: halfPair },
+        /^profile "default" in .*half\.toml tls\.client_key_path: required with profile "default" in .*half\.toml tls\.client_cert_path/,
+      );
+      refused(
+        { TEMPORAL_CONFIG_FILE: toml('key.toml', '[profile.default]\napi_key = "two words"\n') },
+        /^profile "default" in .*key\.toml api_key: must be one line of visible ASCII characters$/,
+      );
     });
   });
 

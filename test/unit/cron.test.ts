@@ -14,7 +14,13 @@ const next = (expr: string, count = 3, timezone?: string) =>
   nextFireTimes(parseCron(expr, { now, timezone }), { count, from: now }).map((d) => d.toISOString());
 
 /** Asserts the expression is rejected, naming `field` and `value`, with a message matching `problem`. */
-function rejects(expr: string, field: string | undefined, value: string | undefined, problem: RegExp, timezone?: string) {
+function rejects(
+  expr: string,
+  field: string | undefined,
+  value: string | undefined,
+  problem: RegExp,
+  timezone?: string,
+) {
   assert.throws(
     () => parseCron(expr, { now, timezone }),
     (err: unknown) => {
@@ -120,7 +126,12 @@ describe('parseCron: mistakes are named by field and value', () => {
   });
 
   test('the number of fields', () => {
-    rejects('* * * *', undefined, undefined, /it has 4 fields; Temporal takes 5 \(minute hour day-of-month month day-of-week\)/);
+    rejects(
+      '* * * *',
+      undefined,
+      undefined,
+      /it has 4 fields; Temporal takes 5 \(minute hour day-of-month month day-of-week\)/,
+    );
     rejects('* * * * * * * *', undefined, undefined, /it has 8 fields/);
     rejects('   ', undefined, undefined, /it is empty/);
   });
@@ -136,7 +147,13 @@ describe('parseCron: mistakes are named by field and value', () => {
   test('time zones must exist, and a TZ= prefix must agree with the given zone', () => {
     rejects('TZ=Mars/Olympus 0 9 * * *', 'timezone', 'Mars/Olympus', /unknown time zone "Mars\/Olympus"/);
     rejects('0 9 * * *', 'timezone', 'Nowhere/Land', /unknown time zone/, 'Nowhere/Land');
-    rejects('TZ=UTC 0 9 * * *', 'timezone', 'UTC', /conflicts with the schedule's time zone Europe\/Paris/, 'Europe/Paris');
+    rejects(
+      'TZ=UTC 0 9 * * *',
+      'timezone',
+      'UTC',
+      /conflicts with the schedule's time zone Europe\/Paris/,
+      'Europe/Paris',
+    );
     rejects('TZ=UTC', 'timezone', 'UTC', /has no fields after it/);
   });
 
@@ -149,7 +166,11 @@ describe('parseCron: mistakes are named by field and value', () => {
 
 describe('nextFireTimes', () => {
   test('day-of-month and day-of-week must both match (Temporal has no classic-cron "or")', () => {
-    assert.deepEqual(next('0 0 13 * FRI', 3), ['2025-06-13T00:00:00.000Z', '2026-02-13T00:00:00.000Z', '2026-03-13T00:00:00.000Z']);
+    assert.deepEqual(next('0 0 13 * FRI', 3), [
+      '2025-06-13T00:00:00.000Z',
+      '2026-02-13T00:00:00.000Z',
+      '2026-03-13T00:00:00.000Z',
+    ]);
   });
 
   test('times are read in the zone, across a daylight-saving change', () => {
@@ -176,7 +197,20 @@ describe('the cron string as a schedule spec', () => {
       timezone: 'Europe/Berlin',
       jitter: 30_000,
     });
-    const described = { calendars: [{ second: [], minute: [], hour: [], dayOfMonth: [], month: [], year: [], dayOfWeek: [], comment: 'cron: */5 9-17 * * mon-fri; office hours' }] };
+    const described = {
+      calendars: [
+        {
+          second: [],
+          minute: [],
+          hour: [],
+          dayOfMonth: [],
+          month: [],
+          year: [],
+          dayOfWeek: [],
+          comment: 'cron: */5 9-17 * * mon-fri; office hours',
+        },
+      ],
+    };
     assert.deepEqual(cronsFromSpec(described), ['*/5 9-17 * * mon-fri']);
   });
 
@@ -196,6 +230,9 @@ describe('the cron string as a schedule spec', () => {
       '@every 1h30m/10m',
     ]);
     assert.deepEqual(specFromCron(parseCron('@every 90s')), { intervals: [{ every: 90_000, offset: 0 }] });
-    assert.deepEqual(specFromCron(parseCron('@every 90s'), { timezone: 'Asia/Tokyo' }), { intervals: [{ every: 90_000, offset: 0 }], timezone: 'Asia/Tokyo' });
+    assert.deepEqual(specFromCron(parseCron('@every 90s'), { timezone: 'Asia/Tokyo' }), {
+      intervals: [{ every: 90_000, offset: 0 }],
+      timezone: 'Asia/Tokyo',
+    });
   });
 });

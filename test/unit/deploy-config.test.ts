@@ -216,15 +216,24 @@ describe('docker-compose.yml', () => {
     assert.equal(env.METRICS_HOST, '0.0.0.0', 'Prometheus scrapes it from another container');
     assert.equal(env.VIRALFLOW_UPSTREAM_URL, 'http://simulator:8787');
     // The password file is where compose mounts the secret; read from the secret's host file here.
-    const containerPaths = Object.fromEntries(Object.entries(secretPaths(worker)).map(([name, path]) => [path, secretFile(name)]));
+    const containerPaths = Object.fromEntries(
+      Object.entries(secretPaths(worker)).map(([name, path]) => [path, secretFile(name)]),
+    );
     const passwordFile = env.VIRALFLOW_DATABASE_PASSWORD_FILE;
-    assert.ok(passwordFile && containerPaths[passwordFile], `VIRALFLOW_DATABASE_PASSWORD_FILE (${passwordFile}) is a secret of the worker`);
+    assert.ok(
+      passwordFile && containerPaths[passwordFile],
+      `VIRALFLOW_DATABASE_PASSWORD_FILE (${passwordFile}) is a secret of the worker`,
+    );
     const config = loadConfig({ ...env, VIRALFLOW_DATABASE_PASSWORD_FILE: containerPaths[passwordFile]! });
     assert.equal(config.metrics.host, '0.0.0.0');
     assert.equal(config.temporal.address, 'temporal:7233');
     assert.equal(config.services.api?.baseUrl, 'http://simulator:8787/services/api');
     const database = new URL(config.database!.url);
-    assert.equal(database.password, encodeURIComponent(readFileSync(containerPaths[passwordFile]!, 'utf8').trim()), 'the password comes from the secret');
+    assert.equal(
+      database.password,
+      encodeURIComponent(readFileSync(containerPaths[passwordFile]!, 'utf8').trim()),
+      'the password comes from the secret',
+    );
   });
 
   test('every worker replica shares one results store: a viralflow database and role in the compose PostgreSQL', () => {
@@ -235,10 +244,21 @@ describe('docker-compose.yml', () => {
     assert.equal(url.hostname, 'postgresql', 'the postgresql service');
     assert.ok(url.hostname in compose.services);
     assert.equal(url.password, '', 'no password in the compose file: it is a secret');
-    assert.ok(!/VIRALFLOW_DATABASE_URL=\S*:[^@\s]+@/.test(read('docker-compose.yml')), 'no URL with a password anywhere');
-    assert.equal(environment(service('postgresql')).POSTGRES_USER === url.username, false, "the results store has a role of its own, not Temporal's");
+    assert.ok(
+      !/VIRALFLOW_DATABASE_URL=\S*:[^@\s]+@/.test(read('docker-compose.yml')),
+      'no URL with a password anywhere',
+    );
+    assert.equal(
+      environment(service('postgresql')).POSTGRES_USER === url.username,
+      false,
+      "the results store has a role of its own, not Temporal's",
+    );
     const deps = worker.depends_on as Record<string, { condition?: string }>;
-    assert.equal(deps.postgresql?.condition, 'service_healthy', 'the worker waits for PostgreSQL (it migrates at start-up)');
+    assert.equal(
+      deps.postgresql?.condition,
+      'service_healthy',
+      'the worker waits for PostgreSQL (it migrates at start-up)',
+    );
     // Replicas keep nothing local that another needs: no data volume is shared, the store is.
     assert.ok(!(worker.volumes ?? []).length, 'the worker mounts no data folder');
 
@@ -250,13 +270,18 @@ describe('docker-compose.yml', () => {
     const scripts = readdirSync(initDir).filter((f) => f.endsWith('.sh'));
     assert.equal(scripts.length, 1);
     const scriptPath = join(initDir, scripts[0]!);
-    assert.ok((statSync(scriptPath).mode & 0o111) !== 0, 'executable: the image runs it rather than sourcing it into its entrypoint');
+    assert.ok(
+      (statSync(scriptPath).mode & 0o111) !== 0,
+      'executable: the image runs it rather than sourcing it into its entrypoint',
+    );
     const script = readFileSync(scriptPath, 'utf8');
     assert.match(script, new RegExp(`role="\\$\\{VIRALFLOW_DB_ROLE:-${url.username}\\}"`));
     assert.match(script, new RegExp(`database="\\$\\{VIRALFLOW_DB_NAME:-${url.pathname.slice(1)}\\}"`));
     const scriptSecret = /password_file="\$\{VIRALFLOW_DB_PASSWORD_FILE:-([^}]+)\}"/.exec(script)?.[1];
     const postgresSecrets = secretPaths(postgres);
-    const workerSecret = Object.entries(secretPaths(worker)).find(([, path]) => path === env.VIRALFLOW_DATABASE_PASSWORD_FILE)?.[0];
+    const workerSecret = Object.entries(secretPaths(worker)).find(
+      ([, path]) => path === env.VIRALFLOW_DATABASE_PASSWORD_FILE,
+    )?.[0];
     assert.ok(workerSecret);
     assert.equal(postgresSecrets[workerSecret], scriptSecret, 'the script reads the secret the worker reads');
     assert.ok(existsSync(secretFile(workerSecret)), 'the default secret file exists');
@@ -348,7 +373,10 @@ describe('Dockerfile', () => {
     assert.ok(healthcheck, 'a HEALTHCHECK');
     assert.match(healthcheck, /\/healthz/);
     assert.match(healthcheck, /METRICS_PORT/);
-    assert.ok(instructions.some((l) => /^ENV\s.*METRICS_HOST=0\.0\.0\.0/.test(l)), 'metrics bind all interfaces');
+    assert.ok(
+      instructions.some((l) => /^ENV\s.*METRICS_HOST=0\.0\.0\.0/.test(l)),
+      'metrics bind all interfaces',
+    );
     // Run as a program, so its sh part sizes the heap from the container's limit before node starts.
     assert.equal(instructions.filter((l) => /^CMD\s/.test(l)).at(-1), 'CMD ["bin/viralflow.js", "worker"]');
     assert.ok(statSync(join(root, 'bin', 'viralflow.js')).mode & 0o111, 'bin/viralflow.js is executable');

@@ -16,7 +16,10 @@ const run = runActivity;
 
 /** `count` distinct texts, distinct per `tag` so tests never share cache entries by accident. */
 const items = (count: number, tag: string, from = 0) =>
-  Array.from({ length: count }, (_, i) => ({ id: `${tag}-${from + i}`, text: `${tag} post number ${from + i}: so viral` }));
+  Array.from({ length: count }, (_, i) => ({
+    id: `${tag}-${from + i}`,
+    text: `${tag} post number ${from + i}: so viral`,
+  }));
 
 const extractRequests = (s: SimDeps) => s.sim.stats().routes['engine.extract']?.requests ?? 0;
 const limitsRequests = (s: SimDeps) => s.sim.stats().routes['engine.limits']?.requests ?? 0;
@@ -43,7 +46,9 @@ describe('extractPatterns', () => {
   });
   after(() => s.close());
 
-  const activity = (overrides: Partial<ExtractPatternsDeps> & { timeoutOptions?: Partial<AdaptiveTimeoutOptions> } = {}) => {
+  const activity = (
+    overrides: Partial<ExtractPatternsDeps> & { timeoutOptions?: Partial<AdaptiveTimeoutOptions> } = {},
+  ) => {
     const { timeoutOptions, ...rest } = overrides;
     return createExtractPatterns({
       engine: s.deps.engine,
@@ -77,7 +82,10 @@ describe('extractPatterns', () => {
       assert.equal(result.results[i]?.topPattern, top);
     });
     const patternTotal = input.reduce((n, item) => n + engineResult(item.id, item.text).patterns.length, 0);
-    assert.equal(Object.values(result.patternCounts).reduce((a, b) => a + b, 0), patternTotal);
+    assert.equal(
+      Object.values(result.patternCounts).reduce((a, b) => a + b, 0),
+      patternTotal,
+    );
     assert.ok(!('patterns' in (result.results[0] ?? {})), 'results stay compact');
   });
 
@@ -135,11 +143,14 @@ describe('extractPatterns', () => {
     s.sim.reset();
     s.sim.setKnobs('engine.extract', { rateLimitFirst: 1, retryAfterSeconds: 3 });
     const started = performance.now();
-    await assert.rejects(run(activity({ maxBatch: 50 }), { items: items(120, 'limited'), maxConcurrentBatches: 1 }), (err) => {
-      assertFailure(err, 'RateLimited', false);
-      assert.equal((err as ApplicationFailure).nextRetryDelay, 3_000);
-      return true;
-    });
+    await assert.rejects(
+      run(activity({ maxBatch: 50 }), { items: items(120, 'limited'), maxConcurrentBatches: 1 }),
+      (err) => {
+        assertFailure(err, 'RateLimited', false);
+        assert.equal((err as ApplicationFailure).nextRetryDelay, 3_000);
+        return true;
+      },
+    );
     assert.ok(performance.now() - started < 1_000, 'did not sleep on the rate limit');
     assert.equal(extractRequests(s), 1, 'queued batches are not sent after a 429');
   });
@@ -264,7 +275,9 @@ describe('extractPatterns against a misconfigured or misbehaving engine', () => 
         engine: s.deps.engine,
         cache: createEngineCache({ metrics: s.metrics, clock: s.deps.clock }),
       });
-      await assert.rejects(run(extract, { items: items(3, 'huge') }), (err) => assertFailure(err, 'ResponseTooLargeError', true));
+      await assert.rejects(run(extract, { items: items(3, 'huge') }), (err) =>
+        assertFailure(err, 'ResponseTooLargeError', true),
+      );
     } finally {
       await s.close();
     }
@@ -275,15 +288,25 @@ describe('extractPatterns against a misconfigured or misbehaving engine', () => 
     // An engine that answers well-formed results under the wrong ids.
     const liar = createServer((req, res) => {
       req.resume().on('end', () => {
-        const body = { results: [{ id: 'not-what-you-sent', patterns: [{ name: 'hook', score: 0.5 }], viralityScore: 0.4 }] };
+        const body = {
+          results: [{ id: 'not-what-you-sent', patterns: [{ name: 'hook', score: 0.5 }], viralityScore: 0.4 }],
+        };
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       });
     }).listen(0, '127.0.0.1');
     await once(liar, 'listening');
     try {
       const { port } = liar.address() as AddressInfo;
-      const engine = createUpstream(s.deps.pool, { name: 'engine', baseUrl: `http://127.0.0.1:${port}/engine` }, s.deps.clock);
-      const extract = createExtractPatterns({ engine, cache: createEngineCache({ metrics: s.metrics, clock: s.deps.clock }), maxBatch: 10 });
+      const engine = createUpstream(
+        s.deps.pool,
+        { name: 'engine', baseUrl: `http://127.0.0.1:${port}/engine` },
+        s.deps.clock,
+      );
+      const extract = createExtractPatterns({
+        engine,
+        cache: createEngineCache({ metrics: s.metrics, clock: s.deps.clock }),
+        maxBatch: 10,
+      });
       await assert.rejects(run(extract, { items: items(1, 'liar') }), (err) => {
         assertFailure(err, 'MalformedResponseError', true);
         assert.match((err as Error).message, /none for id/);

@@ -47,12 +47,15 @@ describe('flattenNumbers', () => {
 
   test(`nesting up to the guard is walked; one level deeper throws NestingTooDeepError`, () => {
     assert.equal(flattenNumbers(nested(DEFAULT_MAX_DEPTH)).size, 1);
-    assert.throws(() => flattenNumbers(nested(DEFAULT_MAX_DEPTH + 1)), (err: unknown) => {
-      assert.ok(err instanceof NestingTooDeepError);
-      assert.equal(err.maxDepth, DEFAULT_MAX_DEPTH);
-      assert.match(err.path, /^k(\.k)+$/);
-      return true;
-    });
+    assert.throws(
+      () => flattenNumbers(nested(DEFAULT_MAX_DEPTH + 1)),
+      (err: unknown) => {
+        assert.ok(err instanceof NestingTooDeepError);
+        assert.equal(err.maxDepth, DEFAULT_MAX_DEPTH);
+        assert.match(err.path, /^k(\.k)+$/);
+        return true;
+      },
+    );
     assert.throws(() => flattenNumbers(nested(4), { maxDepth: 3 }), NestingTooDeepError);
     // Far beyond the guard: refused without recursing, so no stack overflow either way.
     assert.throws(() => flattenNumbers(nested(100_000)), NestingTooDeepError);

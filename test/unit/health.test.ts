@@ -72,7 +72,11 @@ describe('checkHealth', () => {
     const before = s.sim.stats().routes['services.health']?.requests ?? 0;
     const third = await run(check, { services: ['billing'] });
     assert.equal(third.services[0]?.status, 'skipped');
-    assert.equal(s.sim.stats().routes['services.health']?.requests ?? 0, before, 'no request while the circuit is open');
+    assert.equal(
+      s.sim.stats().routes['services.health']?.requests ?? 0,
+      before,
+      'no request while the circuit is open',
+    );
     const gauge = await s.metrics.circuitState.get();
     assert.equal(gauge.values.find((v) => v.labels.service === 'billing')?.value, 2);
 

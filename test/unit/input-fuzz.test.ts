@@ -26,12 +26,25 @@ describe('activity inputs, fuzzed (fast-check)', () => {
   let activities: Activities;
   const valid: Record<ActivityName, Record<string, unknown>> = {
     checkHealth: { services: ['api', 'auth'], timeoutMs: 500 },
-    scrapeAccounts: { accountIds: ['fz-1', 'fz-2'], runKey: 'fuzz-run', maxPostsPerAccount: 4, pageSize: 2, timeoutMs: 1_000 },
+    scrapeAccounts: {
+      accountIds: ['fz-1', 'fz-2'],
+      runKey: 'fuzz-run',
+      maxPostsPerAccount: 4,
+      pageSize: 2,
+      timeoutMs: 1_000,
+    },
     discardAccounts: { runKey: 'fuzz-discard', accountIds: ['fz-1'] },
     loadAccountIds: { file: 'fuzz.txt', offset: 0, limit: 10 },
     extractPatterns: { items: [{ id: 'x', text: 'a cat video' }], maxConcurrentBatches: 2 },
     extractPatternsFromSink: { runKey: 'fuzz-sink', chunkSize: 10, successThreshold: 0.5 },
-    sampleWeights: { variants: [{ id: 'a', successes: 3, failures: 1 }, { id: 'b', successes: 0, failures: 2 }], seed: 1, draws: 200 },
+    sampleWeights: {
+      variants: [
+        { id: 'a', successes: 3, failures: 1 },
+        { id: 'b', successes: 0, failures: 2 },
+      ],
+      seed: 1,
+      draws: 200,
+    },
     publishWeights: { experimentId: 'fuzz-exp', weights: { a: 0.25, b: 0.75 }, timeoutMs: 1_000 },
     collectMetrics: { services: ['api'], formats: ['json', 'prometheus'], timeoutMs: 500 },
   };
@@ -66,34 +79,50 @@ describe('activity inputs, fuzzed (fast-check)', () => {
       tally.resolved = (tally.resolved ?? 0) + 1;
     } catch (err) {
       if (!(err instanceof ApplicationFailure)) {
-        assert.fail(`${name}(${safeJson(input)}) crashed with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+        assert.fail(
+          `${name}(${safeJson(input)}) crashed with ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+        );
       }
       tally[err.type ?? 'untyped'] = (tally[err.type ?? 'untyped'] ?? 0) + 1;
       if (err.type === 'InvalidInput') {
         assert.equal(err.nonRetryable, true, `${name}: InvalidInput must be non-retryable`);
         assert.match(err.message, /^invalid \w+ input: |^no account list named|is not an account ID/, err.message);
-        assert.equal(s.sim.stats().requests, before, `${name}: ${err.message}: upstream called before validation failed`);
+        assert.equal(
+          s.sim.stats().requests,
+          before,
+          `${name}: ${err.message}: upstream called before validation failed`,
+        );
       }
     }
   }
 
   for (const name of Object.keys(valid) as ActivityName[]) {
-    test(`${name}: arbitrary values and mutated valid inputs resolve or fail as an ApplicationFailure`, { timeout: 120_000 }, async () => {
-      // Not an object at all: always InvalidInput, before anything else happens (no input at all is
-      // the defaults, for the activities whose input is optional: checkHealth, collectMetrics).
-      await fc.assert(
-        fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.anything({ maxDepth: 3 })), async (input) => {
-          await check(name, input);
-          if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
-            await assert.rejects(call(name, input), (err: unknown) => err instanceof ApplicationFailure && err.type === 'InvalidInput');
-          }
-        }),
-        { numRuns: 150, seed: 8 },
-      );
-      await fc.assert(fc.asyncProperty(mutationsOf(valid[name]), (input) => check(name, input)), { numRuns: 150, seed: 8 });
-      // The unmutated input still works (the mutations above are one step from a passing call).
-      await call(name, valid[name]);
-    });
+    test(
+      `${name}: arbitrary values and mutated valid inputs resolve or fail as an ApplicationFailure`,
+      { timeout: 120_000 },
+      async () => {
+        // Not an object at all: always InvalidInput, before anything else happens (no input at all is
+        // the defaults, for the activities whose input is optional: checkHealth, collectMetrics).
+        await fc.assert(
+          fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.anything({ maxDepth: 3 })), async (input) => {
+            await check(name, input);
+            if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+              await assert.rejects(
+                call(name, input),
+                (err: unknown) => err instanceof ApplicationFailure && err.type === 'InvalidInput',
+              );
+            }
+          }),
+          { numRuns: 150, seed: 8 },
+        );
+        await fc.assert(
+          fc.asyncProperty(mutationsOf(valid[name]), (input) => check(name, input)),
+          { numRuns: 150, seed: 8 },
+        );
+        // The unmutated input still works (the mutations above are one step from a passing call).
+        await call(name, valid[name]);
+      },
+    );
   }
 
   after(() => console.log(`input-fuzz outcomes per activity: ${JSON.stringify(outcomes)}`));

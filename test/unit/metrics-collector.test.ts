@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createCollectMetrics, type CollectMetricsInput, type MetricsCollectorDeps } from '../../src/activities/metrics-collector';
+import {
+  createCollectMetrics,
+  type CollectMetricsInput,
+  type MetricsCollectorDeps,
+} from '../../src/activities/metrics-collector';
 import { runActivity } from '../helpers/run-activity';
 import { freePort } from '../../src/temporal/dev-server';
 import { rejectsWith } from '../helpers/failures';
@@ -23,7 +27,10 @@ describe('collectMetrics', () => {
 
   test('reads both formats from every service and aggregates per metric across services', async () => {
     const result = await run();
-    assert.deepEqual(result.services.map((r) => r.service), ['api', 'auth', 'billing', 'search', 'feed']);
+    assert.deepEqual(
+      result.services.map((r) => r.service),
+      ['api', 'auth', 'billing', 'search', 'feed'],
+    );
     assert.ok(result.services.every((r) => r.ok && r.samples > 0 && r.duplicateOf === undefined));
     assert.equal(new Set(result.services.map((r) => r.samples)).size, 1, 'every service exposes the same series');
     assert.deepEqual(result.failures, []);
@@ -39,8 +46,14 @@ describe('collectMetrics', () => {
     // The service label is dropped, so one key holds every service; both formats render the same
     // snapshot after a reset, so they must agree with each other.
     const byCode = ['2xx', '4xx', '5xx'].map((code) => a[`http_requests_total{code="${code}"}`]?.sum ?? Number.NaN);
-    assert.equal(byCode.reduce((x, y) => x + y), a['http.requests.total']?.sum);
-    assert.equal(a['http_request_duration_seconds_bucket{le="+Inf"}']?.sum, a['http_request_duration_seconds_count']?.sum);
+    assert.equal(
+      byCode.reduce((x, y) => x + y),
+      a['http.requests.total']?.sum,
+    );
+    assert.equal(
+      a['http_request_duration_seconds_bucket{le="+Inf"}']?.sum,
+      a['http_request_duration_seconds_count']?.sum,
+    );
     assert.deepEqual(a['queue_depth'], a['queue.depth']);
     assert.equal(a['db_connections{state="idle"}']?.sum, a['db.connections.idle']?.sum);
     assert.equal(result.aggregatesOmitted, 0);
@@ -49,7 +62,10 @@ describe('collectMetrics', () => {
   test('one format only, when asked', async () => {
     const result = await run({ services: ['api', 'auth'], formats: ['json'] });
     assert.equal(result.requests, 2);
-    assert.ok(Object.keys(result.aggregates).every((k) => k.includes('.')), 'only dotted JSON paths');
+    assert.ok(
+      Object.keys(result.aggregates).every((k) => k.includes('.')),
+      'only dotted JSON paths',
+    );
     assert.equal(s.sim.stats().routes['services.metrics']?.requests ?? 0, 0);
   });
 

@@ -7,7 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createNdjsonSink, ndjsonSinkRef, readPosts, readProfile } from '../../src/sink/ndjson-sink';
-import { CorruptSinkError, SinkPathError, type ScrapedPost, type ScrapedProfile, type NdjsonSinkRef } from '../../src/sink/types';
+import {
+  CorruptSinkError,
+  SinkPathError,
+  type ScrapedPost,
+  type ScrapedProfile,
+  type NdjsonSinkRef,
+} from '../../src/sink/types';
 
 const profile = (accountId: string): ScrapedProfile => ({
   accountId,
@@ -104,7 +110,7 @@ describe('NDJSON results sink', () => {
     await next.append({ posts: posts('acct-1', 3, 6) });
     await next.complete();
     await zombie.append({ posts: posts('acct-1', 95, 99) });
-    await assert.rejects(zombie.complete(), { code: 'ENOENT' }, "its partial file is gone, so it cannot replace ours");
+    await assert.rejects(zombie.complete(), { code: 'ENOENT' }, 'its partial file is gone, so it cannot replace ours');
 
     assert.deepEqual(await collectPosts(s.ref), posts('acct-1', 0, 6));
   });
@@ -169,7 +175,12 @@ describe('NDJSON results sink', () => {
 
   test('sweepPartials removes leftover partial files of the named accounts only', async () => {
     const s = sink();
-    for (const [id, attempt] of [['a', 1], ['a', 2], ['a.1', 3], ['b', 1]] as const) {
+    for (const [id, attempt] of [
+      ['a', 1],
+      ['a', 2],
+      ['a.1', 3],
+      ['b', 1],
+    ] as const) {
       const w = await s.open(id, attempt);
       await w.append({ profile: profile(id), posts: [] });
       await w.abandon();

@@ -83,9 +83,12 @@ class ContractValidator {
     } else {
       // A method the path does not list: 405, with Allow naming exactly the listed ones.
       if (reply.status !== 405) return [`${where}: ${reply.method} is not an operation of ${template}, expected 405`];
-      const listed = Object.keys(operation).filter((k) => HTTP_METHODS.includes(k)).map((k) => k.toUpperCase());
+      const listed = Object.keys(operation)
+        .filter((k) => HTTP_METHODS.includes(k))
+        .map((k) => k.toUpperCase());
       const allow = String(reply.headers['allow'] ?? '').split(/,\s*/);
-      if (allow.sort().join() !== listed.sort().join()) problems.push(`${where}: Allow ${allow.join()} is not ${listed.join()}`);
+      if (allow.sort().join() !== listed.sort().join())
+        problems.push(`${where}: Allow ${allow.join()} is not ${listed.join()}`);
       declared = doc['x-method-not-allowed'];
     }
     const response = deref(declared);
@@ -105,9 +108,13 @@ class ContractValidator {
 
     const content = response['content'] as Json | undefined;
     if (content === undefined) return problems;
-    const type = String(reply.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const type =
+      String(reply.headers['content-type'] ?? '')
+        .split(';')[0]
+        ?.trim() ?? '';
     const media = content[type];
-    if (!isObject(media)) return [...problems, `${where}: content type "${type}" not in ${Object.keys(content).join(', ')}`];
+    if (!isObject(media))
+      return [...problems, `${where}: content type "${type}" not in ${Object.keys(content).join(', ')}`];
     let body: unknown = reply.text;
     if (type === 'application/json') {
       try {
@@ -125,7 +132,10 @@ class ContractValidator {
     let validate = this.compiled.get(schema);
     if (!validate) {
       // Relative refs resolve against the document's id, where the component schemas live.
-      validate = this.ajv.compile({ $id: `https://viralflow.invalid/operation/${this.compiled.size}`, ...rebase(schema) });
+      validate = this.ajv.compile({
+        $id: `https://viralflow.invalid/operation/${this.compiled.size}`,
+        ...rebase(schema),
+      });
       this.compiled.set(schema, validate);
     }
     return validate;
@@ -151,11 +161,22 @@ describe('the simulator conforms to api/upstream.openapi.yaml', () => {
       },
       ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
-    return { method, path: path.split('?')[0]!, status: res.statusCode, headers: res.headers, text: await res.body.text() };
+    return {
+      method,
+      path: path.split('?')[0]!,
+      status: res.statusCode,
+      headers: res.headers,
+      text: await res.body.text(),
+    };
   };
 
   /** Calls, checks the answer against the document and answers it. */
-  const conforming = async (method: 'GET' | 'POST' | 'PUT', path: string, status: number, body?: unknown): Promise<Reply> => {
+  const conforming = async (
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    status: number,
+    body?: unknown,
+  ): Promise<Reply> => {
     const reply = await call(method, path, body);
     assert.equal(reply.status, status, `${method} ${path}: ${reply.text.slice(0, 200)}`);
     assert.deepEqual(contract.check(reply), []);
@@ -232,8 +253,12 @@ describe('the simulator conforms to api/upstream.openapi.yaml', () => {
   it('experiment API: 404 before the first publish, then PUT and GET with versions', async () => {
     await conforming('GET', '/experiments/homepage/weights', 404);
     const first = JSON.parse(
-      (await conforming('PUT', '/experiments/homepage/weights', 200, { weights: { A: 0.25, B: 0.75 }, probabilityBest: { A: 0.1, B: 0.9 } }))
-        .text,
+      (
+        await conforming('PUT', '/experiments/homepage/weights', 200, {
+          weights: { A: 0.25, B: 0.75 },
+          probabilityBest: { A: 0.1, B: 0.9 },
+        })
+      ).text,
     ) as Json;
     assert.equal(first['version'], 1);
     await conforming('PUT', '/experiments/homepage/weights', 200, { weights: { A: 0.5, B: 0.5 } });
@@ -247,7 +272,8 @@ describe('the simulator conforms to api/upstream.openapi.yaml', () => {
     const text = await conforming('GET', '/services/api/metrics', 200);
     assert.match(text.text, /^# TYPE http_requests_total counter$/m);
     await conforming('GET', '/services/api/metrics.json', 200);
-    for (const suffix of ['health', 'metrics', 'metrics.json']) await conforming('GET', `/services/nope/${suffix}`, 404);
+    for (const suffix of ['health', 'metrics', 'metrics.json'])
+      await conforming('GET', `/services/nope/${suffix}`, 404);
   });
 
   it('429 with Retry-After in seconds and as an HTTP date, injected 5xx, and 405 with Allow', async () => {
@@ -272,7 +298,12 @@ describe('the simulator conforms to api/upstream.openapi.yaml', () => {
   });
 
   it('the validator itself rejects answers that break the contract', () => {
-    const ok = { method: 'GET', path: '/social/accounts/a/posts', status: 200, headers: { 'content-type': 'application/json' } };
+    const ok = {
+      method: 'GET',
+      path: '/social/accounts/a/posts',
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    };
     assert.deepEqual(contract.check({ ...ok, text: '{"accountId":"a","posts":[],"nextCursor":null}' }), []);
     const broken = [
       { ...ok, text: '{"accountId":"a","posts":[]}' }, // nextCursor missing
@@ -284,7 +315,13 @@ describe('the simulator conforms to api/upstream.openapi.yaml', () => {
       { ...ok, status: 302, text: '{}' }, // a status the contract does not have
       { ...ok, method: 'DELETE', text: '{}' }, // not an operation, and not a 405
       { ...ok, method: 'POST', status: 405, headers: { ...ok.headers, allow: 'GET, POST' }, text: '{"error":"x"}' },
-      { method: 'POST', path: '/engine/extract', status: 200, headers: ok.headers, text: '{"results":[{"id":"a","patterns":[],"viralityScore":1.5}]}' },
+      {
+        method: 'POST',
+        path: '/engine/extract',
+        status: 200,
+        headers: ok.headers,
+        text: '{"results":[{"id":"a","patterns":[],"viralityScore":1.5}]}',
+      },
     ];
     for (const reply of broken) assert.notDeepEqual(contract.check(reply), [], reply.text);
   });

@@ -130,7 +130,7 @@ describe('parsePrometheusText', () => {
     assertLineError('# HELP 9bad text', 1, /valid metric name/);
   });
 
-  test('the simulator\'s malformed body fails at the first broken line', () => {
+  test("the simulator's malformed body fails at the first broken line", () => {
     const good = prometheusText(1, 'api', 0);
     const cut = `${good.slice(0, Math.floor(good.length / 2))}\n}}garbage{{ = = =\n`;
     assert.throws(() => parsePrometheusText(cut), PrometheusTextError);

@@ -18,7 +18,13 @@ import { AIMD, climb, initialState, slowDown } from '../../src/rate-limit/adapti
 import { createFleetLimits } from '../../src/rate-limit/fleet-limits';
 import { parseRateLimits } from '../../src/rate-limit/limits-spec';
 import { readQuota } from '../../src/rate-limit/rate-limit-headers';
-import { createUpstreamLimiter, type Permit, type Refusal, type UpstreamLimiter, type UpstreamLimiterOptions } from '../../src/rate-limit/upstream-limiter';
+import {
+  createUpstreamLimiter,
+  type Permit,
+  type Refusal,
+  type UpstreamLimiter,
+  type UpstreamLimiterOptions,
+} from '../../src/rate-limit/upstream-limiter';
 import { takeToken } from '../../src/sim/knobs';
 import { startSimulator } from '../../src/sim/server';
 import { pollUntil } from '../helpers/poll';
@@ -26,7 +32,10 @@ import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 
 const quiet = { warn: () => undefined, info: () => undefined };
 
-function limiter(overrides: Partial<UpstreamLimiterOptions> & Pick<UpstreamLimiterOptions, 'limit'>, metrics = createMetrics({ processMetrics: false })) {
+function limiter(
+  overrides: Partial<UpstreamLimiterOptions> & Pick<UpstreamLimiterOptions, 'limit'>,
+  metrics = createMetrics({ processMetrics: false }),
+) {
   return createUpstreamLimiter({
     upstream: 'api',
     clock: systemClock,
@@ -88,7 +97,10 @@ describe('VIRALFLOW_RATE_LIMITS', () => {
     ] as const) {
       assert.throws(env(spec), (err: unknown) => err instanceof ConfigError && message.test(err.message), spec);
     }
-    assert.throws(() => loadConfig({ VIRALFLOW_RATE_LIMITS: 'social=1/s', VIRALFLOW_RATE_LIMIT_WORKERS: '0' }), /VIRALFLOW_RATE_LIMIT_WORKERS/);
+    assert.throws(
+      () => loadConfig({ VIRALFLOW_RATE_LIMITS: 'social=1/s', VIRALFLOW_RATE_LIMIT_WORKERS: '0' }),
+      /VIRALFLOW_RATE_LIMIT_WORKERS/,
+    );
   });
 
   test('limits name configured services too; the bound and worker count have defaults; no spec means no limits', () => {
@@ -137,9 +149,18 @@ describe('adaptive rate (AIMD)', () => {
 describe('quota headers', () => {
   test('RateLimit-*, X-RateLimit-* (epoch reset) and the combined header', () => {
     const now = 1_700_000_000_000;
-    assert.deepEqual(readQuota({ 'ratelimit-remaining': '0', 'ratelimit-reset': '3' }, now), { remaining: 0, resetMs: 3_000 });
-    assert.deepEqual(readQuota({ 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': String(now / 1000 + 5) }, now), { remaining: 7, resetMs: 5_000 });
-    assert.deepEqual(readQuota({ ratelimit: 'limit=100, remaining=0, reset=2' }, now), { remaining: 0, resetMs: 2_000 });
+    assert.deepEqual(readQuota({ 'ratelimit-remaining': '0', 'ratelimit-reset': '3' }, now), {
+      remaining: 0,
+      resetMs: 3_000,
+    });
+    assert.deepEqual(readQuota({ 'x-ratelimit-remaining': '7', 'x-ratelimit-reset': String(now / 1000 + 5) }, now), {
+      remaining: 7,
+      resetMs: 5_000,
+    });
+    assert.deepEqual(readQuota({ ratelimit: 'limit=100, remaining=0, reset=2' }, now), {
+      remaining: 0,
+      resetMs: 2_000,
+    });
     assert.deepEqual(readQuota({ ratelimit: '"default";r=4;t=9' }, now), { remaining: 4, resetMs: 9_000 });
     assert.equal(readQuota({ 'ratelimit-remaining': 'lots' }, now), undefined);
     assert.equal(readQuota({}, now), undefined);
@@ -173,7 +194,10 @@ describe('simulator token bucket', () => {
       const answers = [];
       for (let i = 0; i < 4; i++) answers.push(await get(`/social/accounts/a${i}`));
       for (let i = 0; i < 3; i++) answers.push(await get(`/social/accounts/a${i}/posts`));
-      assert.deepEqual(answers.map((a) => a.statusCode), [200, 200, 200, 200, 200, 429, 429]);
+      assert.deepEqual(
+        answers.map((a) => a.statusCode),
+        [200, 200, 200, 200, 200, 429, 429],
+      );
       assert.equal(answers[0]!.headers['ratelimit-limit'], '5');
       assert.equal(answers[4]!.headers['ratelimit-remaining'], '0');
       assert.equal(answers[5]!.headers['retry-after'], '1');
@@ -205,7 +229,10 @@ describe('limiter, one worker (no Redis)', () => {
       const refused = (await l.acquire()) as Refusal;
       assert.equal(refused.kind, 'refusal');
       assert.ok(refused.retryAfterMs > 2_500 && refused.retryAfterMs <= 3_000, `${refused.retryAfterMs}`);
-      await pollUntil('the gauges', async () => ((await gauge(metrics, 'allowedRate')) === 50 ? true : undefined), { timeoutMs: 2_000, intervalMs: 20 });
+      await pollUntil('the gauges', async () => ((await gauge(metrics, 'allowedRate')) === 50 ? true : undefined), {
+        timeoutMs: 2_000,
+        intervalMs: 20,
+      });
       assert.ok((await gauge(metrics, 'paused'))! > 2);
       const refusals = (await metrics.rateLimit.refusals.get()).values[0]?.value;
       assert.equal(refusals, 1);
@@ -228,7 +255,10 @@ describe('limiter, one worker (no Redis)', () => {
     const metrics = createMetrics({ processMetrics: false });
     const l = limiter({ limit: { perSecond: 100 } }, metrics);
     try {
-      ((await l.acquire()) as Permit).release({ status: 200, headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': '5' } });
+      ((await l.acquire()) as Permit).release({
+        status: 200,
+        headers: { 'ratelimit-remaining': '0', 'ratelimit-reset': '5' },
+      });
       const refused = (await l.acquire()) as Refusal;
       assert.equal(refused.kind, 'refusal');
       assert.ok(refused.retryAfterMs > 4_000);
@@ -270,7 +300,10 @@ describe('limiter, one worker (no Redis)', () => {
         ...Array.from({ length: 2 }, () => l.acquire({ key: 'acct-2' })),
       ]);
       // The third request of acct-1 waited for the next window (≤ 1 s, within the bound) and then went.
-      assert.deepEqual(results.map((r) => r.kind), ['permit', 'permit', 'permit', 'permit', 'permit']);
+      assert.deepEqual(
+        results.map((r) => r.kind),
+        ['permit', 'permit', 'permit', 'permit', 'permit'],
+      );
     } finally {
       l.close();
     }
@@ -288,9 +321,17 @@ describe('limiter in the upstream request path', () => {
       await api.send({ path: '/health' }); // answers RateLimit-Remaining: 0, RateLimit-Reset: 1
       await assert.rejects(
         api.send({ path: '/health' }),
-        (err: unknown) => err instanceof RateLimitedError && err.by === 'limiter' && err.retryAfterMs > 200 && err.retryAfterMs <= 1_000,
+        (err: unknown) =>
+          err instanceof RateLimitedError &&
+          err.by === 'limiter' &&
+          err.retryAfterMs > 200 &&
+          err.retryAfterMs <= 1_000,
       );
-      assert.equal(sim.stats().routes['services.health']?.requests, 1, 'the held-back request never reached the upstream');
+      assert.equal(
+        sim.stats().routes['services.health']?.requests,
+        1,
+        'the held-back request never reached the upstream',
+      );
       assert.equal(sim.stats().routes['services.health']?.byStatus['429'], undefined);
     } finally {
       l.close();
@@ -307,49 +348,83 @@ describe('limiter shared through a real redis-server', () => {
   });
   after(() => redis?.close());
 
-  test('two workers share one limit and one pause; Redis killed: each keeps to its share; Redis back: shared again', { timeout: 60_000 }, async () => {
-    const upstream = `shared-${process.pid}`;
-    const config = { limits: { [upstream]: { perSecond: 40 } }, maxWaitMs: 1_000, expectedWorkers: 1 };
-    const metricsA = createMetrics({ processMetrics: false });
-    const metricsB = createMetrics({ processMetrics: false });
-    const warnings: string[] = [];
-    const a = createFleetLimits(config, { metrics: metricsA.rateLimit, clock: systemClock, redisUrl: redis.url, info: () => undefined, warn: (m) => warnings.push(m) });
-    const b = createFleetLimits(config, { metrics: metricsB.rateLimit, clock: systemClock, redisUrl: redis.url, ...quiet });
-    const la = a.for(upstream)!;
-    const lb = b.for(upstream)!;
-    try {
-      await pollUntil('both shared', async () => ((await gauge(metricsA, 'shared', upstream)) === 1 && (await gauge(metricsB, 'shared', upstream)) === 1 ? true : undefined), {
-        timeoutMs: 5_000,
-        intervalMs: 20,
+  test(
+    'two workers share one limit and one pause; Redis killed: each keeps to its share; Redis back: shared again',
+    { timeout: 60_000 },
+    async () => {
+      const upstream = `shared-${process.pid}`;
+      const config = { limits: { [upstream]: { perSecond: 40 } }, maxWaitMs: 1_000, expectedWorkers: 1 };
+      const metricsA = createMetrics({ processMetrics: false });
+      const metricsB = createMetrics({ processMetrics: false });
+      const warnings: string[] = [];
+      const a = createFleetLimits(config, {
+        metrics: metricsA.rateLimit,
+        clock: systemClock,
+        redisUrl: redis.url,
+        info: () => undefined,
+        warn: (m) => warnings.push(m),
       });
-      await sleep(1_100); // a fresh window
-      const [na, nb] = await Promise.all([admittedWithin(la, 60, 700), admittedWithin(lb, 60, 700)]);
-      assert.ok(na + nb <= 40 && na + nb >= 30, `one window of 40 between both workers, got ${na} + ${nb}`);
+      const b = createFleetLimits(config, {
+        metrics: metricsB.rateLimit,
+        clock: systemClock,
+        redisUrl: redis.url,
+        ...quiet,
+      });
+      const la = a.for(upstream)!;
+      const lb = b.for(upstream)!;
+      try {
+        await pollUntil(
+          'both shared',
+          async () =>
+            (await gauge(metricsA, 'shared', upstream)) === 1 && (await gauge(metricsB, 'shared', upstream)) === 1
+              ? true
+              : undefined,
+          {
+            timeoutMs: 5_000,
+            intervalMs: 20,
+          },
+        );
+        await sleep(1_100); // a fresh window
+        const [na, nb] = await Promise.all([admittedWithin(la, 60, 700), admittedWithin(lb, 60, 700)]);
+        assert.ok(na + nb <= 40 && na + nb >= 30, `one window of 40 between both workers, got ${na} + ${nb}`);
 
-      // A 429 seen by A pauses B too.
-      await sleep(1_100);
-      ((await la.acquire()) as Permit).release({ status: 429, headers: {}, retryAfterMs: 4_000 });
-      await sleep(400); // B's next refresh
-      const refused = await lb.acquire();
-      assert.equal(refused.kind, 'refusal', 'B refuses while A\'s 429 pause lasts');
-      await pollUntil('B sees the halved rate', async () => ((await gauge(metricsB, 'allowedRate', upstream)) === 20 ? true : undefined), { timeoutMs: 2_000, intervalMs: 20 });
-      await sleep(3_800);
+        // A 429 seen by A pauses B too.
+        await sleep(1_100);
+        ((await la.acquire()) as Permit).release({ status: 429, headers: {}, retryAfterMs: 4_000 });
+        await sleep(400); // B's next refresh
+        const refused = await lb.acquire();
+        assert.equal(refused.kind, 'refusal', "B refuses while A's 429 pause lasts");
+        await pollUntil(
+          'B sees the halved rate',
+          async () => ((await gauge(metricsB, 'allowedRate', upstream)) === 20 ? true : undefined),
+          { timeoutMs: 2_000, intervalMs: 20 },
+        );
+        await sleep(3_800);
 
-      await redis.kill();
-      await pollUntil('A falls back', async () => ((await gauge(metricsA, 'shared', upstream)) === 0 ? true : undefined), { timeoutMs: 3_000, intervalMs: 20 });
-      assert.match(warnings.join('\n'), /Redis unavailable, limiting to this worker's share \(1\/2\)/);
-      assert.equal((await metricsA.rateLimit.fallbacks.get()).values[0]?.value, 1);
-      // The local share: the (halved, maybe climbing) fleet rate over the 2 workers last seen.
-      const localRate = (await gauge(metricsA, 'allowedRate', upstream))!;
-      assert.ok(localRate >= 10 && localRate <= 20, `local share ${localRate}/s`);
-      await sleep(1_100);
-      const local = await admittedWithin(la, 60, 500);
-      assert.ok(local >= 8 && local <= 21, `${local} admitted by A alone in a window while Redis is down`);
+        await redis.kill();
+        await pollUntil(
+          'A falls back',
+          async () => ((await gauge(metricsA, 'shared', upstream)) === 0 ? true : undefined),
+          { timeoutMs: 3_000, intervalMs: 20 },
+        );
+        assert.match(warnings.join('\n'), /Redis unavailable, limiting to this worker's share \(1\/2\)/);
+        assert.equal((await metricsA.rateLimit.fallbacks.get()).values[0]?.value, 1);
+        // The local share: the (halved, maybe climbing) fleet rate over the 2 workers last seen.
+        const localRate = (await gauge(metricsA, 'allowedRate', upstream))!;
+        assert.ok(localRate >= 10 && localRate <= 20, `local share ${localRate}/s`);
+        await sleep(1_100);
+        const local = await admittedWithin(la, 60, 500);
+        assert.ok(local >= 8 && local <= 21, `${local} admitted by A alone in a window while Redis is down`);
 
-      await redis.start();
-      await pollUntil('A shared again', async () => ((await gauge(metricsA, 'shared', upstream)) === 1 ? true : undefined), { timeoutMs: 10_000, intervalMs: 50 });
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
+        await redis.start();
+        await pollUntil(
+          'A shared again',
+          async () => ((await gauge(metricsA, 'shared', upstream)) === 1 ? true : undefined),
+          { timeoutMs: 10_000, intervalMs: 50 },
+        );
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+  );
 });

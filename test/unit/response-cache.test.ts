@@ -82,7 +82,11 @@ describe('response cache, in-process layer', () => {
 
   test('the entry bound evicts the least recently used key', async () => {
     const cache = createResponseCache(base({ maxEntries: 3 }));
-    await cache.setMany([['a', { n: 1 }], ['b', { n: 2 }], ['c', { n: 3 }]]);
+    await cache.setMany([
+      ['a', { n: 1 }],
+      ['b', { n: 2 }],
+      ['c', { n: 3 }],
+    ]);
     await cache.getMany(['a']); // a is now more recent than b
     await cache.setMany([['d', { n: 4 }]]);
     const { found } = await cache.getMany(['a', 'b', 'c', 'd']);
@@ -126,7 +130,10 @@ describe('response cache, Redis layer', () => {
   test('a new instance finds in Redis what another stored, with a TTL, and copies it into its L1', async () => {
     const metrics = createMetrics({ processMetrics: false });
     const writer = createResponseCache(base({ redisUrl, ttlMs: 90_000 }));
-    await writer.setMany([['k1', { n: 1 }], ['k2', { n: 2 }]]);
+    await writer.setMany([
+      ['k1', { n: 1 }],
+      ['k2', { n: 2 }],
+    ]);
     await writer.close();
 
     const ttl = await admin.ttl('viralflow:test:k1');
@@ -183,7 +190,9 @@ describe('response cache, Redis layer', () => {
     await once(silent, 'listening');
     const { port } = silent.address() as AddressInfo;
     const warnings: string[] = [];
-    const cache = createResponseCache(base({ redisUrl: `redis://127.0.0.1:${port}`, redisTimeoutMs: 200, warn: (m) => warnings.push(m) }));
+    const cache = createResponseCache(
+      base({ redisUrl: `redis://127.0.0.1:${port}`, redisTimeoutMs: 200, warn: (m) => warnings.push(m) }),
+    );
     try {
       let started = performance.now();
       assert.equal((await cache.getMany(['a'])).misses, 1);

@@ -7,7 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { createScrapeAccounts, type ScrapeAccountsInput, type ScrapeProgress, type ScraperDeps } from '../../src/activities/scraper';
+import {
+  createScrapeAccounts,
+  type ScrapeAccountsInput,
+  type ScrapeProgress,
+  type ScraperDeps,
+} from '../../src/activities/scraper';
 import type { Upstream } from '../../src/http/upstream';
 import { socialPosts, socialProfile } from '../../src/sim/data';
 import { createNdjsonSink, readProfile } from '../../src/sink/ndjson-sink';
@@ -76,7 +81,8 @@ describe('scrapeAccounts', () => {
       sinkFor: (key) => createNdjsonSink(from.config.dataDir, key),
       ...over,
     });
-  const run = (input: ScrapeAccountsInput, over: Partial<ScraperDeps> = {}) => runActivity(activity(over), input, quietEnv());
+  const run = (input: ScrapeAccountsInput, over: Partial<ScraperDeps> = {}) =>
+    runActivity(activity(over), input, quietEnv());
   const requests = (route: string, from: SimDeps = s) => from.sim.stats().routes[route]?.requests ?? 0;
 
   test('writes every post of every account exactly once, with its profile, and counts what it wrote', async () => {
@@ -196,18 +202,32 @@ describe('scrapeAccounts', () => {
     s.sim.setKnobs('social.posts:mal-1', { malformedRate: 1 });
     const result = await run(input);
     assert.equal(result.scraped, 2);
-    assert.deepEqual(result.failed.map((f) => f.accountId), ['mal-1']);
+    assert.deepEqual(
+      result.failed.map((f) => f.accountId),
+      ['mal-1'],
+    );
     assert.equal(result.failed[0]?.status, undefined);
     assert.match(result.failed[0]?.reason ?? '', /malformed/);
-    assert.deepEqual(await readdir(local(result.sink).dir), ['mal-0.ndjson', 'mal-2.ndjson'], 'no partial or complete file for mal-1');
+    assert.deepEqual(
+      await readdir(local(result.sink).dir),
+      ['mal-0.ndjson', 'mal-2.ndjson'],
+      'no partial or complete file for mal-1',
+    );
   });
 
   test('an oversized body for one account fails that account only (it would be just as big next time)', async () => {
     small.sim.reset();
     small.sim.setKnobs('social.posts:big-1', { oversizeBytes: 200_000 });
-    const result = await runActivity(activity({}, small), { accountIds: ids('big-', 3), pageSize: 25, runKey: runKey() });
+    const result = await runActivity(activity({}, small), {
+      accountIds: ids('big-', 3),
+      pageSize: 25,
+      runKey: runKey(),
+    });
     assert.equal(result.scraped, 2);
-    assert.deepEqual(result.failed.map((f) => f.accountId), ['big-1']);
+    assert.deepEqual(
+      result.failed.map((f) => f.accountId),
+      ['big-1'],
+    );
     assert.match(result.failed[0]?.reason ?? '', /larger than the 16384-byte cap/);
   });
 
@@ -215,7 +235,11 @@ describe('scrapeAccounts', () => {
     test(`a 429 storm (Retry-After as ${form}) ends the attempt at once with RateLimited and nextRetryDelay`, async () => {
       s.sim.reset();
       const retryAfterSeconds = form === 'seconds' ? 7 : 30;
-      s.sim.setKnobs('social.posts', { rateLimitFirst: 10_000, retryAfterSeconds, retryAfterHttpDate: form === 'HTTP-date' });
+      s.sim.setKnobs('social.posts', {
+        rateLimitFirst: 10_000,
+        retryAfterSeconds,
+        retryAfterHttpDate: form === 'HTTP-date',
+      });
       const key = runKey();
       const { outcome, heartbeats, ms } = await attempt((env) =>
         runActivity(activity({ concurrency: 8 }), { accountIds: ids('rl-', 64), runKey: key }, env),
@@ -228,7 +252,10 @@ describe('scrapeAccounts', () => {
       if (form === 'seconds') assert.equal(delay, 7_000);
       else assert.ok(delay > 28_000 && delay <= 31_000, `nextRetryDelay ${delay}`);
       assert.ok(ms < 1_000, `the attempt took ${Math.round(ms)} ms: it must not wait out Retry-After`);
-      assert.ok(requests('social.posts') <= 8, `${requests('social.posts')} posts requests: no account launched after the 429`);
+      assert.ok(
+        requests('social.posts') <= 8,
+        `${requests('social.posts')} posts requests: no account launched after the 429`,
+      );
       const touched = await readdir(join(dataDir, 'scrape', key));
       assert.ok(touched.length <= 8, `${touched.length} accounts were started`);
       assert.ok(heartbeats.length > 0, 'progress is heartbeated before failing');
@@ -300,7 +327,11 @@ describe('scrapeAccounts', () => {
       const resumable = heartbeatDetails.partial.filter((p) => last.partial.some((q) => q.id === p.id));
       for (const p of resumable) {
         assert.ok(!calls.some((c) => c.path === `/accounts/${p.id}`), `${p.id}: its profile is already in the sink`);
-        assert.equal(calls.find((c) => c.path === `/accounts/${p.id}/posts`)?.cursor, p.cursor, `${p.id} resumes at its cursor`);
+        assert.equal(
+          calls.find((c) => c.path === `/accounts/${p.id}/posts`)?.cursor,
+          p.cursor,
+          `${p.id} resumes at its cursor`,
+        );
       }
       const fresh = 12 - heartbeatDetails.done.length - resumable.length;
       const remainingPages = resumable.reduce((n, p) => n + Math.ceil((POSTS_PER_ACCOUNT - p.posts) / 3), 0);
@@ -313,9 +344,16 @@ describe('scrapeAccounts', () => {
       assert.equal(result.posts, 12 * POSTS_PER_ACCOUNT);
       assert.equal(result.pages, 12 * pagesPerAccount);
       for (const id of input.accountIds) {
-        assert.deepEqual(await collectPosts(local(result.sink), [id]), simPosts(id), `${id}: every post once, in order`);
+        assert.deepEqual(
+          await collectPosts(local(result.sink), [id]),
+          simPosts(id),
+          `${id}: every post once, in order`,
+        );
       }
-      assert.ok((await readdir(local(result.sink).dir)).every((name) => name.endsWith('.ndjson')), 'no partial files left');
+      assert.ok(
+        (await readdir(local(result.sink).dir)).every((name) => name.endsWith('.ndjson')),
+        'no partial files left',
+      );
     });
   }
 
@@ -334,7 +372,10 @@ describe('scrapeAccounts', () => {
       assertFailure(outcome.error, type);
       assert.equal(outcome.error.nonRetryable, false);
       assert.ok(heartbeats.length > 0);
-      assert.ok(heartbeats.at(-1)?.failed.every((f) => f.accountId !== 'err-1'), 'a transient error is not an account failure');
+      assert.ok(
+        heartbeats.at(-1)?.failed.every((f) => f.accountId !== 'err-1'),
+        'a transient error is not an account failure',
+      );
     });
   }
 
@@ -400,7 +441,9 @@ describe('scrapeAccounts', () => {
       const elapsed = performance.now() - started;
       const stats = fresh.deps.pool.stats()[new URL(fresh.sim.url).origin];
       const poolSize = fresh.config.http.connectionsPerOrigin;
-      t.diagnostic(`100 accounts (200 requests) at 20 ms with ${poolSize} connections: ${Math.round(elapsed)} ms, ${stats?.connections} connections`);
+      t.diagnostic(
+        `100 accounts (200 requests) at 20 ms with ${poolSize} connections: ${Math.round(elapsed)} ms, ${stats?.connections} connections`,
+      );
       assert.equal(result.scraped, 100);
       assert.equal(stats?.requests, 200);
       assert.ok((stats?.connections ?? Infinity) <= poolSize, `${stats?.connections} connections`);

@@ -37,7 +37,11 @@ describe('credentials echoed by an upstream are redacted from errors', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
   const upstream = () =>
-    createUpstream(pool, { name: 'echo', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: TOKEN }, systemClock);
+    createUpstream(
+      pool,
+      { name: 'echo', baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: TOKEN },
+      systemClock,
+    );
 
   test('redactor: the token as is and percent-encoded; nothing to do without one', () => {
     const redact = redactor(TOKEN);

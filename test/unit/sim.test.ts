@@ -28,7 +28,10 @@ async function call(url: string, { method = 'GET', body, signal, dispatcher }: O
     method,
     ...(body === undefined
       ? {}
-      : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      : {
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        }),
     ...(signal ? { signal } : {}),
     ...(dispatcher ? { dispatcher } : {}),
   });
@@ -66,7 +69,10 @@ describe('upstream simulator', () => {
       assert.equal(seen.length, 25);
       assert.equal(new Set(seen.map((p) => p.id)).size, 25);
       const times = seen.map((p) => Date.parse(p.createdAt));
-      assert.ok(times.every((t, i) => i === 0 || t < (times[i - 1] ?? 0)), 'createdAt goes back in time');
+      assert.ok(
+        times.every((t, i) => i === 0 || t < (times[i - 1] ?? 0)),
+        'createdAt goes back in time',
+      );
     });
 
     it('honours limit, and rejects a bad limit or cursor', async () => {
@@ -95,8 +101,14 @@ describe('upstream simulator', () => {
   describe('engine', () => {
     it('caps batches with 413 and rejects bad bodies with 400', async () => {
       const items = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `i${i}`, text: `text ${i}` }));
-      assert.equal((await call(`${sim.url}/engine/extract`, { method: 'POST', body: { items: items(51) } })).status, 413);
-      assert.equal((await call(`${sim.url}/engine/extract`, { method: 'POST', body: { items: items(50) } })).status, 200);
+      assert.equal(
+        (await call(`${sim.url}/engine/extract`, { method: 'POST', body: { items: items(51) } })).status,
+        413,
+      );
+      assert.equal(
+        (await call(`${sim.url}/engine/extract`, { method: 'POST', body: { items: items(50) } })).status,
+        200,
+      );
       for (const body of ['{"items":', '{"nope":[]}', { items: [{ id: 1, text: 'x' }] }]) {
         assert.equal((await call(`${sim.url}/engine/extract`, { method: 'POST', body })).status, 400);
       }
@@ -104,7 +116,13 @@ describe('upstream simulator', () => {
     });
 
     it('scores the same text the same way', async () => {
-      const body = { items: [{ id: 'a', text: 'Hot take: sourdough' }, { id: 'b', text: 'Hot take: sourdough' }, { id: 'c', text: 'other' }] };
+      const body = {
+        items: [
+          { id: 'a', text: 'Hot take: sourdough' },
+          { id: 'b', text: 'Hot take: sourdough' },
+          { id: 'c', text: 'other' },
+        ],
+      };
       const first = parse<EngineExtractResponse>(await call(`${sim.url}/engine/extract`, { method: 'POST', body }));
       const again = parse<EngineExtractResponse>(await call(`${sim.url}/engine/extract`, { method: 'POST', body }));
       assert.deepEqual(first, again);
@@ -286,11 +304,25 @@ describe('upstream simulator', () => {
     });
 
     it('takes knobs over HTTP, and /_sim routes ignore knobs', async () => {
-      const set = await call(`${sim.url}/_sim/knobs`, { method: 'POST', body: { route: 'engine.limits', knobs: { errorRate: 1 } } });
+      const set = await call(`${sim.url}/_sim/knobs`, {
+        method: 'POST',
+        body: { route: 'engine.limits', knobs: { errorRate: 1 } },
+      });
       assert.equal(set.status, 200);
       assert.equal((await call(`${sim.url}/engine/limits`)).status, 503);
-      assert.equal((await call(`${sim.url}/_sim/knobs`, { method: 'POST', body: { route: 'bogus', knobs: {} } })).status, 400);
-      assert.equal((await call(`${sim.url}/_sim/knobs`, { method: 'POST', body: { route: 'engine.limits', knobs: { errorRate: 9 } } })).status, 400);
+      assert.equal(
+        (await call(`${sim.url}/_sim/knobs`, { method: 'POST', body: { route: 'bogus', knobs: {} } })).status,
+        400,
+      );
+      assert.equal(
+        (
+          await call(`${sim.url}/_sim/knobs`, {
+            method: 'POST',
+            body: { route: 'engine.limits', knobs: { errorRate: 9 } },
+          })
+        ).status,
+        400,
+      );
       assert.equal((await call(`${sim.url}/_sim/stats?sim_errorRate=1`)).status, 200);
       assert.equal((await call(`${sim.url}/_sim/reset`, { method: 'POST' })).status, 200);
       assert.equal((await call(`${sim.url}/engine/limits`)).status, 200);
@@ -313,7 +345,9 @@ describe('upstream simulator', () => {
 
   describe('determinism', () => {
     it('same seed, same answers; another seed, another profile', async () => {
-      const knobs = { 'social.profile': { errorRate: 0.5, latencyMs: { dist: 'uniform' as const, minMs: 0, maxMs: 2 } } };
+      const knobs = {
+        'social.profile': { errorRate: 0.5, latencyMs: { dist: 'uniform' as const, minMs: 0, maxMs: 2 } },
+      };
       const a = await startSimulator({ seed: 42, knobs });
       const b = await startSimulator({ seed: 42, knobs });
       const c = await startSimulator({ seed: 43 });
@@ -372,8 +406,13 @@ describe('upstream simulator', () => {
 
     it('counts posts served whole with a 200: every copy, and each post once', async () => {
       const page = async (id: string, cursor?: string | null, knob = '') => {
-        const reply = await call(`${sim.url}/social/accounts/${id}/posts?limit=10${cursor ? `&cursor=${cursor}` : ''}${knob}`);
-        return { status: reply.status, page: reply.status === 200 && !knob ? parse<SocialPostsPage>(reply) : undefined };
+        const reply = await call(
+          `${sim.url}/social/accounts/${id}/posts?limit=10${cursor ? `&cursor=${cursor}` : ''}${knob}`,
+        );
+        return {
+          status: reply.status,
+          page: reply.status === 200 && !knob ? parse<SocialPostsPage>(reply) : undefined,
+        };
       };
       const first = (await page('acct-1')).page!; // posts 0-9 of 25
       await page('acct-1'); // the same page again: served twice, counted once
@@ -420,7 +459,9 @@ function assertPrometheus(text: string): void {
     }
     assert.match(line, SAMPLE);
     const name = line.split(/[{ ]/)[0] ?? '';
-    const family = [...typed.keys()].find((f) => name === f || (typed.get(f) === 'histogram' && name.startsWith(`${f}_`)));
+    const family = [...typed.keys()].find(
+      (f) => name === f || (typed.get(f) === 'histogram' && name.startsWith(`${f}_`)),
+    );
     assert.ok(family, `${name} has a # TYPE`);
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (name.endsWith('_bucket')) buckets.push(value);

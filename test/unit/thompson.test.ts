@@ -5,7 +5,12 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import fc from 'fast-check';
 import { request } from 'undici';
-import { createPublishWeights, createSampleWeights, MAX_DRAWS, type SampleWeightsInput } from '../../src/activities/thompson';
+import {
+  createPublishWeights,
+  createSampleWeights,
+  MAX_DRAWS,
+  type SampleWeightsInput,
+} from '../../src/activities/thompson';
 import { createMetrics, type ViralflowMetrics } from '../../src/metrics/registry';
 import { createRng } from '../../src/sampling/beta-sampler';
 import { betaPosteriors, createBestArmTally } from '../../src/sampling/thompson';
@@ -27,14 +32,17 @@ function withoutPrototypes(value: unknown): unknown {
 
 describe('createBestArmTally', () => {
   test('P(best) matches the exact value for Beta(2, 1) vs Beta(1, 1): 2/3', () => {
-    const tally = createBestArmTally(betaPosteriors([
-      { id: 'a', successes: 1, failures: 0 },
-      { id: 'b', successes: 0, failures: 0 },
-    ]), createRng(1));
+    const tally = createBestArmTally(
+      betaPosteriors([
+        { id: 'a', successes: 1, failures: 0 },
+        { id: 'b', successes: 0, failures: 0 },
+      ]),
+      createRng(1),
+    );
     const draws = 100_000;
     tally.addDraws(draws);
     const [a, b] = tally.probabilities();
-    const stdErr = Math.sqrt((2 / 9) / draws);
+    const stdErr = Math.sqrt(2 / 9 / draws);
     assert.ok(Math.abs(a! - 2 / 3) < 5 * stdErr, `P(a best) = ${a}`);
     assert.equal(a! + b!, 1);
   });
@@ -43,7 +51,7 @@ describe('createBestArmTally', () => {
     const variants = ['x', 'y', 'z'].map((id) => ({ id, successes: 30, failures: 70 }));
     const tally = createBestArmTally(betaPosteriors(variants), createRng(2));
     tally.addDraws(30_000);
-    const stdErr = Math.sqrt((1 / 3) * (2 / 3) / 30_000);
+    const stdErr = Math.sqrt(((1 / 3) * (2 / 3)) / 30_000);
     for (const p of tally.probabilities()) assert.ok(Math.abs(p - 1 / 3) < 5 * stdErr, `got ${p}`);
   });
 
@@ -67,7 +75,8 @@ describe('sampleWeights', () => {
   });
   const activity = () => createSampleWeights({ metrics });
   const cacheCount = async (result: 'hit' | 'miss') =>
-    (await metrics.cacheRequests.get()).values.find((v) => v.labels.cache === 'thompson' && v.labels.result === result)?.value ?? 0;
+    (await metrics.cacheRequests.get()).values.find((v) => v.labels.cache === 'thompson' && v.labels.result === result)
+      ?.value ?? 0;
 
   const run = (input: unknown) => runActivity(activity(), input as SampleWeightsInput);
   const v = (id: string, successes = 1, failures = 1) => ({ id, successes, failures });
@@ -161,11 +170,18 @@ describe('sampleWeights', () => {
 
   test('ids that name Object.prototype members are ordinary variants', async () => {
     const ids = ['constructor', 'toString', 'hasOwnProperty', 'valueOf'];
-    const result = await runActivity(activity(), { variants: ids.map((id, i) => ({ id, successes: i, failures: 5 })), seed: 2 });
+    const result = await runActivity(activity(), {
+      variants: ids.map((id, i) => ({ id, successes: i, failures: 5 })),
+      seed: 2,
+    });
     assert.deepEqual(Object.keys(result.weights), ids);
     assert.ok(Object.values(result.weights).every((w) => typeof w === 'number'));
     assert.ok(Math.abs(sum(result.weights) - 1) < 1e-9);
-    await rejectsWith(run({ variants: [v('constructor'), v('constructor')] }), 'InvalidInput', /variants\.1\.id: duplicate id "constructor"/);
+    await rejectsWith(
+      run({ variants: [v('constructor'), v('constructor')] }),
+      'InvalidInput',
+      /variants\.1\.id: duplicate id "constructor"/,
+    );
   });
 
   test('the typed check of plain input and the schema agree: same weights, same refusals', async () => {
@@ -175,7 +191,9 @@ describe('sampleWeights', () => {
     const outcome = (input: unknown) =>
       runActivity(activity(), input as SampleWeightsInput, quiet()).then(
         (r) => ({ weights: r.weights, seed: r.seed, draws: r.draws }),
-        (err: unknown) => ({ refused: err instanceof ApplicationFailure ? `${err.type}: ${err.message}` : String(err) }),
+        (err: unknown) => ({
+          refused: err instanceof ApplicationFailure ? `${err.type}: ${err.message}` : String(err),
+        }),
       );
     // Valid input, then often one field set to an edge case of its own, valid or not.
     const counts = [0, -0, -1, 0.5, 2 ** 53 - 1, 2 ** 53, Number.NaN, Infinity, '1', undefined, null];
@@ -193,7 +211,11 @@ describe('sampleWeights', () => {
     const valid = fc.record(
       {
         variants: fc.uniqueArray(
-          fc.record({ id: fc.oneof(fc.constantFrom('a', 'b', 'toString'), fc.string({ minLength: 1, maxLength: 2 })), successes: fc.nat(4), failures: fc.nat(4) }),
+          fc.record({
+            id: fc.oneof(fc.constantFrom('a', 'b', 'toString'), fc.string({ minLength: 1, maxLength: 2 })),
+            successes: fc.nat(4),
+            failures: fc.nat(4),
+          }),
           { selector: (x) => x.id, minLength: 1, maxLength: 4 },
         ),
         seed: fc.nat(3),
@@ -203,13 +225,23 @@ describe('sampleWeights', () => {
     );
     const edit = fc
       .constantFrom(...Object.keys(edits))
-      .chain((field) => fc.record({ field: fc.constant(field), value: fc.constantFrom(...edits[field]!), variant: fc.nat(3), top: fc.boolean() }));
+      .chain((field) =>
+        fc.record({
+          field: fc.constant(field),
+          value: fc.constantFrom(...edits[field]!),
+          variant: fc.nat(3),
+          top: fc.boolean(),
+        }),
+      );
     const input = fc.tuple(valid, fc.option(edit, { freq: 4 })).map(([base, e]) => {
       const variants: Record<string, unknown>[] = base.variants.map((x) => ({ ...x }));
       const out: Record<string, unknown> = { ...base, variants };
       if (e === null) return out;
       if (e.field === 'repeated id') variants.push({ ...variants[0]! });
-      else ((inVariant.has(e.field) || (e.field === 'extra' && !e.top)) ? variants[e.variant % variants.length]! : out)[e.field] = e.value;
+      else
+        (inVariant.has(e.field) || (e.field === 'extra' && !e.top) ? variants[e.variant % variants.length]! : out)[
+          e.field
+        ] = e.value;
       return out;
     });
     let refused = 0;
@@ -225,7 +257,11 @@ describe('sampleWeights', () => {
   });
 
   test('100,000 variants: sampled with the default budget, weights still sum to 1', async (t) => {
-    const variants = Array.from({ length: 100_000 }, (_, i) => ({ id: `v${i}`, successes: (i * 37) % 500, failures: 1_000 + ((i * 11) % 300) }));
+    const variants = Array.from({ length: 100_000 }, (_, i) => ({
+      id: `v${i}`,
+      successes: (i * 37) % 500,
+      failures: 1_000 + ((i * 11) % 300),
+    }));
     const started = performance.now();
     const result = await runActivity(activity(), { variants, seed: 1 });
     const elapsed = performance.now() - started;
@@ -283,7 +319,11 @@ describe('publishWeights', () => {
     const sampled = await runActivity(createSampleWeights({ metrics: s.metrics }), {
       variants: ['a', 'b', 'c'].map((id, i) => ({ id, successes: 10 * i, failures: 30 })),
     });
-    const published = await runActivity(activity(), { experimentId: 'exp-2', weights: sampled.weights, probabilityBest: sampled.probabilityBest });
+    const published = await runActivity(activity(), {
+      experimentId: 'exp-2',
+      weights: sampled.weights,
+      probabilityBest: sampled.probabilityBest,
+    });
     assert.equal(published.version, 1);
     assert.deepEqual((await fetchPublished('exp-2')).weights, sampled.weights);
   });
@@ -299,16 +339,27 @@ describe('publishWeights', () => {
 
   test('5xx is retryable; 4xx is not', async () => {
     s.sim.setKnobs('experiments.weights', { errorRate: 1, errorStatus: 503 });
-    const server = await rejectsWith(runActivity(activity(), { experimentId: 'exp-1', weights }), 'UpstreamHttpError', /HTTP 503/);
+    const server = await rejectsWith(
+      runActivity(activity(), { experimentId: 'exp-1', weights }),
+      'UpstreamHttpError',
+      /HTTP 503/,
+    );
     assert.equal(server.nonRetryable, false);
     s.sim.setKnobs('experiments.weights', { errorRate: 1, errorStatus: 409 });
-    const client = await rejectsWith(runActivity(activity(), { experimentId: 'exp-1', weights }), 'UpstreamHttpError', /HTTP 409/);
+    const client = await rejectsWith(
+      runActivity(activity(), { experimentId: 'exp-1', weights }),
+      'UpstreamHttpError',
+      /HTTP 409/,
+    );
     assert.equal(client.nonRetryable, true);
   });
 
   test('a malformed response body is a non-retryable MalformedResponseError', async () => {
     s.sim.setKnobs('experiments.weights', { malformedRate: 1 });
-    const failure = await rejectsWith(runActivity(activity(), { experimentId: 'exp-1', weights }), 'MalformedResponseError');
+    const failure = await rejectsWith(
+      runActivity(activity(), { experimentId: 'exp-1', weights }),
+      'MalformedResponseError',
+    );
     assert.equal(failure.nonRetryable, true);
   });
 
@@ -327,10 +378,18 @@ describe('publishWeights', () => {
     for (const experimentId of ['bad id', '..', '.', 'a/b', '', 'x'.repeat(129)]) {
       await rejectsWith(run({ experimentId, weights }), 'InvalidInput', /experimentId/);
     }
-    await rejectsWith(run({ experimentId: 'e', weights: { a: 0.5, b: 0.6 } }), 'InvalidInput', /weights: must sum to 1/);
+    await rejectsWith(
+      run({ experimentId: 'e', weights: { a: 0.5, b: 0.6 } }),
+      'InvalidInput',
+      /weights: must sum to 1/,
+    );
     await rejectsWith(run({ experimentId: 'e', weights: { a: 1.5 } }), 'InvalidInput', /weights\.a/);
     await rejectsWith(run({ experimentId: 'e', weights: {} }), 'InvalidInput', /weights/);
-    await rejectsWith(run({ experimentId: 'e', weights, probabilityBest: { z: 1 } }), 'InvalidInput', /probabilityBest\.z/);
+    await rejectsWith(
+      run({ experimentId: 'e', weights, probabilityBest: { z: 1 } }),
+      'InvalidInput',
+      /probabilityBest\.z/,
+    );
     assert.equal(s.sim.stats().requests, 0);
   });
 
@@ -338,7 +397,9 @@ describe('publishWeights', () => {
     const origin = new URL(s.sim.url).origin;
     const before = s.deps.pool.stats()[origin] ?? { requests: 0, connections: 0 };
     const publish = activity();
-    await Promise.all(Array.from({ length: 100 }, (_, i) => runActivity(publish, { experimentId: `exp-${i % 10}`, weights })));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => runActivity(publish, { experimentId: `exp-${i % 10}`, weights })),
+    );
     const afterStats = s.deps.pool.stats()[origin]!;
     assert.equal(afterStats.requests - before.requests, 100);
     const connections = afterStats.connections - before.connections;

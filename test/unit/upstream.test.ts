@@ -46,7 +46,10 @@ describe('upstream client over the shared pool', () => {
   test('429 becomes RateLimitedError with Retry-After in ms (seconds and HTTP-date forms)', async () => {
     sim.reset();
     sim.setKnobs('services.health', { rateLimitFirst: 1, retryAfterSeconds: 7 });
-    await assert.rejects(api.send({ path: '/health' }), (err: unknown) => err instanceof RateLimitedError && err.retryAfterMs === 7_000);
+    await assert.rejects(
+      api.send({ path: '/health' }),
+      (err: unknown) => err instanceof RateLimitedError && err.retryAfterMs === 7_000,
+    );
     sim.setKnobs('services.health', { rateLimitFirst: 1, retryAfterSeconds: 30, retryAfterHttpDate: true });
     await assert.rejects(api.send({ path: '/health' }), (err: unknown) => {
       assert.ok(err instanceof RateLimitedError);
@@ -58,8 +61,14 @@ describe('upstream client over the shared pool', () => {
   test('5xx is a retryable UpstreamHttpError, 404 is not', async () => {
     sim.reset();
     sim.setKnobs('services.health', { errorRate: 1, errorStatus: 502 });
-    await assert.rejects(api.send({ path: '/health' }), (err: unknown) => err instanceof UpstreamHttpError && err.status === 502 && err.retryable);
-    await assert.rejects(api.send({ path: '/nothing-here' }), (err: unknown) => err instanceof UpstreamHttpError && err.status === 404 && !err.retryable);
+    await assert.rejects(
+      api.send({ path: '/health' }),
+      (err: unknown) => err instanceof UpstreamHttpError && err.status === 502 && err.retryable,
+    );
+    await assert.rejects(
+      api.send({ path: '/nothing-here' }),
+      (err: unknown) => err instanceof UpstreamHttpError && err.status === 404 && !err.retryable,
+    );
   });
 
   test('a hang ends at the deadline with UpstreamTimeoutError; a slow body counts against the same deadline', async () => {
@@ -77,7 +86,9 @@ describe('upstream client over the shared pool', () => {
     sim.setKnobs('services.health', { hangRate: 1 });
     const caller = new AbortController();
     const reason = new Error('activity cancelled');
-    const inFlight = Array.from({ length: 12 }, () => api.send({ path: '/health', timeoutMs: 5_000, signal: caller.signal }));
+    const inFlight = Array.from({ length: 12 }, () =>
+      api.send({ path: '/health', timeoutMs: 5_000, signal: caller.signal }),
+    );
     setTimeout(() => caller.abort(reason), 50);
     const started = performance.now();
     for (const r of await Promise.allSettled(inFlight)) assert.deepEqual(r, { status: 'rejected', reason });
@@ -90,7 +101,10 @@ describe('upstream client over the shared pool', () => {
     const add = shared.signal.addEventListener.bind(shared.signal);
     const remove = shared.signal.removeEventListener.bind(shared.signal);
     shared.signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add;
-    shared.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (listeners--, remove(...args))) as typeof remove;
+    shared.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
+      listeners--,
+      remove(...args)
+    )) as typeof remove;
     await Promise.all(Array.from({ length: 20 }, () => api.send({ path: '/health', signal: shared.signal })));
     assert.equal(listeners, 0);
     await assert.rejects(api.send({ path: '/health', signal: AbortSignal.abort(reason) }), (err) => err === reason);
@@ -99,18 +113,26 @@ describe('upstream client over the shared pool', () => {
   test('a body over the cap is cut off as ResponseTooLargeError; a malformed one is MalformedResponseError', async () => {
     sim.reset();
     sim.setKnobs('services.health', { oversizeBytes: 1024 * 1024 });
-    await assert.rejects(api.send({ path: '/health' }), (err: unknown) => err instanceof ResponseTooLargeError && !err.retryable);
+    await assert.rejects(
+      api.send({ path: '/health' }),
+      (err: unknown) => err instanceof ResponseTooLargeError && !err.retryable,
+    );
     sim.setKnobs('services.health', { malformedRate: 1 });
     await assert.rejects(api.json({ path: '/health' }, health), MalformedResponseError);
     sim.setKnobs('services.health', undefined);
-    await assert.rejects(api.json({ path: '/health' }, z.object({ missing: z.number() })), /malformed response: missing/);
+    await assert.rejects(
+      api.json({ path: '/health' }, z.object({ missing: z.number() })),
+      /malformed response: missing/,
+    );
   });
 
   test('connection refused is UpstreamUnreachableError, counted as status "error"', async () => {
     const port = await freePort();
     const dead = createUpstream(pool, { name: 'dead', baseUrl: `http://127.0.0.1:${port}` }, systemClock);
     await assert.rejects(dead.send({ path: '/x' }), UpstreamUnreachableError);
-    const counted = (await metrics.httpRequests.get()).values.find((v) => v.labels.origin === `http://127.0.0.1:${port}`);
+    const counted = (await metrics.httpRequests.get()).values.find(
+      (v) => v.labels.origin === `http://127.0.0.1:${port}`,
+    );
     assert.equal(counted?.labels.status, 'error');
   });
 
@@ -121,7 +143,10 @@ describe('upstream client over the shared pool', () => {
     await assert.rejects(api.send({ path: 'http://evil.example/' }), ForbiddenOriginError);
     assert.equal(sim.stats().requests, before);
     // Under a base path, '//x' stays a path on the configured origin.
-    await assert.rejects(api.send({ path: '//169.254.169.254/' }), (err: unknown) => err instanceof UpstreamHttpError && err.status === 404);
+    await assert.rejects(
+      api.send({ path: '//169.254.169.254/' }),
+      (err: unknown) => err instanceof UpstreamHttpError && err.status === 404,
+    );
     assert.equal(path`/accounts/${'../../etc/passwd'}/posts`, '/accounts/..%2F..%2Fetc%2Fpasswd/posts');
   });
 
@@ -134,7 +159,10 @@ describe('upstream client over the shared pool', () => {
     }
     const afterStats = pool.stats()[origin]!;
     assert.equal(afterStats.requests - before.requests, 200);
-    assert.ok(afterStats.connections - before.connections <= 4, `${afterStats.connections - before.connections} new connections`);
+    assert.ok(
+      afterStats.connections - before.connections <= 4,
+      `${afterStats.connections - before.connections} new connections`,
+    );
     const ratio = (await metrics.registry.getSingleMetric('viralflow_http_connection_reuse_ratio')!.get()).values.find(
       (v) => v.labels.origin === origin,
     );
@@ -149,8 +177,15 @@ describe('upstream client over the shared pool', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
-    const secret = createUpstream(pool, { name: 's', baseUrl: `http://127.0.0.1:${port}`, token: 'tok-SECRET-123' }, systemClock);
-    await assert.rejects(secret.send({ path: '/x' }), (err: unknown) => !String((err as Error).message).includes('tok-SECRET'));
+    const secret = createUpstream(
+      pool,
+      { name: 's', baseUrl: `http://127.0.0.1:${port}`, token: 'tok-SECRET-123' },
+      systemClock,
+    );
+    await assert.rejects(
+      secret.send({ path: '/x' }),
+      (err: unknown) => !String((err as Error).message).includes('tok-SECRET'),
+    );
     assert.equal(seen, 'Bearer tok-SECRET-123');
     server.close();
   });

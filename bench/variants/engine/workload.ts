@@ -5,4 +5,7 @@ export const BATCHES = Math.ceil(ITEMS / ENGINE_MAX_BATCH);
 
 /** Texts unique to the execution, so neither the product's cache nor anyone else's can answer them. */
 export const itemsFor = (iteration: number) =>
-  Array.from({ length: ITEMS }, (_, i) => ({ id: `post-${i}`, text: `Hot take: sourdough, run ${iteration}, post ${i}. Save this. #viral` }));
+  Array.from({ length: ITEMS }, (_, i) => ({
+    id: `post-${i}`,
+    text: `Hot take: sourdough, run ${iteration}, post ${i}. Save this. #viral`,
+  }));

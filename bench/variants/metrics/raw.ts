@@ -8,7 +8,10 @@ export async function raw(ctx: VariantContext): Promise<PreparedVariant> {
   return {
     async run() {
       await Promise.all(
-        SERVICES.flatMap((s) => [client.send('GET', `/services/${s}/metrics`), client.send('GET', `/services/${s}/metrics.json`).then(JSON.parse)]),
+        SERVICES.flatMap((s) => [
+          client.send('GET', `/services/${s}/metrics`),
+          client.send('GET', `/services/${s}/metrics.json`).then(JSON.parse),
+        ]),
       );
     },
     close: () => client.close(),

@@ -9,7 +9,8 @@ export async function floor(ctx: VariantContext): Promise<PreparedVariant> {
   const out = new Float64Array(variants);
   return {
     async run(iteration) {
-      if (!(createFloorSampler(alphas, betas, iteration + 1).draw(draws, out) > 0)) throw new Error('floor kernel drew nothing');
+      if (!(createFloorSampler(alphas, betas, iteration + 1).draw(draws, out) > 0))
+        throw new Error('floor kernel drew nothing');
     },
   };
 }

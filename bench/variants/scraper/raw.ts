@@ -12,7 +12,9 @@ export async function raw(ctx: VariantContext): Promise<PreparedVariant> {
     for (let page = 1; ; page++) {
       const query: string = `limit=${PAGE_SIZE}${cursor === null ? '' : `&cursor=${cursor}`}`;
       // Priority = requests still ahead in this chain, this one included.
-      const body = await limiter.run(PAGES - page + 1, () => client.send('GET', `/social/accounts/${id}/posts?${query}`));
+      const body = await limiter.run(PAGES - page + 1, () =>
+        client.send('GET', `/social/accounts/${id}/posts?${query}`),
+      );
       cursor = (JSON.parse(body) as { nextCursor: string | null }).nextCursor;
       if (cursor === null) return;
     }
@@ -21,7 +23,10 @@ export async function raw(ctx: VariantContext): Promise<PreparedVariant> {
     async run() {
       const limiter = createPriorityLimiter(CONNECTIONS);
       await Promise.all(
-        ACCOUNT_IDS.flatMap((id) => [limiter.run(1, () => client.send('GET', `/social/accounts/${id}`).then(JSON.parse)), pages(limiter, id)]),
+        ACCOUNT_IDS.flatMap((id) => [
+          limiter.run(1, () => client.send('GET', `/social/accounts/${id}`).then(JSON.parse)),
+          pages(limiter, id),
+        ]),
       );
     },
     close: () => client.close(),

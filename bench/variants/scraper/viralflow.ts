@@ -11,7 +11,9 @@ const input: ScrapeAccountsInput = { accountIds: ACCOUNT_IDS, runKey: 'bench-scr
 
 function checkScraped(result: ScrapeResult): void {
   if (result.scraped !== ACCOUNTS || result.posts !== ACCOUNTS * POSTS_PER_ACCOUNT) {
-    throw new Error(`scrapeAccounts: ${result.scraped} accounts / ${result.posts} posts, failed: ${JSON.stringify(result.failed.slice(0, 3))}`);
+    throw new Error(
+      `scrapeAccounts: ${result.scraped} accounts / ${result.posts} posts, failed: ${JSON.stringify(result.failed.slice(0, 3))}`,
+    );
   }
 }
 
@@ -42,7 +44,8 @@ export function viralflowExperiment(experiment: ScraperExperiment) {
     const scrapeAccounts = createScrapeAccounts({
       social: product.deps.social,
       concurrency: experiment.accountConcurrency,
-      sinkFor: (runKey) => (experiment.sink === 'memory' ? memory : createNdjsonSink(product.deps.config.dataDir, runKey)),
+      sinkFor: (runKey) =>
+        experiment.sink === 'memory' ? memory : createNdjsonSink(product.deps.config.dataDir, runKey),
     });
     return {
       run: async () => checkScraped(await inActivityContext(scrapeAccounts, input)),

@@ -9,7 +9,8 @@ export async function floorKernel(): Promise<PreparedVariant> {
   const out = new Float64Array(VARIANTS);
   return {
     async run(iteration) {
-      if (!(createFloorSampler(alphas, betas, iteration + 1).draw(DRAWS, out) > 0)) throw new Error('floor kernel drew nothing');
+      if (!(createFloorSampler(alphas, betas, iteration + 1).draw(DRAWS, out) > 0))
+        throw new Error('floor kernel drew nothing');
     },
   };
 }

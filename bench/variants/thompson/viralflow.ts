@@ -11,7 +11,11 @@ export async function viralflow(ctx: VariantContext): Promise<PreparedVariant> {
       // A new seed each execution: the activity caches results for unchanged posteriors and seed.
       const sampled = await inActivityContext(sampleWeights, { variants, draws: DRAWS, seed: iteration + 1 });
       if (sampled.cached) throw new Error('sampleWeights answered from its cache');
-      await inActivityContext(publishWeights, { experimentId: EXPERIMENT, weights: sampled.weights, probabilityBest: sampled.probabilityBest });
+      await inActivityContext(publishWeights, {
+        experimentId: EXPERIMENT,
+        weights: sampled.weights,
+        probabilityBest: sampled.probabilityBest,
+      });
     },
     poolTotals: product.poolTotals,
     close: product.close,

@@ -27,7 +27,8 @@ export function databaseLocation(url: string): string {
   }
 }
 
-export type StoreErrorKind = 'unreachable' | 'authentication' | 'permission' | 'schema-too-new' | 'no-database' | 'other';
+export type StoreErrorKind =
+  'unreachable' | 'authentication' | 'permission' | 'schema-too-new' | 'no-database' | 'other';
 
 export class ResultsStoreError extends Error {
   constructor(

@@ -40,7 +40,10 @@ export function knownMigrations(): string[] {
  * read and needs no CREATE privilege; a schema newer than this code is refused before anything is
  * written; pending migrations run all-or-nothing.
  */
-export async function migrateSchema(client: PoolClient, log: (line: string) => void = () => {}): Promise<MigrationReport> {
+export async function migrateSchema(
+  client: PoolClient,
+  log: (line: string) => void = () => {},
+): Promise<MigrationReport> {
   const known = knownMigrations();
   const check = async () => {
     const applied = await appliedMigrations(client);
@@ -105,6 +108,9 @@ function runnerError(err: unknown): unknown {
   if (err instanceof ResultsStoreError || (err as { code?: string }).code) return err;
   const message = err instanceof Error ? err.message : String(err);
   const firstLine = message.split('\n').find((l) => /permission denied|must be owner/i.test(l));
-  if (firstLine) return Object.assign(new Error(firstLine.replace(/^.*?(permission denied|must be owner)/i, '$1'), { cause: err }), { code: '42501' });
+  if (firstLine)
+    return Object.assign(new Error(firstLine.replace(/^.*?(permission denied|must be owner)/i, '$1'), { cause: err }), {
+      code: '42501',
+    });
   return err;
 }

@@ -26,25 +26,33 @@ export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
     ref,
 
     async open(accountId, attempt, resumeFrom) {
-      if (!Number.isSafeInteger(attempt) || attempt < 1) throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
+      if (!Number.isSafeInteger(attempt) || attempt < 1)
+        throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
       // A fresh start needs nothing from the database now: the first append opens it in the same round trip.
       if (!resumeFrom || resumeFrom.bytes <= 0) return accountWriter(ctx, accountId, attempt, 0, undefined, true);
       const units = await op('open', `opening account ${accountId}`, async () => {
-        const { rows } = await pool.query<{ units: number }>('SELECT viralflow_open_account($1, $2, $3, $4, $5) AS units', [
-          run,
-          accountId,
-          attempt,
-          resumeFrom?.attempt ?? null,
-          resumeFrom?.bytes ?? 0,
-        ]);
+        const { rows } = await pool.query<{ units: number }>(
+          'SELECT viralflow_open_account($1, $2, $3, $4, $5) AS units',
+          [run, accountId, attempt, resumeFrom?.attempt ?? null, resumeFrom?.bytes ?? 0],
+        );
         return rows[0]?.units ?? 0;
       });
-      return accountWriter(ctx, accountId, attempt, units, units > 0 && resumeFrom.attempt !== attempt ? resumeFrom.attempt : undefined, false);
+      return accountWriter(
+        ctx,
+        accountId,
+        attempt,
+        units,
+        units > 0 && resumeFrom.attempt !== attempt ? resumeFrom.attempt : undefined,
+        false,
+      );
     },
 
     isComplete: (accountId) =>
       op('is_complete', `checking account ${accountId}`, async () => {
-        const { rowCount } = await pool.query(`SELECT 1 FROM accounts WHERE run_key = $1 AND account_id = $2 AND state = 'complete'`, [run, accountId]);
+        const { rowCount } = await pool.query(
+          `SELECT 1 FROM accounts WHERE run_key = $1 AND account_id = $2 AND state = 'complete'`,
+          [run, accountId],
+        );
         return (rowCount ?? 0) > 0;
       }),
 
@@ -172,7 +180,11 @@ function accountWriter(
     async discard() {
       open = false;
       await op('discard', `discarding account ${accountId}`, () =>
-        pool.query('SELECT viralflow_discard_account($1, $2, $3)', [run, accountId, source === undefined ? [attempt] : [attempt, source]]),
+        pool.query('SELECT viralflow_discard_account($1, $2, $3)', [
+          run,
+          accountId,
+          source === undefined ? [attempt] : [attempt, source],
+        ]),
       );
     },
   };

@@ -59,7 +59,16 @@ SELECT ${POST_COLUMNS}, p.seq
 FROM posts p WHERE p.run_key = $1 AND p.account_id = $2 AND p.seq > $3
 ORDER BY p.seq LIMIT $4`;
 
-type PostRow = [accountId: string, postId: string, createdAt: string, text: string, likes: number, shares: number, comments: number, views: number];
+type PostRow = [
+  accountId: string,
+  postId: string,
+  createdAt: string,
+  text: string,
+  likes: number,
+  shares: number,
+  comments: number,
+  views: number,
+];
 
 export function createPostgresStore(options: PostgresStoreOptions): ResultsStore {
   const { url, metrics } = options;
@@ -137,7 +146,10 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
    * The posts of complete accounts (`[id, post count]`, in reading order): small accounts grouped into
    * queries of about READ_ROWS_PER_QUERY posts, a larger one paged by its write order.
    */
-  async function* postsOf(runKey: string, accounts: ReadonlyArray<readonly [string, number]>): AsyncGenerator<ScrapedPost> {
+  async function* postsOf(
+    runKey: string,
+    accounts: ReadonlyArray<readonly [string, number]>,
+  ): AsyncGenerator<ScrapedPost> {
     const doing = `reading posts of run ${runKey}`;
     let group: string[] = [];
     let rows = 0;
@@ -156,14 +168,19 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
         rows += count;
         continue;
       }
-      for (let after = 0; ; ) {
-        const page = await query<[...PostRow, number]>(POSTS_OF_ACCOUNT_AFTER, [runKey, id, after, READ_ROWS_PER_QUERY], doing);
+      for (let after = 0; ;) {
+        const page = await query<[...PostRow, number]>(
+          POSTS_OF_ACCOUNT_AFTER,
+          [runKey, id, after, READ_ROWS_PER_QUERY],
+          doing,
+        );
         for (const row of page) yield toPost(row as unknown as PostRow);
         if (page.length < READ_ROWS_PER_QUERY) break;
         after = page[page.length - 1]![8];
       }
     }
-    if (group.length) for (const row of await query<PostRow>(POSTS_OF_ACCOUNTS, [runKey, takeGroup()], doing)) yield toPost(row);
+    if (group.length)
+      for (const row of await query<PostRow>(POSTS_OF_ACCOUNTS, [runKey, takeGroup()], doing)) yield toPost(row);
   }
 
   return {
@@ -171,10 +188,12 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
     location,
 
     migrate() {
-      migrated ??= op('migrate', 'checking the schema', () => withClient((client) => migrateSchema(client, log))).catch((err: unknown) => {
-        migrated = undefined; // a later call tries again (the server may be back)
-        throw err;
-      });
+      migrated ??= op('migrate', 'checking the schema', () => withClient((client) => migrateSchema(client, log))).catch(
+        (err: unknown) => {
+          migrated = undefined; // a later call tries again (the server may be back)
+          throw err;
+        },
+      );
       return migrated;
     },
 
@@ -196,7 +215,10 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
             ),
           );
           // The order asked for, duplicates included; accounts without complete output skipped.
-          yield* postsOf(runKey, ids.filter((id) => counts.has(id)).map((id) => [id, counts.get(id)!] as const));
+          yield* postsOf(
+            runKey,
+            ids.filter((id) => counts.has(id)).map((id) => [id, counts.get(id)!] as const),
+          );
         }
         return;
       }
@@ -235,7 +257,13 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
              FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[]) AS o(account_id, post_id, top_pattern, virality)
              ON CONFLICT (run_key, account_id, post_id)
              DO UPDATE SET top_pattern = EXCLUDED.top_pattern, virality = EXCLUDED.virality, scored_at = now()`,
-            [runKey, chunk.map((o) => o.accountId), chunk.map((o) => o.postId), chunk.map((o) => o.topPattern ?? null), chunk.map((o) => o.virality)],
+            [
+              runKey,
+              chunk.map((o) => o.accountId),
+              chunk.map((o) => o.postId),
+              chunk.map((o) => o.topPattern ?? null),
+              chunk.map((o) => o.virality),
+            ],
           ),
         );
         rowsWritten('post_outcomes', chunk.length);
