@@ -56,7 +56,7 @@ async function stopWorkers(workers: ChildProcess[]): Promise<void> {
   await Promise.all(
     workers.map((w) =>
       w.exitCode !== null
-        ? undefined
+        ? Promise.resolve()
         : new Promise<void>((resolve) => (w.once('exit', () => resolve()), w.kill('SIGTERM'))),
     ),
   );

@@ -223,16 +223,14 @@ describe('sampleWeights', () => {
       },
       { requiredKeys: ['variants'] },
     );
-    const edit = fc
-      .constantFrom(...Object.keys(edits))
-      .chain((field) =>
-        fc.record({
-          field: fc.constant(field),
-          value: fc.constantFrom(...edits[field]!),
-          variant: fc.nat(3),
-          top: fc.boolean(),
-        }),
-      );
+    const edit = fc.constantFrom(...Object.keys(edits)).chain((field) =>
+      fc.record({
+        field: fc.constant(field),
+        value: fc.constantFrom(...edits[field]!),
+        variant: fc.nat(3),
+        top: fc.boolean(),
+      }),
+    );
     const input = fc.tuple(valid, fc.option(edit, { freq: 4 })).map(([base, e]) => {
       const variants: Record<string, unknown>[] = base.variants.map((x) => ({ ...x }));
       const out: Record<string, unknown> = { ...base, variants };
