@@ -6,7 +6,6 @@ import {
   patched,
   ChildWorkflowCancellationType,
   proxyActivities,
-  setHandler,
   startChild,
   upsertMemo,
   workflowInfo,
@@ -27,7 +26,7 @@ import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { extractPatternsWorkflow } from './patterns';
 import { activityPolicies, withRetry } from './policies';
-import { progressQuery, type FanOutProgress } from './progress';
+import { trackProgress } from './progress';
 import { scrapeAccountsWorkflow, type ScrapeSummary } from './scrape';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from './search-attributes';
 
@@ -60,14 +59,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   const { workflowId } = workflowInfo();
   const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
   upsertMemo({ pipeline: workflowId, experimentId });
-  const progress: FanOutProgress = {
-    stage: 'health',
-    batchesDone: 0,
-    batchesTotal: 0,
-    accountsDone: 0,
-    accountsTotal: 0,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress('health');
 
   const result: ViralPipelineResult = {
     pipelineId: workflowId,

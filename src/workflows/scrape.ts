@@ -1,4 +1,4 @@
-import { executeChild, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { executeChild, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { FailedAccount, ScrapeResult } from '../activities/scraper';
 import { runKeyFor } from '../contracts/names';
@@ -13,7 +13,7 @@ import { chunk, mapBounded } from './bounded';
 import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
-import { progressQuery, type FanOutProgress } from './progress';
+import { trackProgress, type FanOutProgress } from './progress';
 
 export type { ScrapeAccountsWorkflowInput } from '../contracts/scrape';
 
@@ -54,14 +54,7 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
   const input = parseWorkflowInput('scrapeAccountsWorkflow', scrapeAccountsWorkflowInput, raw);
   const params = withDefaults({ ...input, runKey: input.runKey ?? runKeyFor(workflowInfo().workflowId) });
   const runKey = params.runKey;
-  const progress: FanOutProgress = {
-    stage: 'scrape',
-    batchesDone: 0,
-    batchesTotal: 0,
-    accountsDone: 0,
-    accountsTotal: 0,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress('scrape');
 
   const fromList = input.accountIds !== undefined;
   const unique = fromList ? [...new Set(input.accountIds)] : [];
@@ -121,14 +114,7 @@ function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
 export async function scrapeChunkWorkflow(raw: ScrapeChunkWorkflowInput): Promise<ScrapeSummary> {
   const { batchOffset = 0, ...input } = parseWorkflowInput('scrapeChunkWorkflow', scrapeChunkWorkflowInput, raw);
   const params = withDefaults(input);
-  const progress: FanOutProgress = {
-    stage: 'scrape',
-    batchesDone: 0,
-    batchesTotal: 0,
-    accountsDone: 0,
-    accountsTotal: 0,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress('scrape');
   return scrapeInBatches(input.accountIds ?? [], params, progress, batchOffset);
 }
 
