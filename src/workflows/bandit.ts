@@ -77,7 +77,14 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
 
   const posterior = (variant: string): Posterior => {
     const { successes, failures } = state.counts[variant] ?? { successes: 0, failures: 0 };
-    return { variant, successes, failures, alpha: successes + 1, beta: failures + 1, mean: (successes + 1) / (successes + failures + 2) };
+    return {
+      variant,
+      successes,
+      failures,
+      alpha: successes + 1,
+      beta: failures + 1,
+      mean: (successes + 1) / (successes + failures + 2),
+    };
   };
   const apply = (o: BanditOutcome) => {
     const c = (state.counts[o.variant] ??= { successes: 0, failures: 0 });
@@ -133,7 +140,9 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
       await condition(() => stopping || stale());
       if (stopping) return;
       refreshing = true;
-      await sample().then(keepNewest, (err: unknown) => log.warn('computing weights failed', { error: failureReason(err) }));
+      await sample().then(keepNewest, (err: unknown) =>
+        log.warn('computing weights failed', { error: failureReason(err) }),
+      );
       refreshing = false;
       await sleep(RECOMPUTE_AT_MOST_EVERY);
     }

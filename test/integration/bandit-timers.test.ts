@@ -66,7 +66,9 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
    */
   const timersOf = (h: History, seconds: number) => {
     const events = h.events ?? [];
-    const started = events.filter((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds) === seconds);
+    const started = events.filter(
+      (e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds) === seconds,
+    );
     const ids = new Set(started.map((e) => e.timerStartedEventAttributes?.timerId));
     const fired = events.filter((e) => ids.has(e.timerFiredEventAttributes?.timerId));
     return { started, fired };
@@ -131,7 +133,10 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
     const fires = publication.fired.map(eventMs);
     for (let i = 1; i < fires.length; i++) {
       // The server never fires a timer early; each tick is a new 4 s timer started after the last one fired.
-      assert.ok(fires[i]! - fires[i - 1]! >= 3_900, `tick ${i} came ${fires[i]! - fires[i - 1]!} ms after the previous one`);
+      assert.ok(
+        fires[i]! - fires[i - 1]! >= 3_900,
+        `tick ${i} came ${fires[i]! - fires[i - 1]!} ms after the previous one`,
+      );
     }
     const pubs = publications(h);
     assert.deepEqual(
@@ -252,7 +257,7 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
     // With 10 events as the limit a later run may continue as new again before its tick (the refresh's
     // sampleWeights and the patch markers fill it): across the runs after the first, one publication.
     const later: Array<{ runId: string; publications: number }> = [];
-    for (let next: string | undefined = runId; next; ) {
+    for (let next: string | undefined = runId; next;) {
       const h = await history(handle.workflowId, next);
       later.push({ runId: next, publications: publications(h).length });
       next =
