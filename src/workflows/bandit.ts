@@ -54,8 +54,11 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
   // Outcomes the previous run counted after its last publication (it continued as new before its tick)
   // are this run's to publish; without this they would wait for the next outcome to arrive. Patched:
   // runs from before did not, and replay as they ran.
+  // Weights computed on evidence but never published (no publishedVersion) count as unpublished too: a
+  // run that weighed its last outcomes and continued as new before its tick left them for this one.
   let unpublished =
-    state.outcomes !== (lastWeights?.basedOnOutcomes ?? 0) && patched('bandit-publish-carried-outcomes');
+    (state.outcomes !== (lastWeights?.basedOnOutcomes ?? 0) && patched('bandit-publish-carried-outcomes')) ||
+    (state.outcomes > 0 && lastWeights?.publishedVersion === undefined && patched('bandit-publish-carried-evidence'));
   let stopping = false;
   let publishing: Promise<BanditWeights> | undefined;
   // Histories from before weights were computed on evidence replay without the refresh loop.
@@ -130,14 +133,17 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
 
   // Evidence shows in the weights query at once (the first outcomes are weighed as they arrive, later
   // ones every RECOMPUTE_AT_MOST_EVERY); publication to the experiment API keeps its own cadence below.
+  let refreshing = false;
   const stale = () => state.outcomes > 0 && state.outcomes !== lastWeights?.basedOnOutcomes;
   const refresh = async (): Promise<void> => {
     while (!stopping) {
       await condition(() => stopping || stale());
       if (stopping) return;
+      refreshing = true;
       await sample().then(keepNewest, (err: unknown) =>
         log.warn('computing weights failed', { error: failureReason(err) }),
       );
+      refreshing = false;
       await sleep(RECOMPUTE_AT_MOST_EVERY);
     }
   };
@@ -155,6 +161,9 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
     }
     if (!stopping && historyIsLarge()) {
       await condition(allHandlersFinished);
+      // Continuing as new while a refresh's sampleWeights is open fails the workflow task (UnhandledCommand)
+      // when its completion lands meanwhile, and with it any update in that task: let it finish first.
+      if (refreshing && patched('bandit-settle-before-continue-as-new')) await condition(() => !refreshing);
       await continueAsNew<typeof banditWorkflow>({
         ...raw,
         seed,

@@ -59,50 +59,100 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
   const history = async (workflowId: string, runId?: string) =>
     t.client.workflow.getHandle(workflowId, runId).fetchHistory();
   const publications = (h: History) => activityRecords(h).filter((r) => r.activityType === 'publishWeights');
-  const firedTimers = (h: History) => (h.events ?? []).filter((e) => e.timerFiredEventAttributes);
+  /**
+   * Timers of `seconds` duration (started, and fired if they fired). The entity runs two: its publication
+   * tick (`publishEvery`) and the weights-on-evidence recompute pause (2 s); the tests give them different
+   * durations to tell them apart.
+   */
+  const timersOf = (h: History, seconds: number) => {
+    const events = h.events ?? [];
+    const started = events.filter(
+      (e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds) === seconds,
+    );
+    const ids = new Set(started.map((e) => e.timerStartedEventAttributes?.timerId));
+    const fired = events.filter((e) => ids.has(e.timerFiredEventAttributes?.timerId));
+    return { started, fired };
+  };
   const eventMs = (e: Event) => optionalTsToMs(e.eventTime) ?? NaN;
 
   test('weights are published on the publishEvery cadence, and only when outcomes arrived since', async () => {
     const id = 'timer-cadence';
-    const handle = await start({ experimentId: id, variants: ['a', 'b'], publishEvery: '2 seconds', seed: 1 });
+    // 4 s ticks: unlike the 2 s recompute pause, and room for the weights to be computed before the first.
+    const handle = await start({ experimentId: id, variants: ['a', 'b'], publishEvery: '4 seconds', seed: 1 });
     await handle.executeUpdate(recordOutcomeUpdate, { args: [{ variant: 'a', successes: 2 }] });
+
+    // Weights on evidence: the query answers computed weights before any publication.
+    const computed = await pollUntil('weights computed from the first outcomes', async () => {
+      const w = await handle.query(weightsQuery);
+      return w?.basedOnOutcomes === 2 ? w : undefined;
+    });
+    assert.equal(computed.publishedVersion, undefined, 'computed weights are not published ones');
+    assert.equal(await published(id), undefined, 'nothing is published before the first tick');
+    assert.equal(publications(await history(handle.workflowId)).length, 0);
 
     // Nothing but the timer publishes here: no publishNow update is sent and the entity is not stopped.
     const first = await publishedVersion(id, 1);
-    assert.deepEqual(Object.keys(first.weights).sort(), ['a', 'b']);
+    assert.deepEqual(first.weights, computed.weights, 'the tick publishes the weights computed on evidence');
     const weights = await handle.query(weightsQuery);
     assert.equal(weights?.basedOnOutcomes, 2);
     assert.equal(weights?.publishedVersion, 1);
     assert.deepEqual(weights?.weights, first.weights);
 
     // Two more ticks with no new outcomes publish nothing.
-    const fired = firedTimers(await history(handle.workflowId)).length;
-    await pollUntil('two more ticks of the publication timer', async () =>
-      firedTimers(await history(handle.workflowId)).length >= fired + 2 ? true : undefined,
+    const ticks = timersOf(await history(handle.workflowId), 4).fired.length;
+    await pollUntil(
+      'two more ticks of the publication timer',
+      async () => (timersOf(await history(handle.workflowId), 4).fired.length >= ticks + 2 ? true : undefined),
+      { timeoutMs: 20_000 },
     );
     assert.equal((await published(id))?.version, 1);
 
-    // A new outcome is published on the next tick.
+    // A new outcome is weighed at once and published on the next tick, not before.
     await handle.executeUpdate(recordOutcomeUpdate, { args: [{ variant: 'b', failures: 1 }] });
+    const recomputed = await pollUntil('weights computed from the new outcome', async () => {
+      const w = await handle.query(weightsQuery);
+      return w?.basedOnOutcomes === 3 ? w : undefined;
+    });
     await publishedVersion(id, 2);
-    assert.equal((await handle.query(weightsQuery))?.basedOnOutcomes, 3);
+    const latest = await handle.query(weightsQuery);
+    assert.equal(latest?.basedOnOutcomes, 3);
+    assert.equal(latest?.publishedVersion, 2);
+    assert.deepEqual(latest?.weights, recomputed.weights);
 
     const h = await history(handle.workflowId);
-    const timers = (h.events ?? []).flatMap((e) => e.timerStartedEventAttributes ?? []);
-    assert.ok(timers.length >= 4, `${timers.length} timers`);
-    for (const timer of timers) assert.equal(Number(timer.startToFireTimeout?.seconds), 2);
-    const fires = firedTimers(h).map(eventMs);
+    const events = h.events ?? [];
+    const publication = timersOf(h, 4);
+    const recompute = timersOf(h, 2);
+    assert.equal(
+      publication.started.length + recompute.started.length,
+      events.filter((e) => e.timerStartedEventAttributes).length,
+      'every timer is a 4 s publication tick or a 2 s recompute pause',
+    );
+    assert.ok(publication.fired.length >= 4, `${publication.fired.length} publication ticks`);
+    assert.ok(recompute.started.length >= 2, `${recompute.started.length} recompute pauses`);
+    const fires = publication.fired.map(eventMs);
     for (let i = 1; i < fires.length; i++) {
-      // The server never fires a timer early; each tick is a new 2 s timer started after the last one fired.
+      // The server never fires a timer early; each tick is a new 4 s timer started after the last one fired.
       assert.ok(
-        fires[i]! - fires[i - 1]! >= 1_900,
+        fires[i]! - fires[i - 1]! >= 3_900,
         `tick ${i} came ${fires[i]! - fires[i - 1]!} ms after the previous one`,
       );
     }
+    const pubs = publications(h);
     assert.deepEqual(
-      publications(h).map((r) => r.outcome),
+      pubs.map((r) => r.outcome),
       ['completed', 'completed'],
     );
+    // Each publication follows a tick of its own: a publication tick fired after the previous one was scheduled.
+    const tickIds = publication.fired.map((e) => Number(e.eventId));
+    let previous = 0;
+    for (const pub of pubs) {
+      assert.ok(
+        tickIds.some((id) => id > previous && id < pub.scheduledEventId),
+        `a publication tick between events ${previous} and ${pub.scheduledEventId} (publishWeights)`,
+      );
+      previous = pub.scheduledEventId;
+    }
     await handle.signal(stopSignal);
     const final = await handle.result();
     assert.equal(final.outcomes, 3);
@@ -126,7 +176,10 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
       assert.match(failed.failure ?? '', /503/);
       assert.equal(await published(id), undefined);
       assert.equal((await handle.describe()).status.name, 'RUNNING', 'a failed publication does not end the entity');
-      assert.equal(await handle.query(weightsQuery), null);
+      // Weights on evidence: computed at once, answered by the query, though not published.
+      const unpublished = await handle.query(weightsQuery);
+      assert.equal(unpublished?.basedOnOutcomes, 2);
+      assert.equal(unpublished?.publishedVersion, undefined);
 
       t.sim.setKnobs(knob, undefined);
       const healed = await publishedVersion(id, 1);
@@ -134,6 +187,7 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
       const weights = await handle.query(weightsQuery);
       assert.equal(weights?.basedOnOutcomes, 2);
       assert.deepEqual(weights?.weights, healed.weights);
+      assert.equal(weights?.publishedVersion, 1);
 
       const h = await history(handle.workflowId);
       const outcomes = publications(h).map((r) => r.outcome);
@@ -158,8 +212,9 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
       seed: 3,
     });
     const firstRun = handle.firstExecutionRunId;
-    // Each update adds about five events: the third crosses 10 and the entity continues as new, long
-    // before its first 5 s tick.
+    // Each update adds about five events, and the weights computed on evidence a sampleWeights activity:
+    // by the second or third update history crosses 10 and the entity continues as new, long before its
+    // first 5 s tick. An update after that lands on the new run.
     let sent = 0;
     for (const variant of ['a', 'b', 'a']) {
       await handle.executeUpdate(recordOutcomeUpdate, { args: [{ variant, successes: 1 }] });
@@ -176,12 +231,12 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
       events.some((e) => e.workflowExecutionContinuedAsNewEventAttributes),
       'the first run continued as new',
     );
-    assert.ok(
-      events.some((e) => e.timerStartedEventAttributes),
-      'the first run had its publication timer running',
-    );
-    assert.equal(firedTimers(firstHistory).length, 0, 'the first run continued as new before its timer fired');
+    const tick = timersOf(firstHistory, 5);
+    assert.equal(tick.started.length, 1, 'the first run had its publication timer running');
+    assert.equal(tick.fired.length, 0, 'the first run continued as new before its publication timer fired');
     assert.equal(publications(firstHistory).length, 0);
+    // Continuing as new with its sampleWeights still open failed the workflow task and the update in it.
+    assert.deepEqual(workflowTaskFailures(firstHistory), []);
 
     assert.deepEqual(
       (await latest.query(posteriorsQuery)).map((p) => [p.variant, p.successes, p.failures]),
@@ -194,13 +249,28 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
     const weights = await publishedVersion(id, 1);
     assert.deepEqual(Object.keys(weights.weights).sort(), ['a', 'b']);
     assert.equal((await latest.query(weightsQuery))?.basedOnOutcomes, sent);
-    assert.equal(publications(await history(handle.workflowId, runId)).length, 1);
 
     await latest.signal(stopSignal);
     const final = await latest.result();
     assert.equal(final.outcomes, sent);
     assert.ok(final.generation >= 1, `generation ${final.generation}`);
-    // The run that published carried outcomes (its own publications may have made it continue as new again).
-    await saveHistory(t, handle.workflowId, { runId, name: 'bandit-timer-can-second-run' });
+    // With 10 events as the limit a later run may continue as new again before its tick (the refresh's
+    // sampleWeights and the patch markers fill it): across the runs after the first, one publication.
+    const later: Array<{ runId: string; publications: number }> = [];
+    for (let next: string | undefined = runId; next;) {
+      const h = await history(handle.workflowId, next);
+      later.push({ runId: next, publications: publications(h).length });
+      next =
+        (h.events ?? []).find((e) => e.workflowExecutionContinuedAsNewEventAttributes)
+          ?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    assert.equal(
+      later.reduce((n, r) => n + r.publications, 0),
+      1,
+      `publications per run after the first: ${later.map((r) => r.publications).join(', ')}`,
+    );
+    const publisher = later.find((r) => r.publications === 1)!;
+    // The run that published carried outcomes.
+    await saveHistory(t, handle.workflowId, { runId: publisher.runId, name: 'bandit-timer-can-second-run' });
   });
 });
