@@ -1,3 +1,4 @@
+import { redactUrl } from '../redact-url';
 import { fail, pass, skip, type DoctorCheck } from './check';
 
 /** Redis is the engine cache's optional second level: checked only when REDIS_URL is set. */
@@ -8,7 +9,7 @@ export const redisCheck: DoctorCheck = {
   async run(ctx) {
     const url = ctx.config!.redisUrl;
     if (url === undefined) return skip('not configured (REDIS_URL)');
-    const shown = redactUrl(url);
+    const shown = redactUrl(url, 'REDIS_URL');
     // Loaded only when configured, as the cache does.
     const { Redis } = await import('ioredis');
     const client = new Redis(url, {
@@ -37,14 +38,3 @@ export const redisCheck: DoctorCheck = {
     }
   },
 };
-
-/** The URL without its password, for output. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'REDIS_URL';
-  }
-}

@@ -1,3 +1,5 @@
+import { redactUrl } from '../../redact-url';
+
 /**
  * Typed errors for the PostgreSQL store, each naming the setting to fix and the server's own words,
  * never the password: every URL in a message goes through `redactDatabaseUrl`.
@@ -7,14 +9,7 @@ export const DATABASE_URL_SETTING = 'VIRALFLOW_DATABASE_URL';
 
 /** `postgres://user:***@host:port/db` — the URL with its password masked (and any `password=` query parameter). */
 export function redactDatabaseUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
-    return u.toString();
-  } catch {
-    return '(an unparsable URL)';
-  }
+  return redactUrl(url, '(an unparsable URL)');
 }
 
 /** `host:port/database` of a database URL: which store, without user or password. */
