@@ -8,7 +8,7 @@ import { createExtractPatternsFromSink } from './patterns-from-sink';
 import { createScrapeAccounts } from './scraper';
 import { createPublishWeights, createSampleWeights } from './thompson';
 
-/** Scraper accounts in flight per pooled connection; each holds an open sink file while in flight. */
+/** Scraper accounts in flight per pooled connection; each holds an open sink writer while in flight. */
 const ACCOUNTS_PER_CONNECTION = 4;
 
 /** All viralflow activities, built from one set of shared dependencies. */
