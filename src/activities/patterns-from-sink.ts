@@ -28,6 +28,8 @@ export interface PatternsSummary {
 }
 
 const TOP_POSTS = 10;
+/** Rounds in flight: the next is read while the last is at the engine or being stored (each holds `chunkSize` posts). */
+const ROUNDS_IN_FLIGHT = 2;
 
 /**
  * The engine over a scrape's output: streams posts from the sink in rounds through `extractPatterns`
@@ -102,27 +104,54 @@ export function createExtractPatternsFromSink(deps: {
         if (result.viralityScore >= params.successThreshold) o.successes++;
         else o.failures++;
       }
-      summary.topPosts = [...summary.topPosts, ...r.results]
-        .sort((a, b) => b.viralityScore - a.viralityScore)
-        .slice(0, TOP_POSTS);
+      summary.topPosts = topPosts(summary.topPosts, r.results);
       ctx.heartbeat({ posts: summary.posts });
     };
 
+    // Rounds overlap: the next one is read while earlier ones are at the engine or being written.
+    const inFlight = new Set<Promise<void>>();
+    let failure: { err: unknown } | undefined;
+    const launch = (items: ExtractPatternsInput['items'], keys: Array<{ accountId: string; postId: string }>) => {
+      const done: Promise<void> = round(items, keys)
+        .catch((err: unknown) => {
+          failure ??= { err };
+        })
+        .finally(() => inFlight.delete(done));
+      inFlight.add(done);
+    };
+    let read = 0;
     let items: ExtractPatternsInput['items'] = [];
     let keys: Array<{ accountId: string; postId: string }> = [];
     for await (const post of deps.store.readPosts(params.runKey, accountIds)) {
-      if (params.maxPosts !== undefined && summary.posts + items.length >= params.maxPosts) break;
+      if (params.maxPosts !== undefined && read >= params.maxPosts) break;
+      read++;
       items.push({ id: `${post.accountId}/${post.id}`.slice(0, 128), text: post.text });
       keys.push({ accountId: post.accountId, postId: post.id });
       if (items.length === params.chunkSize) {
-        await round(items, keys);
+        launch(items, keys);
         items = [];
         keys = [];
+        while (inFlight.size >= ROUNDS_IN_FLIGHT) await Promise.race(inFlight);
+        if (failure) break;
       }
     }
-    if (items.length) await round(items, keys);
+    if (items.length && !failure) launch(items, keys);
+    await Promise.all(inFlight);
+    if (failure) throw failure.err;
     check({ accounts: summary.accounts, posts: summary.posts });
     summary.meanVirality = summary.posts ? viralitySum / summary.posts : 0;
     return summary;
   };
+}
+
+type TopPost = PatternsSummary['topPosts'][number];
+
+/** The TOP_POSTS highest scores of both lists; ties go to the lower id, so the answer does not depend on round order. */
+function topPosts(best: TopPost[], results: readonly TopPost[]): TopPost[] {
+  const floor = best.length === TOP_POSTS ? best[TOP_POSTS - 1]!.viralityScore : -Infinity;
+  const candidates = results.filter((r) => r.viralityScore >= floor);
+  if (!candidates.length) return best;
+  return [...best, ...candidates]
+    .sort((a, b) => b.viralityScore - a.viralityScore || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .slice(0, TOP_POSTS);
 }

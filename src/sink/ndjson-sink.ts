@@ -16,6 +16,7 @@ import { constants } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { fileLines } from './file-lines';
 import {
   CorruptSinkError,
   scrapedPost,
@@ -175,7 +176,7 @@ export async function* readPosts(ref: NdjsonSinkRef, accountIds?: readonly strin
     }
     try {
       let line = 0;
-      for await (const text of handle.readLines()) {
+      for await (const text of fileLines(handle)) {
         line++;
         if (line === 1) parseProfileLine(file, text);
         else yield parseLine(file, line, text, scrapedPost);
@@ -198,7 +199,7 @@ export async function readProfile(ref: NdjsonSinkRef, accountId: string): Promis
     throw err;
   }
   try {
-    for await (const text of handle.readLines()) return parseProfileLine(file, text);
+    for await (const text of fileLines(handle)) return parseProfileLine(file, text);
     throw new CorruptSinkError(file, 1, 'empty file: no profile line');
   } finally {
     await handle.close();
