@@ -9,6 +9,8 @@ import { createFleetLimits } from '../rate-limit/fleet-limits';
 import { createEngineCache, type EngineExtraction } from './engine';
 import { createResultsStore } from '../store/create-store';
 import type { ResultsStore } from '../store/types';
+import { defaultSources } from '../sources/http-sources';
+import type { Sources } from '../sources/types';
 import {
   createCircuitBreakers,
   DEFAULT_BREAKER_OPTIONS,
@@ -31,6 +33,8 @@ export interface ActivityDeps {
   engineCache: ResponseCache<EngineExtraction>;
   /** Where results go and later stages read them: one PostgreSQL pool (or the data folder) per process. */
   store: ResultsStore;
+  /** What the scraper, the engine activity and the publisher ask their APIs through (`social`, `engine`, `experiments`). */
+  sources: Sources;
 }
 
 export interface DepsOverrides {
@@ -38,6 +42,8 @@ export interface DepsOverrides {
   breakerOptions?: CircuitBreakerOptions;
   /** A store to use instead of the one the config selects (closed with the deps). */
   store?: ResultsStore;
+  /** Sources replacing the defaults (viralflow's HTTP contract), e.g. from `loadSources(config)`. */
+  sources?: Partial<Sources>;
 }
 
 export function createActivityDeps(
@@ -72,6 +78,7 @@ export function createActivityDeps(
     breakers: createCircuitBreakers(overrides.breakerOptions ?? DEFAULT_BREAKER_OPTIONS, metrics),
     engineCache,
     store,
+    sources: { ...defaultSources, ...overrides.sources },
     async close() {
       await Promise.all([pool.close(), engineCache.close(), store.close(), limits.close()]);
     },
