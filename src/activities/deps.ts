@@ -1,4 +1,5 @@
 import type { ResponseCache } from '../cache/response-cache';
+import { ConfigError } from '../config-error';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { ViralflowConfig } from '../config';
@@ -51,6 +52,12 @@ export function createActivityDeps(
   metrics: ViralflowMetrics,
   overrides: DepsOverrides = {},
 ): ActivityDeps & { close(): Promise<void> } {
+  if (config.sourcesModule !== undefined && overrides.sources === undefined) {
+    // Loading a module is asynchronous; building deps is not. Running on the defaults instead would be a silent surprise.
+    throw new ConfigError(
+      'VIRALFLOW_SOURCES_MODULE is set but its sources were not loaded: pass `sources: await loadSources(config)`',
+    );
+  }
   const clock = overrides.clock ?? systemClock;
   const pool: HttpPool = createHttpPool(config.http, metrics);
   // The fleet's rate limits sit in each upstream's request path: every activity gets them without knowing.
