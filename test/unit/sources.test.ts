@@ -12,6 +12,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivityDeps } from '../../src/activities/deps';
+import { createEngineCache, createExtractPatterns } from '../../src/activities/engine';
+import { createPublishWeights } from '../../src/activities/thompson';
 import { createScrapeAccounts, type ScrapeProgress, type ScraperDeps } from '../../src/activities/scraper';
 import { systemClock } from '../../src/clock';
 import { ConfigError, loadConfig } from '../../src/config';
@@ -29,7 +31,7 @@ import {
   offsetExampleSource,
   toScrapedPost,
 } from '../../src/sources/offset-example-source';
-import type { SocialSource } from '../../src/sources/types';
+import type { PatternEngine, SocialSource, WeightsPublisher } from '../../src/sources/types';
 import { runActivity } from '../helpers/run-activity';
 import { collectPosts } from '../helpers/sink-posts';
 import { startSimDeps, type SimDeps } from '../helpers/sim-deps';
@@ -309,6 +311,75 @@ describe('VIRALFLOW_SOURCES_MODULE', () => {
     } finally {
       await s.close();
       await rm(data, { recursive: true, force: true });
+    }
+  });
+
+  test('a plugged-in engine and publisher: viralflow splits what the API refuses (413) and checks what they answer', async () => {
+    const file = await moduleFile(
+      'engine.mjs',
+      `export function createSources({ defaults }) {
+         return {
+           // Believes the API takes 200 a batch; the simulator refuses more than 50 with 413.
+           engine: {
+             maxBatch: async () => 200,
+             async extract(items, ctx) {
+               const results = await defaults.engine.extract(items, ctx);
+               return results.map((r) => (r.id === process.env.VF_TEST_BAD_ID ? { ...r, viralityScore: 2 } : r));
+             },
+           },
+           publisher: {
+             async publish(id, weights, ctx) {
+               const answer = await defaults.publisher.publish(id, weights, ctx);
+               return id === 'exp-elsewhere' ? { ...answer, experimentId: 'another' } : answer;
+             },
+           },
+         };
+       }`,
+    );
+    const sources = await loadSources({ sourcesModule: file });
+    const s = await startSimDeps({ engineMaxBatch: 50 });
+    try {
+      const extract = createExtractPatterns({
+        engine: s.deps.engine,
+        patternEngine: sources.engine as PatternEngine,
+        cache: createEngineCache({ metrics: s.metrics, clock: s.deps.clock }),
+      });
+      const items = Array.from({ length: 120 }, (_, i) => ({ id: `p${i}`, text: `text number ${i}` }));
+      const result = await runActivity(extract, { items, maxConcurrentBatches: 1 });
+      assert.equal(result.results.length, 120);
+      assert.ok(result.requests > 3, `${result.requests} requests: the 120 batch was refused and split`);
+      assert.equal(s.sim.stats().routes['engine.extract']?.byStatus['413'], 2, '120 and 60 refused, then 30s');
+
+      const { createHash } = await import('node:crypto');
+      process.env.VF_TEST_BAD_ID = createHash('sha256').update('bad text', 'utf8').digest('hex');
+      try {
+        await assert.rejects(
+          runActivity(extract, { items: [{ id: 'b', text: 'bad text' }] }, quietEnv()),
+          (err) =>
+            err instanceof ApplicationFailure &&
+            err.type === 'MalformedResponseError' &&
+            err.nonRetryable &&
+            /plugged-in source's extractions at 0\.viralityScore/.test(err.message),
+        );
+      } finally {
+        delete process.env.VF_TEST_BAD_ID;
+      }
+
+      const publish = createPublishWeights({
+        experiments: s.deps.experiments,
+        publisher: sources.publisher as WeightsPublisher,
+      });
+      const weights = { a: 0.4, b: 0.6 };
+      assert.deepEqual(await runActivity(publish, { experimentId: 'exp-here', weights }), {
+        experimentId: 'exp-here',
+        version: 1,
+      });
+      await assert.rejects(
+        runActivity(publish, { experimentId: 'exp-elsewhere', weights }, quietEnv()),
+        (err) => err instanceof ApplicationFailure && /answered for experiment "another"/.test(err.message),
+      );
+    } finally {
+      await s.close();
     }
   });
 
