@@ -41,7 +41,8 @@ export async function loadSources(config: { sourcesModule?: string }): Promise<P
   } catch (err) {
     throw fail(`cannot load the module: ${err instanceof Error ? err.message : String(err)}`, err);
   }
-  const factory = mod['createSources'];
+  // A CommonJS module whose exports Node cannot list statically has them on `default` only.
+  const factory = mod['createSources'] ?? (mod['default'] as Record<string, unknown> | undefined)?.['createSources'];
   if (typeof factory !== 'function') {
     const names = Object.keys(mod).filter((k) => k !== 'default' && k !== '__esModule');
     throw fail(

@@ -275,6 +275,13 @@ describe('VIRALFLOW_SOURCES_MODULE', () => {
       /unknown source "socail"/,
     );
     await refused(await moduleFile('list.js', 'exports.createSources = () => [];'), /must answer an object/);
+    // Exports Node cannot list statically (CommonJS built at run time) are found on the default export.
+    const dynamic = await moduleFile(
+      'dynamic.js',
+      `const name = ['create', 'Sources'].join('');
+       module.exports[name] = ({ defaults }) => ({ publisher: defaults.publisher });`,
+    );
+    assert.equal((await loadSources({ sourcesModule: dynamic })).publisher, defaultSources.publisher);
   });
 
   test('what a plug-in answers is checked against viralflow types: a bad post fails its account as malformed', async () => {
