@@ -39,6 +39,8 @@ export interface ViralflowConfig {
   database?: DatabaseConfig;
   /** Fleet-wide, adaptive limits per upstream (shared through Redis when REDIS_URL is set); absent: no limits. */
   rateLimits?: RateLimitConfig;
+  /** A module exporting `createSources` (src/sources/types.ts), loaded by `loadSources`; absent: the HTTP contract. */
+  sourcesModule?: string;
 }
 
 export interface DatabaseConfig {
@@ -93,6 +95,7 @@ const envSchema = z.object({
     .optional(),
   VIRALFLOW_RATE_LIMIT_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   VIRALFLOW_RATE_LIMIT_WORKERS: positive.default(1),
+  VIRALFLOW_SOURCES_MODULE: z.string().min(1).optional(),
 });
 
 type Env = Record<string, string | undefined>;
@@ -149,6 +152,7 @@ export function loadConfig(env: Env = process.env): ViralflowConfig {
         expectedWorkers: e.VIRALFLOW_RATE_LIMIT_WORKERS,
       },
     }),
+    ...(e.VIRALFLOW_SOURCES_MODULE !== undefined && { sourcesModule: e.VIRALFLOW_SOURCES_MODULE }),
   };
 }
 

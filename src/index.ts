@@ -61,3 +61,23 @@ export type { BanditOutcome, Posterior, BanditWeights } from './workflows/bandit
 export type { FanOutProgress } from './workflows/progress';
 export type { ViralPipelineInput, ViralPipelineResult } from './workflows/pipeline';
 export type { HealthReport } from './activities/health';
+export type {
+  EngineExtraction,
+  EngineItem,
+  ExperimentWeights,
+  PageContext,
+  PatternEngine,
+  PostsPage,
+  SocialSource,
+  SourceContext,
+  SourceHttp,
+  SourceRequest,
+  Sources,
+  SourcesFactory,
+  SourcesFactoryOptions,
+  WeightsPublisher,
+} from './sources/types';
+export { MAX_CURSOR_CHARS } from './sources/types';
+export { defaultSources, httpPatternEngine, httpSocialSource, httpWeightsPublisher } from './sources/http-sources';
+export { path } from './http/upstream';
+export type { ScrapedPost, ScrapedProfile } from './sink/types';

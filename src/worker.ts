@@ -7,6 +7,7 @@ import { loadConfig, type ViralflowConfig } from './config';
 import { workerMemoryPlan } from './memory/launch-settings';
 import { activityMetricsInterceptor } from './metrics/interceptor';
 import { createMetrics, type ViralflowMetrics } from './metrics/registry';
+import { loadSources } from './sources/load-sources';
 import { startMetricsServer } from './metrics/server';
 import { TemporalUnreachableError } from './temporal/connection-error';
 import { describeConnectionSecurity, temporalConnectionOptions } from './temporal/connection-options';
@@ -36,7 +37,12 @@ export interface ViralflowWorker {
 /** A worker with every viralflow workflow and activity, timed by the metrics interceptor. */
 export async function createViralflowWorker(setup: WorkerSetup): Promise<ViralflowWorker> {
   const metrics = setup.metrics ?? createMetrics();
-  const deps = setup.activityDeps ?? createActivityDeps(setup.config, metrics, setup.deps);
+  const deps =
+    setup.activityDeps ??
+    createActivityDeps(setup.config, metrics, {
+      ...setup.deps,
+      sources: setup.deps?.sources ?? (await loadSources(setup.config)),
+    });
   const { role } = setup.config;
   try {
     // The results store's schema, checked (and migrated) before any activity can write to it.
@@ -106,7 +112,7 @@ export async function runWorker(
   }
   const metrics = createMetrics();
   // The results store first: a worker that cannot store results must not take tasks (and says why).
-  const activityDeps = createActivityDeps(config, metrics);
+  const activityDeps = createActivityDeps(config, metrics, { sources: await loadSources(config) });
   let connection: NativeConnection;
   try {
     if (config.role !== 'workflows') await activityDeps.store.migrate();
@@ -129,6 +135,7 @@ export async function runWorker(
       `viralflow worker ${worker.options.identity} (${config.role}): namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}, ` +
         `Temporal ${config.temporal.address} (${describeConnectionSecurity(config.temporal)}), ` +
         `results store ${activityDeps.store.kind} ${activityDeps.store.location}, ` +
+        (config.sourcesModule !== undefined ? `sources ${config.sourcesModule}, ` : '') +
         `metrics ${metricsServer.url}` +
         (config.temporalMetricsPort > 0
           ? `, SDK metrics http://${config.metrics.host}:${config.temporalMetricsPort}/metrics`

@@ -1,4 +1,5 @@
 import type { ResponseCache } from '../cache/response-cache';
+import { ConfigError } from '../config-error';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { ViralflowConfig } from '../config';
@@ -9,6 +10,8 @@ import { createFleetLimits } from '../rate-limit/fleet-limits';
 import { createEngineCache, type EngineExtraction } from './engine';
 import { createResultsStore } from '../store/create-store';
 import type { ResultsStore } from '../store/types';
+import { defaultSources } from '../sources/http-sources';
+import type { Sources } from '../sources/types';
 import {
   createCircuitBreakers,
   DEFAULT_BREAKER_OPTIONS,
@@ -31,6 +34,8 @@ export interface ActivityDeps {
   engineCache: ResponseCache<EngineExtraction>;
   /** Where results go and later stages read them: one PostgreSQL pool (or the data folder) per process. */
   store: ResultsStore;
+  /** What the scraper, the engine activity and the publisher ask their APIs through (`social`, `engine`, `experiments`). */
+  sources: Sources;
 }
 
 export interface DepsOverrides {
@@ -38,6 +43,8 @@ export interface DepsOverrides {
   breakerOptions?: CircuitBreakerOptions;
   /** A store to use instead of the one the config selects (closed with the deps). */
   store?: ResultsStore;
+  /** Sources replacing the defaults (viralflow's HTTP contract), e.g. from `loadSources(config)`. */
+  sources?: Partial<Sources>;
 }
 
 export function createActivityDeps(
@@ -45,6 +52,12 @@ export function createActivityDeps(
   metrics: ViralflowMetrics,
   overrides: DepsOverrides = {},
 ): ActivityDeps & { close(): Promise<void> } {
+  if (config.sourcesModule !== undefined && overrides.sources === undefined) {
+    // Loading a module is asynchronous; building deps is not. Running on the defaults instead would be a silent surprise.
+    throw new ConfigError(
+      'VIRALFLOW_SOURCES_MODULE is set but its sources were not loaded: pass `sources: await loadSources(config)`',
+    );
+  }
   const clock = overrides.clock ?? systemClock;
   const pool: HttpPool = createHttpPool(config.http, metrics);
   // The fleet's rate limits sit in each upstream's request path: every activity gets them without knowing.
@@ -72,6 +85,7 @@ export function createActivityDeps(
     breakers: createCircuitBreakers(overrides.breakerOptions ?? DEFAULT_BREAKER_OPTIONS, metrics),
     engineCache,
     store,
+    sources: { ...defaultSources, ...overrides.sources },
     async close() {
       await Promise.all([pool.close(), engineCache.close(), store.close(), limits.close()]);
     },

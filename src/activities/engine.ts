@@ -1,23 +1,26 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import pLimit from 'p-limit';
-import { z } from 'zod';
-import { enginePattern, extractPatternsInput, type ExtractPatternsInput } from '../contracts/patterns';
+import { extractPatternsInput, type ExtractPatternsInput } from '../contracts/patterns';
 import { createResponseCache, type ResponseCache } from '../cache/response-cache';
 import type { Clock } from '../clock';
 import { createAdaptiveTimeout, type AdaptiveTimeoutOptions } from '../http/adaptive-timeout';
 import { MalformedResponseError, UpstreamHttpError, UpstreamTimeoutError } from '../http/errors';
 import type { Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
+import { httpPatternEngine } from '../sources/http-sources';
+import { createSourceHttp } from '../sources/source-http';
+import { engineExtraction, type EngineExtraction, type PatternEngine } from '../sources/types';
 import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
 export type { ExtractPatternsInput } from '../contracts/patterns';
+export type { EngineExtraction } from '../sources/types';
 
 export interface ExtractPatternsResult {
   items: number;
   uniqueTexts: number;
-  /** POSTs to /extract made by this call, 413 retries included. */
+  /** Extract requests made by this call, 413 retries included. */
   requests: number;
   /** Per unique text. */
   cache: { l1Hits: number; l2Hits: number; misses: number };
@@ -29,18 +32,11 @@ export interface ExtractPatternsResult {
   patternCounts: Record<string, number>;
 }
 
-/** What the engine says about one text: the cached value, shared by every item with that text. */
-const extractionSchema = z.object({
-  patterns: z.array(enginePattern).max(100),
-  viralityScore: z.number().min(0).max(1),
-});
-export type EngineExtraction = z.output<typeof extractionSchema>;
-
-const extractResponse = z.object({ results: z.array(extractionSchema.extend({ id: z.string() })) });
-const limitsResponse = z.object({ maxBatch: z.number().int().min(1) });
-
 export interface ExtractPatternsDeps {
+  /** The engine API: its pool, rate limit and typed errors, which every request of `patternEngine` goes through. */
   engine: Upstream;
+  /** Maps the engine API's shape to extractions. @default httpPatternEngine (viralflow's HTTP contract) */
+  patternEngine?: PatternEngine;
   /** Shared by every execution on the worker (see createEngineCache). */
   cache: ResponseCache<EngineExtraction>;
   /** Tuning for the latency-derived request deadline; its history lives as long as the activity function. */
@@ -61,12 +57,14 @@ interface PendingText {
  */
 export function createExtractPatterns(deps: ExtractPatternsDeps) {
   const { engine, cache } = deps;
+  const source = deps.patternEngine ?? httpPatternEngine;
   const timeout = createAdaptiveTimeout(deps.timeout);
   let knownMaxBatch = deps.maxBatch;
 
   const maxBatch = async (signal: AbortSignal): Promise<number> => {
-    knownMaxBatch ??= (await engine.json({ path: '/limits', timeoutMs: timeout.current(), signal }, limitsResponse))
-      .maxBatch;
+    knownMaxBatch ??= await source.maxBatch({
+      http: createSourceHttp(engine, { timeoutMs: timeout.current(), signal }),
+    });
     return knownMaxBatch;
   };
 
@@ -100,18 +98,14 @@ export function createExtractPatterns(deps: ExtractPatternsDeps) {
       if (batch.length >= refusedSize && batch.length > 1) return split(batch);
       timeoutMs = timeout.current();
       requests++;
-      let body: string;
+      const http = createSourceHttp(engine, { timeoutMs, signal, observe: (ms) => timeout.observe(ms) });
+      let answer: Array<EngineExtraction & { id: string }>;
       try {
-        const res = await engine.send({
-          method: 'POST',
-          path: '/extract',
-          // The content hash is the id sent: one request item may stand for several input items.
-          json: { items: batch.map(({ hash, text }) => ({ id: hash, text })) },
-          timeoutMs,
-          signal,
-        });
-        timeout.observe(res.elapsedMs);
-        body = res.body;
+        // The content hash is the id sent: one request item may stand for several input items.
+        answer = await source.extract(
+          batch.map(({ hash, text }) => ({ id: hash, text })),
+          { http },
+        );
       } catch (err) {
         if (err instanceof UpstreamTimeoutError) timeout.observe(err.timeoutMs);
         if (err instanceof UpstreamHttpError && err.status === 413 && batch.length > 1) {
@@ -121,7 +115,7 @@ export function createExtractPatterns(deps: ExtractPatternsDeps) {
         }
         throw err;
       }
-      const fresh = matchResults(batch, engine.parse(body, '/extract', extractResponse), engine.origin);
+      const fresh = matchResults(batch, answer, http.malformed);
       for (const [hash, extraction] of fresh) extractions.set(hash, extraction);
       await cache.setMany(fresh);
       // Keeps a heartbeatTimeout satisfied, and Temporal delivers cancellation only in reply to a
@@ -185,7 +179,7 @@ export function createEngineCache(
 ) {
   return createResponseCache<EngineExtraction>({
     name: 'engine',
-    schema: extractionSchema,
+    schema: engineExtraction,
     ttlMs: overrides.ttlMs ?? 6 * 60 * 60 * 1000,
     maxEntries: overrides.maxEntries ?? 200_000,
     maxBytes: overrides.maxBytes ?? 64 * 1024 * 1024,
@@ -198,16 +192,14 @@ export function createEngineCache(
 /** Pairs each text sent with its result; a missing, extra or repeated id means the answer cannot be trusted. */
 function matchResults(
   batch: PendingText[],
-  response: z.output<typeof extractResponse>,
-  origin: string,
+  results: ReadonlyArray<EngineExtraction & { id: string }>,
+  malformed: (detail: string) => MalformedResponseError,
 ): Array<[string, EngineExtraction]> {
-  const byId = new Map(response.results.map(({ id, ...extraction }) => [id, extraction]));
+  const byId = new Map(results.map(({ id, ...extraction }) => [id, extraction]));
   const missing = batch.find(({ hash }) => !byId.has(hash));
-  if (missing || byId.size !== batch.length || response.results.length !== batch.length) {
-    throw new MalformedResponseError(
-      `sent ${batch.length} items, got ${response.results.length} results${missing ? `, none for id ${missing.hash}` : ' with unexpected ids'}`,
-      origin,
-      '/extract',
+  if (missing || byId.size !== batch.length || results.length !== batch.length) {
+    throw malformed(
+      `sent ${batch.length} items, got ${results.length} results${missing ? `, none for id ${missing.hash}` : ' with unexpected ids'}`,
     );
   }
   return batch.map(({ hash }) => [hash, byId.get(hash)!]);

@@ -15,11 +15,16 @@ const ACCOUNTS_PER_CONNECTION = 4;
 export function createActivities(deps: ActivityDeps) {
   const { config } = deps;
   const concurrency = config.http.connectionsPerOrigin;
-  const extractPatterns = createExtractPatterns({ engine: deps.engine, cache: deps.engineCache });
+  const extractPatterns = createExtractPatterns({
+    engine: deps.engine,
+    patternEngine: deps.sources.engine,
+    cache: deps.engineCache,
+  });
   return {
     checkHealth: createCheckHealth({ services: deps.services, breakers: deps.breakers, concurrency }),
     scrapeAccounts: createScrapeAccounts({
       social: deps.social,
+      source: deps.sources.social,
       // More accounts than connections: most of an account's time is a request in flight, so with
       // only one account per connection a connection idles whenever its account is between pages.
       concurrency: ACCOUNTS_PER_CONNECTION * concurrency,
@@ -30,7 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     extractPatterns,
     extractPatternsFromSink: createExtractPatternsFromSink({ store: deps.store, extractPatterns }),
     sampleWeights: createSampleWeights({ metrics: deps.metrics }),
-    publishWeights: createPublishWeights({ experiments: deps.experiments }),
+    publishWeights: createPublishWeights({ experiments: deps.experiments, publisher: deps.sources.publisher }),
     collectMetrics: createCollectMetrics({ services: deps.services, locations: config.services, concurrency }),
   };
 }

@@ -3,22 +3,16 @@ import pLimit from 'p-limit';
 import { z } from 'zod';
 import { scrapeAccountsInput, type ScrapeAccountsInput } from '../contracts/scrape';
 import { MalformedResponseError, ResponseTooLargeError, UpstreamError, UpstreamHttpError } from '../http/errors';
-import { path, type Upstream, type UpstreamRequest } from '../http/upstream';
-import {
-  scrapedPost,
-  scrapedProfile,
-  type AccountWriter,
-  type ResultsSink,
-  type ScrapedProfile,
-  type SinkRef,
-} from '../sink/types';
+import type { Upstream } from '../http/upstream';
+import type { AccountWriter, ResultsSink, ScrapedProfile, SinkRef } from '../sink/types';
+import { httpSocialSource } from '../sources/http-sources';
+import { createSourceHttp } from '../sources/source-http';
+import { MAX_CURSOR_CHARS, type PostsPage, type SocialSource } from '../sources/types';
 import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
 /** Accounts in flight at once within one execution, when the deps do not say. */
 const DEFAULT_SCRAPE_CONCURRENCY = 128;
-/** Cursors travel in heartbeats; an upstream handing out longer ones is not one we can checkpoint cheaply. */
-const MAX_CURSOR_CHARS = 1024;
 /** Failure reasons travel in heartbeats and the result: enough to say what broke, not a body dump. */
 const MAX_REASON_CHARS = 200;
 
@@ -47,12 +41,6 @@ export interface ScrapeResult {
   continued: number;
   sink: SinkRef;
 }
-
-const postsPage = z.object({
-  accountId: z.string(),
-  posts: z.array(scrapedPost),
-  nextCursor: z.string().min(1).max(MAX_CURSOR_CHARS).nullable(),
-});
 
 const count = z.number().int().nonnegative();
 
@@ -87,11 +75,16 @@ interface Fetched {
   /** Posts asked for; a page offering more is cut to this. */
   want: number;
   profile?: ScrapedProfile;
-  page: z.output<typeof postsPage>;
+  page: PostsPage;
+  /** The error for a page that makes no sense, about the request that fetched it. */
+  malformed(detail: string): MalformedResponseError;
 }
 
 export interface ScraperDeps {
+  /** The social API: its pool, rate limit and typed errors, which every request of `source` goes through. */
   social: Upstream;
+  /** Maps the social API's shape to profiles and pages. @default httpSocialSource (viralflow's HTTP contract) */
+  source?: SocialSource;
   /** Accounts in flight at once within one execution (default 128). */
   concurrency?: number;
   /** The sink for one run's output, e.g. `(runKey) => createNdjsonSink(config.dataDir, runKey)`. */
@@ -106,6 +99,7 @@ export interface ScraperDeps {
  */
 export function createScrapeAccounts(deps: ScraperDeps) {
   const concurrency = deps.concurrency ?? DEFAULT_SCRAPE_CONCURRENCY;
+  const source = deps.source ?? httpSocialSource;
 
   return async function scrapeAccounts(rawInput: ScrapeAccountsInput): Promise<ScrapeResult> {
     const input = parseInput(scrapeAccountsInput, rawInput, 'scrapeAccounts');
@@ -125,12 +119,23 @@ export function createScrapeAccounts(deps: ScraperDeps) {
     const signal = AbortSignal.any([ctx.cancellationSignal, stop.signal]);
     let fatal: { error: unknown } | undefined;
 
-    const request = (p: string, query?: UpstreamRequest['query']): UpstreamRequest => ({
-      path: p,
-      ...(query && { query }),
-      timeoutMs: input.timeoutMs,
-      signal,
-    });
+    // One helper per call, so an error names the request it is about; the deadline and cancellation are ours.
+    const http = () => createSourceHttp(deps.social, { timeoutMs: input.timeoutMs, signal });
+    const profileOf = async (id: string): Promise<ScrapedProfile> => {
+      const ctx = { http: http() };
+      const profile = await source.profile(id, ctx);
+      if (profile.accountId !== id) throw ctx.http.malformed(`profile is for account "${profile.accountId}"`);
+      return profile;
+    };
+    const pageOf = async (id: string, cursor: string | undefined, limit: number) => {
+      const ctx = { http: http(), limit };
+      const page = await source.page(id, cursor, ctx);
+      if (page.posts.some((p) => p.accountId !== id)) throw ctx.http.malformed('posts of another account');
+      const next = page.nextCursor;
+      if (next !== null && (next === '' || next.length > MAX_CURSOR_CHARS))
+        throw ctx.http.malformed(`next cursor is empty or longer than ${MAX_CURSOR_CHARS} characters`);
+      return { page, malformed: ctx.http.malformed };
+    };
 
     /** One page of posts, with the profile when `withProfile`; `posts` already kept decides how many to ask for. */
     const fetchPage = (
@@ -140,16 +145,10 @@ export function createScrapeAccounts(deps: ScraperDeps) {
       withProfile: boolean,
     ): Promise<Fetched> => {
       const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts);
-      const page = deps.social.json(request(path`/accounts/${id}/posts`, { cursor, limit: want }), postsPage);
+      const page = pageOf(id, cursor, want);
       const fetched: Promise<Fetched> = withProfile
-        ? Promise.all([deps.social.json(request(path`/accounts/${id}`), scrapedProfile), page]).then(
-            ([profile, p]) => ({
-              want,
-              profile,
-              page: p,
-            }),
-          )
-        : page.then((p) => ({ want, page: p }));
+        ? Promise.all([profileOf(id), page]).then(([profile, p]) => ({ want, profile, ...p }))
+        : page.then((p) => ({ want, ...p }));
       // Requests start before anyone awaits them (see paginate); an early exit must not leave an unhandled rejection.
       fetched.catch(() => {});
       return fetched;
@@ -167,16 +166,8 @@ export function createScrapeAccounts(deps: ScraperDeps) {
       pending: Promise<Fetched>,
     ): Promise<void> => {
       let { cursor, posts, pages } = start;
-      const postsPath = path`/accounts/${id}/posts`;
       for (;;) {
-        const { want, profile, page } = await pending;
-        const malformed = (detail: string, where = postsPath) =>
-          new MalformedResponseError(detail, deps.social.origin, where);
-        if (profile && profile.accountId !== id)
-          throw malformed(`profile is for account "${profile.accountId}"`, path`/accounts/${id}`);
-        if (page.accountId !== id || page.posts.some((p) => p.accountId !== id))
-          throw malformed('posts of another account');
-
+        const { want, profile, page, malformed } = await pending;
         const next = page.nextCursor;
         const offered = page.posts.slice(0, want);
         const kept = sinceMs === undefined ? offered : takeWhile(offered, (p) => Date.parse(p.createdAt) >= sinceMs);

@@ -13,11 +13,13 @@ import {
   type SampleWeightsInput,
 } from '../contracts/bandit';
 import { isVariantName } from '../contracts/names';
-import { MalformedResponseError } from '../http/errors';
-import { path, type Upstream } from '../http/upstream';
+import type { Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
 import { createRng } from '../sampling/beta-sampler';
 import { betaPosteriors, createBestArmTally, type BetaPosteriors } from '../sampling/thompson';
+import { httpWeightsPublisher } from '../sources/http-sources';
+import { createSourceHttp } from '../sources/source-http';
+import type { WeightsPublisher } from '../sources/types';
 import { toActivityFailure } from './failures';
 import { parseInput } from './validate';
 
@@ -176,34 +178,30 @@ export interface PublishWeightsResult {
   version: number;
 }
 
-const publishedWeights = z.looseObject({ experimentId: z.string(), version: z.number().int().positive() });
-
 export interface PublishWeightsDeps {
+  /** The experiment API: its pool, rate limit and typed errors, which every request of `publisher` goes through. */
   experiments: Upstream;
+  /** Maps the weights to the experiment API's shape. @default httpWeightsPublisher (viralflow's HTTP contract) */
+  publisher?: WeightsPublisher;
 }
 
 /** ThompsonSamplingOperator's update half, rebuilt: one batched PUT per experiment instead of a retried loop per variant. */
 export function createPublishWeights(deps: PublishWeightsDeps) {
+  const publisher = deps.publisher ?? httpWeightsPublisher;
   return async function publishWeights(rawInput: PublishWeightsInput): Promise<PublishWeightsResult> {
     const input = parseInput(publishWeightsInput, rawInput, 'publishWeights');
-    const where = path`/${input.experimentId}/weights`;
+    const http = createSourceHttp(deps.experiments, {
+      timeoutMs: input.timeoutMs,
+      signal: Context.current().cancellationSignal,
+    });
     try {
-      const published = await deps.experiments.json(
-        {
-          method: 'PUT',
-          path: where,
-          json: { weights: input.weights, ...(input.probabilityBest && { probabilityBest: input.probabilityBest }) },
-          timeoutMs: input.timeoutMs,
-          signal: Context.current().cancellationSignal,
-        },
-        publishedWeights,
+      const published = await publisher.publish(
+        input.experimentId,
+        { weights: input.weights, ...(input.probabilityBest && { probabilityBest: input.probabilityBest }) },
+        { http },
       );
       if (published.experimentId !== input.experimentId) {
-        throw new MalformedResponseError(
-          `answered for experiment ${JSON.stringify(published.experimentId)}`,
-          deps.experiments.origin,
-          where,
-        );
+        throw http.malformed(`answered for experiment ${JSON.stringify(published.experimentId)}`);
       }
       return { experimentId: input.experimentId, version: published.version };
     } catch (err) {

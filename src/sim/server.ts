@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { exampleMediaPage, exampleUser } from './example-api';
 import { engineResult, metricsJson, prometheusText, serviceHealth, socialPosts, socialProfile } from './data';
 import {
   isKnobKey,
@@ -26,6 +27,8 @@ export interface Simulator {
   url: string;
   /** The contract routes it serves (not the `/_sim/` admin ones), paths as templates: `/social/accounts/{id}`. */
   routes: ReadonlyArray<{ method: string; path: string }>;
+  /** The second social API shape under `/v2/` (./example-api), for the example source: not part of the contract. */
+  exampleRoutes: ReadonlyArray<{ method: string; path: string }>;
   /** A deep copy: later requests do not change it. */
   stats(): SimStats;
   /** `route` is a RouteKey or 'key:target'; the knobs replace that key's config knobs; undefined clears. */
@@ -80,6 +83,8 @@ interface RouteDef {
   /** The param whose value addresses 'route:target' knobs. */
   target?: string;
   handle(ctx: RequestContext): Answer;
+  /** A route of the example API (./example-api), not of the contract. */
+  example?: true;
 }
 
 const json = (status: number, value: unknown, headers?: Record<string, string>): Answer => ({
@@ -295,10 +300,8 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
 
   let closing: Promise<void> | undefined;
   return {
-    routes: routes.map((def) => ({
-      method: def.method,
-      path: `/${def.path.map((part) => (part.startsWith(':') ? `{${part.slice(1)}}` : part)).join('/')}`,
-    })),
+    routes: routes.filter((def) => !def.example).map(routeTemplate),
+    exampleRoutes: routes.filter((def) => def.example).map(routeTemplate),
     // A wildcard bind is still reached through loopback from this process.
     url: `http://${!config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
     stats: currentStats,
@@ -312,6 +315,13 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
       });
       return closing;
     },
+  };
+}
+
+function routeTemplate(def: RouteDef): { method: string; path: string } {
+  return {
+    method: def.method,
+    path: `/${def.path.map((part) => (part.startsWith(':') ? `{${part.slice(1)}}` : part)).join('/')}`,
   };
 }
 
@@ -370,6 +380,39 @@ function createRoutes(world: World): RouteDef[] {
         const posts = socialPosts(world.seed, id, offset, limit, total);
         return {
           ...json(200, { accountId: id, posts, nextCursor: next < total ? encodeCursor(next) : null }),
+          posts: { accountId: id, offset, count: posts.length },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      path: ['v2', 'users', ':id'],
+      route: 'social.profile',
+      target: 'id',
+      example: true,
+      handle: ({ params: { id } }) =>
+        id === undefined || accountMissing(id)
+          ? notFound('user')
+          : json(200, exampleUser(socialProfile(world.seed, id, world.postsPerAccount))),
+    },
+    {
+      method: 'GET',
+      path: ['v2', 'users', ':id', 'media'],
+      route: 'social.posts',
+      target: 'id',
+      example: true,
+      handle: ({ params: { id }, query }) => {
+        if (id === undefined || accountMissing(id)) return notFound('user');
+        const limit = parseLimit(query.get('limit'), world.pageSize);
+        if (limit === undefined) return jsonError(400, `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+        const total = world.postsPerAccount;
+        const offsetText = query.get('offset') ?? '0';
+        const offset = /^(0|[1-9]\d{0,8})$/.test(offsetText) ? Number(offsetText) : undefined;
+        if (offset === undefined || offset > total)
+          return jsonError(400, `offset must be an integer from 0 to ${total}`);
+        const posts = socialPosts(world.seed, id, offset, limit, total);
+        return {
+          ...json(200, exampleMediaPage(posts, offset, total)),
           posts: { accountId: id, offset, count: posts.length },
         };
       },

@@ -17,6 +17,8 @@
  *   GET  /services/:name/metrics               -> Prometheus text format   (route key 'services.metrics')
  *   GET  /services/:name/metrics.json          -> nested JSON numbers      (route key 'services.metricsJson')
  *        unknown service names -> 404
+ *   GET  /v2/users/:id, /v2/users/:id/media?offset=&limit= -> a second social API shape (./example-api,
+ *        offset pagination, other field names) on the same route keys and data: not part of the contract
  *   GET  /_sim/stats   -> SimStats (never subject to knobs or limits)
  *   POST /_sim/knobs   {route, knobs} -> sets knobs at run time; POST /_sim/reset -> clears knobs and stats
  *

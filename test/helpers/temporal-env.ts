@@ -43,7 +43,8 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 
 export interface TemporalEnvOptions {
   sim?: SimConfig;
-  env?: Record<string, string>;
+  /** Worker configuration; a function gets the simulator's URL (e.g. to point one API at another path of it). */
+  env?: Record<string, string> | ((simUrl: string) => Record<string, string>);
   deps?: DepsOverrides;
 }
 
@@ -92,7 +93,7 @@ async function launchTemporalEnv(options: TemporalEnvOptions): Promise<TemporalE
       VIRALFLOW_TASK_QUEUE: taskQueue,
       VIRALFLOW_UPSTREAM_URL: sim.url,
       VIRALFLOW_DATA_DIR: mkdtempSync(join(tmpdir(), 'viralflow-test-')),
-      ...options.env,
+      ...(typeof options.env === 'function' ? options.env(sim.url) : options.env),
     });
     const connection = await whenFrontendHealthy(() => NativeConnection.connect({ address: server.address }));
     started.push(() => connection.close());
