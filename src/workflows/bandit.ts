@@ -29,6 +29,7 @@ import {
 import { failureReason } from './failure-reason';
 import { parseArgument, parseWorkflowInput } from './invalid-input';
 import { activityPolicies } from './policies';
+import { publishWeightsSummary, sampleWeightsSummary } from './summaries';
 
 /** Weights are recomputed (not published) at most this often while outcomes stream in: each is an activity in history. */
 const RECOMPUTE_AT_MOST_EVERY = '2 seconds';
@@ -71,7 +72,10 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
     const variants = Object.entries(state.counts).map(([id, c]) => ({ id, ...c }));
     if (!variants.length) throw ApplicationFailure.nonRetryable('no variants to weigh yet', FailureType.NoVariants);
     const basedOnOutcomes = state.outcomes;
-    const sampled = await sampleWeights({ variants, seed: (seed + basedOnOutcomes) >>> 0, draws: input.draws });
+    const sampled = await sampleWeights.executeWithOptions(
+      { summary: sampleWeightsSummary({ variants: variants.length, outcomes: basedOnOutcomes }) },
+      [{ variants, seed: (seed + basedOnOutcomes) >>> 0, draws: input.draws }],
+    );
     return { weights: sampled.weights, probabilityBest: sampled.probabilityBest, basedOnOutcomes };
   };
 
@@ -101,7 +105,13 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
       // Weights the refresh loop already computed from every outcome are published as they are.
       const fresh = weightsOnEvidence && lastWeights?.basedOnOutcomes === state.outcomes ? lastWeights : undefined;
       const { weights, probabilityBest, basedOnOutcomes } = fresh ?? (await sample());
-      const published = await publishWeights({ experimentId: input.experimentId, weights, probabilityBest });
+      const summary = publishWeightsSummary({
+        experimentId: input.experimentId,
+        variants: Object.keys(weights).length,
+      });
+      const published = await publishWeights.executeWithOptions({ summary }, [
+        { experimentId: input.experimentId, weights, probabilityBest },
+      ]);
       return keepNewest({ weights, probabilityBest, basedOnOutcomes, publishedVersion: published.version });
     };
     const next = (publishing ?? Promise.resolve()).then(run, run);

@@ -29,6 +29,7 @@ import { activityPolicies, withRetry } from './policies';
 import { trackProgress } from './progress';
 import { scrapeAccountsWorkflow, type ScrapeSummary } from './scrape';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from './search-attributes';
+import { banditSummary, collectMetricsSummary, healthCheckSummary, patternsSummary, scrapeSummary } from './summaries';
 
 type CollectMetricsResult = Awaited<ReturnType<Activities['collectMetrics']>>;
 
@@ -92,7 +93,10 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   const children = childOptions();
 
   const { checkHealth } = proxyActivities<Activities>(withRetry(activityPolicies.checkHealth, input.retry));
-  const health = await stage('health', () => checkHealth(input.services ? { services: input.services } : {}));
+  const healthInput = input.services ? { services: input.services } : {};
+  const health = await stage('health', () =>
+    checkHealth.executeWithOptions({ summary: healthCheckSummary(healthInput) }, [healthInput]),
+  );
   if (health)
     result.health = { available: health.available, unavailable: health.unavailable, openCircuits: health.openCircuits };
   // Upstreams configured as services ('social', 'engine', 'experiments') gate their stages when down.
@@ -101,11 +105,13 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   let scrape: ScrapeSummary | null = null;
   if (down.has('social')) skip('scrape', 'the social upstream is down');
   else {
+    const scrapeInput = { ...pick(input, SCRAPE_FIELD_NAMES), runKey: runKeyFor(workflowId) };
     scrape = await stage('scrape', () =>
       executeChild(scrapeAccountsWorkflow, {
         ...children,
         workflowId: `${workflowId}/scrape`,
-        args: [{ ...pick(input, SCRAPE_FIELD_NAMES), runKey: runKeyFor(workflowId) }],
+        args: [scrapeInput],
+        staticSummary: scrapeSummary(scrapeInput),
       }),
     );
     if (scrape) {
@@ -120,20 +126,20 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   if (!scrape || scrape.scraped === 0) skip('patterns', 'no scraped posts');
   else if (down.has('engine')) skip('patterns', 'the engine upstream is down');
   else {
+    const patternsInput = {
+      scrape: {
+        runKey: scrape.runKey,
+        successThreshold: input.successThreshold,
+        expect: { accounts: scrape.scraped, posts: scrape.posts },
+      },
+      retry: input.retry,
+    };
     const run = await stage('patterns', () =>
       executeChild(extractPatternsWorkflow, {
         ...children,
         workflowId: `${workflowId}/patterns`,
-        args: [
-          {
-            scrape: {
-              runKey: scrape.runKey,
-              successThreshold: input.successThreshold,
-              expect: { accounts: scrape.scraped, posts: scrape.posts },
-            },
-            retry: input.retry,
-          },
-        ],
+        args: [patternsInput],
+        staticSummary: patternsSummary(patternsInput),
       }),
     );
     patterns = run?.source === 'scrape' ? run.result : null;
@@ -158,9 +164,11 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       const banditId = banditWorkflowId(experimentId);
       try {
         // The bandit outlives the pipeline: it is an entity per experiment, started on first use.
+        const banditInput = { experimentId, variants: Object.keys(outcomes) };
         await startChild(banditWorkflow, {
           workflowId: banditId,
-          args: [{ experimentId, variants: Object.keys(outcomes) }],
+          args: [banditInput],
+          staticSummary: banditSummary(banditInput),
           parentClosePolicy: ParentClosePolicy.ABANDON,
           cancellationType: ChildWorkflowCancellationType.ABANDON,
           ...(children.typedSearchAttributes && {
@@ -195,7 +203,10 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   if (services && services.length === 0) skip('metrics', 'no service is up');
   else {
     const { collectMetrics } = proxyActivities<Activities>(withRetry(activityPolicies.collectMetrics, input.retry));
-    result.metrics = await stage('metrics', () => collectMetrics(services ? { services } : {}));
+    const metricsInput = services ? { services } : {};
+    result.metrics = await stage('metrics', () =>
+      collectMetrics.executeWithOptions({ summary: collectMetricsSummary(metricsInput) }, [metricsInput]),
+    );
   }
   progress.stage = 'done';
   return result;

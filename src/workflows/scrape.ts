@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import type { FailedAccount, ScrapeResult } from '../activities/scraper';
 import { runKeyFor } from '../contracts/names';
 import {
+  SCRAPE_DEFAULTS,
   scrapeAccountsWorkflowInput,
   scrapeChunkWorkflowInput,
   type ScrapeAccountsWorkflowInput,
@@ -14,6 +15,7 @@ import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
 import { trackProgress, type FanOutProgress } from './progress';
+import { discardBatchSummary, loadAccountsSummary, scrapeBatchSummary, scrapeChunkSummary } from './summaries';
 
 export type { ScrapeAccountsWorkflowInput } from '../contracts/scrape';
 
@@ -72,7 +74,8 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
     const source =
       input.accountList !== undefined ? { list: input.accountList } : { file: input.accountsFile as string };
     for (let offset = 0; ; offset += params.chunkSize) {
-      const page = await loadAccountIds({ ...source, offset, limit: params.chunkSize });
+      const request = { ...source, offset, limit: params.chunkSize };
+      const page = await loadAccountIds.executeWithOptions({ summary: loadAccountsSummary(request) }, [request]);
       if (page.accountIds.length) chunkInputs.push(page.accountIds);
       if (page.done) break;
     }
@@ -85,9 +88,17 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
     chunkInputs.slice(0, i).reduce((n, c) => n + Math.ceil(c.length / params.batchSize), 0),
   );
   const parts = await mapBounded(chunkInputs, params.maxConcurrentChunks, async (accountIds, i) => {
+    const batchOffset = batchOffsets[i] ?? 0;
     const part = await executeChild(scrapeChunkWorkflow, {
       workflowId: `${workflowInfo().workflowId}/chunk-${i}`,
-      args: [{ ...params, accountIds, batchOffset: batchOffsets[i] ?? 0 }],
+      args: [{ ...params, accountIds, batchOffset }],
+      staticSummary: scrapeChunkSummary({
+        index: i,
+        of: chunkInputs.length,
+        accounts: accountIds.length,
+        batchSize: params.batchSize,
+        firstBatch: batchOffset,
+      }),
     });
     progress.batchesDone += part.batches.length;
     progress.accountsDone += accountIds.length;
@@ -103,10 +114,10 @@ function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
   const { accountIds: _ids, accountsFile: _file, accountList: _list, ...settings } = input;
   return {
     ...settings,
-    batchSize: input.batchSize ?? 100,
-    maxConcurrentBatches: input.maxConcurrentBatches ?? 4,
-    chunkSize: input.chunkSize ?? 5_000,
-    maxConcurrentChunks: input.maxConcurrentChunks ?? 2,
+    batchSize: input.batchSize ?? SCRAPE_DEFAULTS.batchSize,
+    maxConcurrentBatches: input.maxConcurrentBatches ?? SCRAPE_DEFAULTS.maxConcurrentBatches,
+    chunkSize: input.chunkSize ?? SCRAPE_DEFAULTS.chunkSize,
+    maxConcurrentChunks: input.maxConcurrentChunks ?? SCRAPE_DEFAULTS.maxConcurrentChunks,
   };
 }
 
@@ -133,15 +144,18 @@ async function scrapeInBatches(
 
   const results = await mapBounded(batches, params.maxConcurrentBatches, async (batch, i) => {
     const index = batchOffset + i;
+    const position = { index: i, of: batches.length, accounts: batch.length, firstBatch: batchOffset };
     let outcome: { summary: BatchSummary; failed: FailedAccount[] };
     try {
-      const r: ScrapeResult = await scrapeAccounts({
-        accountIds: batch,
-        runKey: params.runKey,
-        maxPostsPerAccount: params.maxPostsPerAccount,
-        pageSize: params.pageSize,
-        since: params.since,
-      });
+      const r: ScrapeResult = await scrapeAccounts.executeWithOptions({ summary: scrapeBatchSummary(position) }, [
+        {
+          accountIds: batch,
+          runKey: params.runKey,
+          maxPostsPerAccount: params.maxPostsPerAccount,
+          pageSize: params.pageSize,
+          since: params.since,
+        },
+      ]);
       sink = r.sink;
       outcome = {
         summary: { batch: index, accounts: batch.length, scraped: r.scraped, failed: r.failed.length, posts: r.posts },
@@ -153,7 +167,10 @@ async function scrapeInBatches(
       // Retries are spent: the batch's accounts are reported as failed, with the cause, not hidden, and
       // what earlier attempts finished of them leaves the store, so it holds exactly what the summary counts.
       // Patched: runs from before did not, and replay as they ran.
-      if (patched('discard-failed-batches')) await discardAccounts({ runKey: params.runKey, accountIds: batch });
+      if (patched('discard-failed-batches'))
+        await discardAccounts.executeWithOptions({ summary: discardBatchSummary(position) }, [
+          { runKey: params.runKey, accountIds: batch },
+        ]);
       const reason = failureReason(err);
       outcome = {
         summary: { batch: index, accounts: batch.length, scraped: 0, failed: batch.length, posts: 0, error: reason },
