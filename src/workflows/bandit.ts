@@ -6,6 +6,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
@@ -26,6 +27,7 @@ import {
   type BanditWorkflowInput,
   type Posterior,
 } from './bandit-api';
+import { banditDetails, type BanditDetails } from './details';
 import { failureReason } from './failure-reason';
 import { parseArgument, parseWorkflowInput } from './invalid-input';
 import { activityPolicies } from './policies';
@@ -64,6 +66,24 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
   let publishing: Promise<BanditWeights> | undefined;
   // Histories from before weights were computed on evidence replay without the refresh loop.
   const weightsOnEvidence = patched('weights-on-evidence');
+  // For the Web UI's current details: when this run computed and published weights (workflow time).
+  let computed: BanditDetails['computed'] = lastWeights && { basedOnOutcomes: lastWeights.basedOnOutcomes };
+  let lastPublication: BanditDetails['published'] =
+    lastWeights?.publishedVersion === undefined
+      ? null
+      : { version: lastWeights.publishedVersion, basedOnOutcomes: lastWeights.basedOnOutcomes };
+  const showDetails = () =>
+    setCurrentDetails(
+      banditDetails({
+        experimentId: input.experimentId,
+        generation: state.generation,
+        outcomes: state.outcomes,
+        variants: Object.keys(state.counts).length,
+        computed,
+        published: lastPublication,
+      }),
+    );
+  showDetails();
   const keepNewest = (w: BanditWeights): BanditWeights => {
     if (!lastWeights || w.basedOnOutcomes >= lastWeights.basedOnOutcomes) lastWeights = w;
     return w;
@@ -76,6 +96,10 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
       { summary: sampleWeightsSummary({ variants: variants.length, outcomes: basedOnOutcomes }) },
       [{ variants, seed: (seed + basedOnOutcomes) >>> 0, draws: input.draws }],
     );
+    if (!computed || basedOnOutcomes >= computed.basedOnOutcomes) {
+      computed = { basedOnOutcomes, at: new Date() };
+      showDetails();
+    }
     return { weights: sampled.weights, probabilityBest: sampled.probabilityBest, basedOnOutcomes };
   };
 
@@ -96,6 +120,7 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
     c.failures += o.failures ?? 0;
     state.outcomes += (o.successes ?? 0) + (o.failures ?? 0);
     unpublished = true;
+    showDetails();
   };
 
   // One publication at a time; a request during one waits for it and then publishes the newer counts.
@@ -112,6 +137,8 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
       const published = await publishWeights.executeWithOptions({ summary }, [
         { experimentId: input.experimentId, weights, probabilityBest },
       ]);
+      lastPublication = { version: published.version, basedOnOutcomes, at: new Date() };
+      showDetails();
       return keepNewest({ weights, probabilityBest, basedOnOutcomes, publishedVersion: published.version });
     };
     const next = (publishing ?? Promise.resolve()).then(run, run);

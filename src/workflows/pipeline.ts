@@ -26,6 +26,7 @@ import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { extractPatternsWorkflow } from './patterns';
 import { activityPolicies, withRetry } from './policies';
+import { pipelineDetails, stageLines, stageOutcomeLine } from './details';
 import { trackProgress } from './progress';
 import { scrapeAccountsWorkflow, type ScrapeSummary } from './scrape';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from './search-attributes';
@@ -35,7 +36,9 @@ type CollectMetricsResult = Awaited<ReturnType<Activities['collectMetrics']>>;
 
 export type { ViralPipelineInput } from '../contracts/pipeline';
 
-export type StageName = 'health' | 'scrape' | 'patterns' | 'bandit' | 'metrics';
+/** The stages in the order they run. */
+const STAGES = ['health', 'scrape', 'patterns', 'bandit', 'metrics'] as const;
+export type StageName = (typeof STAGES)[number];
 
 export interface ViralPipelineResult {
   pipelineId: string;
@@ -60,7 +63,15 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   const { workflowId } = workflowInfo();
   const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
   upsertMemo({ pipeline: workflowId, experimentId });
-  const progress = trackProgress('health');
+  // What each finished stage did, one line each: the run's current details in the Web UI.
+  const finished: string[] = [];
+  const progress = trackProgress('health', (p) =>
+    pipelineDetails({ stages: STAGES, progress: p, finished, scrapeChildId: `${workflowId}/scrape` }),
+  );
+  const note = (line: string) => {
+    finished.push(line);
+    progress.show();
+  };
 
   const result: ViralPipelineResult = {
     pipelineId: workflowId,
@@ -74,7 +85,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   };
   /** Runs a stage; a failure is recorded (cancellation is not: it ends the pipeline). */
   const stage = async <T>(name: StageName, run: () => Promise<T>): Promise<T | null> => {
-    progress.stage = name;
+    progress.set({ stage: name });
     try {
       return await run();
     } catch (err) {
@@ -85,11 +96,16 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       // data, reported as done, is the silent loss the guard exists to prevent.
       const incomplete = incompleteResultsCause(err);
       if (incomplete) throw incompleteStage(name, incomplete, err as Error);
-      result.failures.push({ stage: name, reason: failureReason(err) });
+      const reason = failureReason(err);
+      result.failures.push({ stage: name, reason });
+      note(stageOutcomeLine(name, 'failed', reason));
       return null;
     }
   };
-  const skip = (name: StageName, reason: string) => result.skipped.push({ stage: name, reason });
+  const skip = (name: StageName, reason: string) => {
+    result.skipped.push({ stage: name, reason });
+    note(stageOutcomeLine(name, 'skipped', reason));
+  };
   const children = childOptions();
 
   const { checkHealth } = proxyActivities<Activities>(withRetry(activityPolicies.checkHealth, input.retry));
@@ -97,8 +113,10 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   const health = await stage('health', () =>
     checkHealth.executeWithOptions({ summary: healthCheckSummary(healthInput) }, [healthInput]),
   );
-  if (health)
+  if (health) {
     result.health = { available: health.available, unavailable: health.unavailable, openCircuits: health.openCircuits };
+    note(stageLines.health(health));
+  }
   // Upstreams configured as services ('social', 'engine', 'experiments') gate their stages when down.
   const down = new Set(health?.unavailable ?? []);
 
@@ -117,8 +135,16 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
     if (scrape) {
       const { batches, ...rest } = scrape;
       result.scrape = { ...rest, batches: batches.length };
-      progress.batchesDone = progress.batchesTotal = batches.length;
-      progress.accountsDone = progress.accountsTotal = scrape.accounts;
+      progress.set({
+        batchesDone: batches.length,
+        batchesTotal: batches.length,
+        accountsDone: scrape.accounts,
+        accountsTotal: scrape.accounts,
+        scraped: scrape.scraped,
+        failed: scrape.failedTotal,
+        posts: scrape.posts,
+      });
+      note(stageLines.scrape(result.scrape));
     }
   }
 
@@ -155,6 +181,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       if (failure) throw incompleteStage('patterns', failure);
     }
     result.patterns = patterns;
+    if (patterns) note(stageLines.patterns(patterns));
   }
 
   if (!patterns || Object.keys(patterns.outcomes).length === 0) skip('bandit', 'no outcomes');
@@ -197,6 +224,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       }
       return { experimentId, workflowId: banditId, outcomesSent: sent, variants: Object.keys(outcomes) };
     });
+    if (result.bandit) note(stageLines.bandit(result.bandit));
   }
 
   const services = health ? health.available : input.services;
@@ -207,8 +235,9 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
     result.metrics = await stage('metrics', () =>
       collectMetrics.executeWithOptions({ summary: collectMetricsSummary(metricsInput) }, [metricsInput]),
     );
+    if (result.metrics) note(stageLines.metrics(result.metrics));
   }
-  progress.stage = 'done';
+  progress.set({ stage: 'done' });
   return result;
 }
 

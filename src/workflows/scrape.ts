@@ -14,7 +14,8 @@ import { chunk, mapBounded } from './bounded';
 import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
-import { trackProgress, type FanOutProgress } from './progress';
+import { scrapeDetails } from './details';
+import { trackProgress, type ProgressTracker } from './progress';
 import { discardBatchSummary, loadAccountsSummary, scrapeBatchSummary, scrapeChunkSummary } from './summaries';
 
 export type { ScrapeAccountsWorkflowInput } from '../contracts/scrape';
@@ -56,7 +57,7 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
   const input = parseWorkflowInput('scrapeAccountsWorkflow', scrapeAccountsWorkflowInput, raw);
   const params = withDefaults({ ...input, runKey: input.runKey ?? runKeyFor(workflowInfo().workflowId) });
   const runKey = params.runKey;
-  const progress = trackProgress('scrape');
+  const progress = trackProgress('scrape', scrapeDetails);
 
   const fromList = input.accountIds !== undefined;
   const unique = fromList ? [...new Set(input.accountIds)] : [];
@@ -64,6 +65,7 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
 
   if (fromList && unique.length <= params.chunkSize) {
     const summary = await scrapeInBatches(unique, params, progress);
+    progress.set({ stage: 'done' });
     return { ...summary, duplicatesDropped };
   }
 
@@ -80,8 +82,10 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
       if (page.done) break;
     }
   }
-  progress.accountsTotal = chunkInputs.reduce((n, c) => n + c.length, 0);
-  progress.batchesTotal = chunkInputs.reduce((n, c) => n + Math.ceil(c.length / params.batchSize), 0);
+  progress.set({
+    accountsTotal: chunkInputs.reduce((n, c) => n + c.length, 0),
+    batchesTotal: chunkInputs.reduce((n, c) => n + Math.ceil(c.length / params.batchSize), 0),
+  });
 
   // Batch numbers run on across chunks, so every batch in the summary has one number.
   const batchOffsets = chunkInputs.map((_, i) =>
@@ -100,10 +104,16 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
         firstBatch: batchOffset,
       }),
     });
-    progress.batchesDone += part.batches.length;
-    progress.accountsDone += accountIds.length;
+    progress.add({
+      batchesDone: part.batches.length,
+      accountsDone: accountIds.length,
+      scraped: part.scraped,
+      failed: part.failedTotal,
+      posts: part.posts,
+    });
     return part;
   });
+  progress.set({ stage: 'done' });
   return { ...merge(runKey, parts, chunkInputs.length), duplicatesDropped };
 }
 
@@ -125,21 +135,22 @@ function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
 export async function scrapeChunkWorkflow(raw: ScrapeChunkWorkflowInput): Promise<ScrapeSummary> {
   const { batchOffset = 0, ...input } = parseWorkflowInput('scrapeChunkWorkflow', scrapeChunkWorkflowInput, raw);
   const params = withDefaults(input);
-  const progress = trackProgress('scrape');
-  return scrapeInBatches(input.accountIds ?? [], params, progress, batchOffset);
+  const progress = trackProgress('scrape', scrapeDetails);
+  const summary = await scrapeInBatches(input.accountIds ?? [], params, progress, batchOffset);
+  progress.set({ stage: 'done' });
+  return summary;
 }
 
 async function scrapeInBatches(
   accountIds: string[],
   params: ScrapeParams,
-  progress: FanOutProgress,
+  progress: ProgressTracker,
   batchOffset = 0,
 ): Promise<ScrapeSummary> {
   const { scrapeAccounts } = proxyActivities<Activities>(withRetry(activityPolicies.scrapeAccounts, params.retry));
   const { discardAccounts } = proxyActivities<Activities>(withRetry(activityPolicies.discardAccounts, params.retry));
   const batches = chunk(accountIds, params.batchSize);
-  progress.batchesTotal = batches.length;
-  progress.accountsTotal = accountIds.length;
+  progress.set({ batchesTotal: batches.length, accountsTotal: accountIds.length });
   let sink: SinkRef | null = null;
 
   const results = await mapBounded(batches, params.maxConcurrentBatches, async (batch, i) => {
@@ -177,8 +188,8 @@ async function scrapeInBatches(
         failed: batch.map((accountId) => ({ accountId, reason })),
       };
     }
-    progress.batchesDone++;
-    progress.accountsDone += batch.length;
+    const { scraped, failed, posts } = outcome.summary;
+    progress.add({ batchesDone: 1, accountsDone: batch.length, scraped, failed, posts });
     return outcome;
   });
 
