@@ -6,6 +6,7 @@ import type { FanOutProgress } from './progress';
 /**
  * The current details of long runs, as the Web UI shows them (markdown, from the
  * `__temporal_workflow_metadata` query): a few short lines of counts that change as the run goes.
+ * "n of m", not "n/m", which the UI's markdown typesets as a fraction; a list needs the blank line before it.
  * Held in workflow memory, not history; like summaries they name counts and IDs, never URLs or secrets.
  */
 
@@ -16,7 +17,8 @@ export function scrapeDetails(p: FanOutProgress): string {
   const heading = p.stage === 'done' ? '**Scrape done**' : '**Scraping**';
   if (p.batchesTotal === 0 && p.stage !== 'done') return `${heading}: loading the accounts`;
   return [
-    `${heading}: ${p.batchesDone}/${p.batchesTotal} batches, ${p.accountsDone}/${p.accountsTotal} accounts`,
+    `${heading}: ${p.batchesDone} of ${p.batchesTotal} batches, ${p.accountsDone} of ${p.accountsTotal} accounts`,
+    '',
     `- ${p.scraped} scraped, ${p.failed} failed`,
     `- ${plural(p.posts, 'post')} stored${p.stage === 'done' ? '' : ' so far'}`,
   ].join('\n');
@@ -25,10 +27,10 @@ export function scrapeDetails(p: FanOutProgress): string {
 /** What a pipeline's finished stages said, one line each. */
 export const stageLines = {
   health: (h: Pick<HealthReport, 'available' | 'unavailable'>) =>
-    `health: ${h.available.length}/${h.available.length + h.unavailable.length} services up` +
+    `health: ${h.available.length} of ${h.available.length + h.unavailable.length} services up` +
     (h.unavailable.length ? ` (down: ${h.unavailable.join(', ')})` : ''),
   scrape: (s: { accounts: number; scraped: number; failedTotal: number; posts: number; batches: number }) =>
-    `scrape: ${s.scraped}/${s.accounts} accounts, ${plural(s.posts, 'post')}, ${plural(s.batches, 'batch', 'batches')}` +
+    `scrape: ${s.scraped} of ${s.accounts} accounts scraped, ${plural(s.posts, 'post')}, ${plural(s.batches, 'batch', 'batches')}` +
     (s.failedTotal ? `, ${s.failedTotal} failed` : ''),
   patterns: (p: Pick<PatternsSummary, 'posts' | 'outcomes'>) =>
     `patterns: ${plural(Object.keys(p.outcomes).length, 'pattern')} over ${plural(p.posts, 'post')}`,
@@ -46,23 +48,28 @@ export interface PipelineDetails {
   /** The stages in order. */
   stages: readonly string[];
   progress: FanOutProgress;
-  /** Lines for the stages that have finished, in order (`stageLines`, or why one failed or was skipped). */
-  finished: string[];
+  /** What each finished stage did (`stageLines`, or why it failed or was skipped). */
+  finished: Partial<Record<string, string>>;
   /** The scrape child's ID, whose own details show its batches while it runs. */
   scrapeChildId: string;
 }
 
-/** The pipeline's current stage (n/total) and what each finished stage did. */
+/** The pipeline's current stage ("n of total") and what each finished stage did. */
 export function pipelineDetails(d: PipelineDetails): string {
   const { stage } = d.progress;
   const position = d.stages.indexOf(stage);
   let heading: string;
   if (stage === 'done') heading = '**Pipeline done**';
   else {
-    heading = `**Stage ${position + 1}/${d.stages.length}: ${stage}**`;
+    heading = `**Stage ${position + 1} of ${d.stages.length}: ${stage}**`;
     if (stage === 'scrape') heading += `: batches and accounts in \`${d.scrapeChildId}\``;
   }
-  return [heading, ...d.finished.map((line) => `- ${line}`)].join('\n');
+  // The UI shows details in a box five lines high (100 px): the service stages go on the heading's line,
+  // leaving at most three below it.
+  const services = [d.finished['health'], d.finished['metrics']].filter(Boolean).join('; ');
+  if (services) heading += ` · ${services}`;
+  const lines = [d.finished['scrape'], d.finished['patterns'], d.finished['bandit']].filter(Boolean);
+  return lines.length ? [heading, '', ...lines.map((line) => `- ${line}`)].join('\n') : heading;
 }
 
 /** "scrape failed: <reason>", the reason cut short. */
@@ -90,6 +97,7 @@ const when = (at: Date | undefined) => (at ? ` at ${time(at)}` : ' (by an earlie
 export function banditDetails(d: BanditDetails): string {
   const lines = [
     `**Experiment ${d.experimentId}**${d.generation ? ` (entity run ${d.generation + 1})` : ''}`,
+    '',
     `- ${plural(d.outcomes, 'outcome')} over ${plural(d.variants, 'variant')}`,
     d.computed
       ? `- weights on ${plural(d.computed.basedOnOutcomes, 'outcome')}, computed${when(d.computed.at)}`

@@ -63,13 +63,13 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   const { workflowId } = workflowInfo();
   const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
   upsertMemo({ pipeline: workflowId, experimentId });
-  // What each finished stage did, one line each: the run's current details in the Web UI.
-  const finished: string[] = [];
+  // What each finished stage did: the run's current details in the Web UI.
+  const finished: Partial<Record<StageName, string>> = {};
   const progress = trackProgress('health', (p) =>
     pipelineDetails({ stages: STAGES, progress: p, finished, scrapeChildId: `${workflowId}/scrape` }),
   );
-  const note = (line: string) => {
-    finished.push(line);
+  const note = (name: StageName, line: string) => {
+    finished[name] = line;
     progress.show();
   };
 
@@ -98,13 +98,13 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       if (incomplete) throw incompleteStage(name, incomplete, err as Error);
       const reason = failureReason(err);
       result.failures.push({ stage: name, reason });
-      note(stageOutcomeLine(name, 'failed', reason));
+      note(name, stageOutcomeLine(name, 'failed', reason));
       return null;
     }
   };
   const skip = (name: StageName, reason: string) => {
     result.skipped.push({ stage: name, reason });
-    note(stageOutcomeLine(name, 'skipped', reason));
+    note(name, stageOutcomeLine(name, 'skipped', reason));
   };
   const children = childOptions();
 
@@ -115,7 +115,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   );
   if (health) {
     result.health = { available: health.available, unavailable: health.unavailable, openCircuits: health.openCircuits };
-    note(stageLines.health(health));
+    note('health', stageLines.health(health));
   }
   // Upstreams configured as services ('social', 'engine', 'experiments') gate their stages when down.
   const down = new Set(health?.unavailable ?? []);
@@ -144,7 +144,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
         failed: scrape.failedTotal,
         posts: scrape.posts,
       });
-      note(stageLines.scrape(result.scrape));
+      note('scrape', stageLines.scrape(result.scrape));
     }
   }
 
@@ -181,7 +181,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       if (failure) throw incompleteStage('patterns', failure);
     }
     result.patterns = patterns;
-    if (patterns) note(stageLines.patterns(patterns));
+    if (patterns) note('patterns', stageLines.patterns(patterns));
   }
 
   if (!patterns || Object.keys(patterns.outcomes).length === 0) skip('bandit', 'no outcomes');
@@ -224,7 +224,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       }
       return { experimentId, workflowId: banditId, outcomesSent: sent, variants: Object.keys(outcomes) };
     });
-    if (result.bandit) note(stageLines.bandit(result.bandit));
+    if (result.bandit) note('bandit', stageLines.bandit(result.bandit));
   }
 
   const services = health ? health.available : input.services;
@@ -235,7 +235,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
     result.metrics = await stage('metrics', () =>
       collectMetrics.executeWithOptions({ summary: collectMetricsSummary(metricsInput) }, [metricsInput]),
     );
-    if (result.metrics) note(stageLines.metrics(result.metrics));
+    if (result.metrics) note('metrics', stageLines.metrics(result.metrics));
   }
   progress.set({ stage: 'done' });
   return result;

@@ -73,7 +73,8 @@ export function pipelineSummary(input: ViralPipelineInput): string {
 
 export function patternsSummary(input: ExtractPatternsWorkflowInput): string {
   if (input.items) return extractPatternsSummary(input.items.length);
-  return input.scrape ? extractFromSinkSummary(input.scrape) : 'patterns';
+  if (!input.scrape) return 'patterns';
+  return summaryLine(`patterns for run ${input.scrape.runKey}${expectedCounts(input.scrape.expect)}`);
 }
 
 export function banditSummary(input: BanditWorkflowInput): string {
@@ -149,14 +150,16 @@ export function loadAccountsSummary(page: { list?: string; file?: string; offset
   return summaryLine(`load accounts ${page.offset + 1}–${page.offset + page.limit} of ${source}`);
 }
 
+/** ": 30 accounts, 750 posts" when the scrape's counts are known. */
+function expectedCounts(expect: { accounts: number; posts: number } | undefined): string {
+  return expect ? `: ${plural(expect.accounts, 'account')}, ${plural(expect.posts, 'post')}` : '';
+}
+
 export function extractFromSinkSummary(scrape: {
   runKey: string;
   expect?: { accounts: number; posts: number };
 }): string {
-  const counts = scrape.expect
-    ? `: ${plural(scrape.expect.accounts, 'account')}, ${plural(scrape.expect.posts, 'post')}`
-    : '';
-  return summaryLine(`patterns for run ${scrape.runKey}${counts}`);
+  return summaryLine(`engine over the posts of run ${scrape.runKey}${expectedCounts(scrape.expect)}`);
 }
 
 export function sampleWeightsSummary(weigh: { variants: number; outcomes: number }): string {

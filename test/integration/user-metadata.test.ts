@@ -46,13 +46,13 @@ describe('user metadata: summaries and current details', () => {
       'the scrape child to report batch 1 of 3',
       async () => {
         const details = await currentDetails(t.client, scrapeId);
-        return details.includes('1/3 batches') ? details : undefined;
+        return details.includes('1 of 3 batches') ? details : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 100 },
     );
     assert.equal(
       afterBatch1,
-      '**Scraping**: 1/3 batches, 10/30 accounts\n- 10 scraped, 0 failed\n- 250 posts stored so far',
+      '**Scraping**: 1 of 3 batches, 10 of 30 accounts\n\n- 10 scraped, 0 failed\n- 250 posts stored so far',
     );
     // The progress query (what `--wait` prints) counts the same.
     const progress = await t.client.workflow.getHandle(scrapeId).query(progressQuery);
@@ -62,14 +62,14 @@ describe('user metadata: summaries and current details', () => {
     );
     assert.equal(
       await currentDetails(t.client, pipelineId),
-      `**Stage 2/5: scrape**: batches and accounts in \`${scrapeId}\`\n- health: 5/5 services up`,
+      `**Stage 2 of 5: scrape**: batches and accounts in \`${scrapeId}\` · health: 5 of 5 services up`,
     );
 
     // The details move on with the scrape.
     await pollUntil(
       'the scrape child to report batch 2 of 3',
       async () =>
-        (await currentDetails(t.client, scrapeId)).includes('2/3 batches, 20/30 accounts') ? true : undefined,
+        (await currentDetails(t.client, scrapeId)).includes('2 of 3 batches, 20 of 30 accounts') ? true : undefined,
       { timeoutMs: 60_000, intervalMs: 100 },
     );
 
@@ -83,18 +83,17 @@ describe('user metadata: summaries and current details', () => {
     const posts = SLOW_PIPELINE.accounts * SLOW_PIPELINE.postsPerAccount;
     assert.equal(
       await currentDetails(t.client, scrapeId),
-      `**Scrape done**: 3/3 batches, 30/30 accounts\n- 30 scraped, 0 failed\n- ${posts} posts stored`,
+      `**Scrape done**: 3 of 3 batches, 30 of 30 accounts\n\n- 30 scraped, 0 failed\n- ${posts} posts stored`,
     );
     const patterns = Object.keys(result.patterns!.outcomes).length;
     assert.equal(
       await currentDetails(t.client, pipelineId),
       [
-        '**Pipeline done**',
-        '- health: 5/5 services up',
-        `- scrape: 30/30 accounts, ${posts} posts, 3 batches`,
+        `**Pipeline done** · health: 5 of 5 services up; metrics: ${DEFAULT_SERVICES.length} services collected`,
+        '',
+        `- scrape: 30 of 30 accounts scraped, ${posts} posts, 3 batches`,
         `- patterns: ${patterns} pattern${patterns === 1 ? '' : 's'} over ${posts} posts`,
         `- bandit: ${result.bandit!.outcomesSent} outcomes sent to bandit-${experimentId}`,
-        `- metrics: ${DEFAULT_SERVICES.length} services collected`,
       ].join('\n'),
     );
   });
@@ -128,7 +127,7 @@ describe('user metadata: summaries and current details', () => {
     ]);
     assert.deepEqual(await eventSummaries(t.client, `${pipelineId}/patterns`), [
       `patterns for run ${runKey}: 30 accounts, 750 posts`,
-      `patterns for run ${runKey}: 30 accounts, 750 posts`,
+      `engine over the posts of run ${runKey}: 30 accounts, 750 posts`,
     ]);
   });
 
@@ -147,7 +146,7 @@ describe('user metadata: summaries and current details', () => {
     assert.match(
       details,
       new RegExp(
-        `^\\*\\*Experiment ${experimentId}\\*\\*\n- ${sent} outcomes over ${variants} variants\n` +
+        `^\\*\\*Experiment ${experimentId}\\*\\*\n\n- ${sent} outcomes over ${variants} variants\n` +
           `- weights on ${sent} outcomes, computed at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC\n` +
           // Publication keeps its 1-minute cadence: on a slow machine the first may have happened already.
           `- (not published yet|published version \\d+ \\(${sent} outcomes\\) at .* UTC)$`,
