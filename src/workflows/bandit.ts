@@ -31,7 +31,7 @@ import { banditDetails, type BanditDetails } from './details';
 import { failureReason } from './failure-reason';
 import { parseArgument, parseWorkflowInput } from './invalid-input';
 import { activityPolicies } from './policies';
-import { publishWeightsSummary, sampleWeightsSummary } from './summaries';
+import { publishWeightsSummary, recomputePauseSummary, sampleWeightsSummary } from './summaries';
 
 /** Weights are recomputed (not published) at most this often while outcomes stream in: each is an activity in history. */
 const RECOMPUTE_AT_MOST_EVERY = '2 seconds';
@@ -181,7 +181,7 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
         log.warn('computing weights failed', { error: failureReason(err) }),
       );
       refreshing = false;
-      await sleep(RECOMPUTE_AT_MOST_EVERY);
+      await sleep(RECOMPUTE_AT_MOST_EVERY, { summary: recomputePauseSummary(RECOMPUTE_AT_MOST_EVERY) });
     }
   };
   if (weightsOnEvidence) void refresh();

@@ -173,3 +173,8 @@ export function publishWeightsSummary(publish: { experimentId: string; variants:
     `publish weights of ${plural(publish.variants, 'variant')} for experiment ${publish.experimentId}`,
   );
 }
+
+/** The bandit's timer between two weights computations. */
+export function recomputePauseSummary(pause: string): string {
+  return summaryLine(`pause ${pause} before weighing newer outcomes`);
+}

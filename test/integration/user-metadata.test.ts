@@ -154,6 +154,8 @@ describe('user metadata: summaries and current details', () => {
     );
     const summaries = await eventSummaries(t.client, `bandit-${experimentId}`);
     assert.ok(summaries.includes(`weigh ${variants} variants on ${sent} outcomes (Thompson sampling)`), `${summaries}`);
+    // The pause after each computation is a timer, named too.
+    assert.ok(summaries.includes('pause 2 seconds before weighing newer outcomes'), `${summaries}`);
   });
 
   test("a schedule's action carries the summary of what it starts, and a changed input gets a new one", async () => {
