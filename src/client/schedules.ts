@@ -7,12 +7,12 @@ import {
   type ScheduleOverlapPolicy,
   type ScheduleSpec,
 } from '@temporalio/client';
+import { startSummary } from '../workflows/summaries';
 import type { TemporalSession } from './connect';
 import { isTimeZone, parseCron } from './cron';
 import { parseDuration } from './duration';
 import { NoSuchScheduleError, ScheduleExistsError, UsageError } from './errors';
 import { cronsFromSpec, specFromCron } from './schedule-spec';
-import { startSummary } from '../workflows/summaries';
 import { scheduleLink } from './web-ui';
 import { resolveWorkflow, shortNameOf, type WorkflowName } from './workflow-types';
 

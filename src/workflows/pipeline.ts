@@ -22,11 +22,11 @@ import { completenessFailure, incompleteResultsCause, incompleteStage } from '..
 import { runKeyFor } from '../contracts/names';
 import { DEFAULT_EXPERIMENT_ID, viralPipelineInput, type ViralPipelineInput } from '../contracts/pipeline';
 import { SCRAPE_FIELD_NAMES } from '../contracts/scrape';
+import { pipelineDetails, stageLines, stageOutcomeLine } from './details';
 import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { extractPatternsWorkflow } from './patterns';
 import { activityPolicies, withRetry } from './policies';
-import { pipelineDetails, stageLines, stageOutcomeLine } from './details';
 import { trackProgress } from './progress';
 import { scrapeAccountsWorkflow, type ScrapeSummary } from './scrape';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from './search-attributes';

@@ -11,10 +11,10 @@ import {
 } from '../contracts/scrape';
 import type { SinkRef } from '../sink/types';
 import { chunk, mapBounded } from './bounded';
+import { scrapeDetails } from './details';
 import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
-import { scrapeDetails } from './details';
 import { trackProgress, type ProgressTracker } from './progress';
 import { discardBatchSummary, loadAccountsSummary, scrapeBatchSummary, scrapeChunkSummary } from './summaries';
 
