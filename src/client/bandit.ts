@@ -11,6 +11,7 @@ import {
   type BanditWeights,
   type Posterior,
 } from '../workflows/bandit-api';
+import { banditSummary } from '../workflows/summaries';
 import type { TemporalSession } from './connect';
 import { BanditUnansweredError, NoSuchWorkflowError, UsageError } from './errors';
 import { workflowLink } from './web-ui';
@@ -55,6 +56,7 @@ export async function recordOutcome(
     workflowId: banditWorkflowId(experimentId),
     taskQueue: session.taskQueue,
     args: [input],
+    staticSummary: banditSummary(input),
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
   const abort = new AbortController();

@@ -7,6 +7,7 @@ import {
   type ScheduleOverlapPolicy,
   type ScheduleSpec,
 } from '@temporalio/client';
+import { startSummary } from '../workflows/summaries';
 import type { TemporalSession } from './connect';
 import { isTimeZone, parseCron } from './cron';
 import { parseDuration } from './duration';
@@ -108,6 +109,7 @@ export async function createSchedule(session: TemporalSession, options: CreateSc
         taskQueue: session.taskQueue,
         workflowId: options.scheduleId,
         args: [options.input ?? {}],
+        ...withSummary(type, options.input ?? {}),
       },
       policies: { overlap },
       state: { paused: options.paused ?? false, ...(options.note && { note: options.note }) },
@@ -249,6 +251,9 @@ export async function updateSchedule(
           ...prev.action,
           ...(type && { workflowType: type }),
           ...(changes.input !== undefined && { args: [changes.input] }),
+          // A new type or input gets its own summary (none when the input is one the workflow refuses).
+          ...((type || changes.input !== undefined) &&
+            withSummary(type ?? prev.action.workflowType, changes.input ?? prev.action.args?.[0] ?? {})),
         },
         policies: { ...prev.policies, ...(overlap && { overlap }) },
         state: {
@@ -264,6 +269,11 @@ export async function updateSchedule(
 
 export async function deleteSchedule(session: TemporalSession, scheduleId: string): Promise<void> {
   await withSchedule(session, scheduleId, (handle) => handle.delete());
+}
+
+/** The action's summary in the Web UI (undefined, so none, for input the workflow would refuse). */
+function withSummary(workflowType: string, input: unknown): { staticSummary: string | undefined } {
+  return { staticSummary: startSummary(workflowType, input) };
 }
 
 function scheduleSpec(cron: string, timezone: string | undefined, jitterValue?: string | number): ScheduleSpec {

@@ -5,6 +5,7 @@ import { experimentId as experimentIdRule } from '../contracts/names';
 import { banditWorkflowId } from '../workflows/bandit-api';
 import { progressQuery, type FanOutProgress } from '../workflows/progress';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from '../workflows/search-attributes';
+import { startSummary } from '../workflows/summaries';
 import type { TemporalSession } from './connect';
 import { NoSuchWorkflowError, UsageError, WorkflowAlreadyRunningError, WorkflowRunFailedError } from './errors';
 import { workflowLink } from './web-ui';
@@ -39,11 +40,13 @@ export async function startWorkflow(
   const { name, type } = resolveWorkflow(nameOrType);
   const workflowId = options.workflowId ?? defaultWorkflowId(name, input);
   const taskQueue = options.taskQueue ?? session.taskQueue;
+  const staticSummary = startSummary(type, input);
   try {
     const handle = await session.client.workflow.start(type, {
       taskQueue,
       workflowId,
       args: [input],
+      ...(staticSummary && { staticSummary }),
       workflowIdConflictPolicy: 'FAIL',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     });

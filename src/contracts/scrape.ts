@@ -53,6 +53,14 @@ export const accountSourceFields = {
 };
 const ACCOUNT_SOURCES = Object.keys(accountSourceFields);
 
+/** What the scrape fields below default to (the workflow fills them in; summaries count batches with them). */
+export const SCRAPE_DEFAULTS = {
+  batchSize: 100,
+  maxConcurrentBatches: 4,
+  chunkSize: 5_000,
+  maxConcurrentChunks: 2,
+} as const;
+
 /** Everything the scrape workflow takes, and so everything the pipeline hands over to it. */
 export const scrapeFields = {
   ...accountSourceFields,

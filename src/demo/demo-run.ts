@@ -11,6 +11,7 @@ import { workflowProgress } from '../client/workflows';
 import type { FanOutProgress } from '../workflows/progress';
 import type { ViralPipelineInput, ViralPipelineResult } from '../workflows/pipeline';
 import { PIPELINE_KEY } from '../workflows/search-attributes';
+import { pipelineSummary } from '../workflows/summaries';
 import { DEMO_BATCH_SIZE, demoAccountIds } from './demo-world';
 
 export const DEMO_EXPERIMENT = 'demo-patterns';
@@ -46,6 +47,7 @@ export async function runDemoPipeline(session: TemporalSession, options: DemoRun
     taskQueue: session.taskQueue,
     workflowId,
     args: [input],
+    staticSummary: pipelineSummary(input),
     ...(searchable && { typedSearchAttributes: [{ key: PIPELINE_KEY, value: workflowId }] }),
   });
   const link = workflowLink(session.uiUrl, session.namespace, workflowId, handle.firstExecutionRunId);

@@ -6,6 +6,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
@@ -26,9 +27,11 @@ import {
   type BanditWorkflowInput,
   type Posterior,
 } from './bandit-api';
+import { banditDetails, type BanditDetails } from './details';
 import { failureReason } from './failure-reason';
 import { parseArgument, parseWorkflowInput } from './invalid-input';
 import { activityPolicies } from './policies';
+import { publishWeightsSummary, recomputePauseSummary, sampleWeightsSummary } from './summaries';
 
 /** Weights are recomputed (not published) at most this often while outcomes stream in: each is an activity in history. */
 const RECOMPUTE_AT_MOST_EVERY = '2 seconds';
@@ -63,6 +66,24 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
   let publishing: Promise<BanditWeights> | undefined;
   // Histories from before weights were computed on evidence replay without the refresh loop.
   const weightsOnEvidence = patched('weights-on-evidence');
+  // For the Web UI's current details: when this run computed and published weights (workflow time).
+  let computed: BanditDetails['computed'] = lastWeights && { basedOnOutcomes: lastWeights.basedOnOutcomes };
+  let lastPublication: BanditDetails['published'] =
+    lastWeights?.publishedVersion === undefined
+      ? null
+      : { version: lastWeights.publishedVersion, basedOnOutcomes: lastWeights.basedOnOutcomes };
+  const showDetails = () =>
+    setCurrentDetails(
+      banditDetails({
+        experimentId: input.experimentId,
+        generation: state.generation,
+        outcomes: state.outcomes,
+        variants: Object.keys(state.counts).length,
+        computed,
+        published: lastPublication,
+      }),
+    );
+  showDetails();
   const keepNewest = (w: BanditWeights): BanditWeights => {
     if (!lastWeights || w.basedOnOutcomes >= lastWeights.basedOnOutcomes) lastWeights = w;
     return w;
@@ -71,7 +92,14 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
     const variants = Object.entries(state.counts).map(([id, c]) => ({ id, ...c }));
     if (!variants.length) throw ApplicationFailure.nonRetryable('no variants to weigh yet', FailureType.NoVariants);
     const basedOnOutcomes = state.outcomes;
-    const sampled = await sampleWeights({ variants, seed: (seed + basedOnOutcomes) >>> 0, draws: input.draws });
+    const sampled = await sampleWeights.executeWithOptions(
+      { summary: sampleWeightsSummary({ variants: variants.length, outcomes: basedOnOutcomes }) },
+      [{ variants, seed: (seed + basedOnOutcomes) >>> 0, draws: input.draws }],
+    );
+    if (!computed || basedOnOutcomes >= computed.basedOnOutcomes) {
+      computed = { basedOnOutcomes, at: new Date() };
+      showDetails();
+    }
     return { weights: sampled.weights, probabilityBest: sampled.probabilityBest, basedOnOutcomes };
   };
 
@@ -92,6 +120,7 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
     c.failures += o.failures ?? 0;
     state.outcomes += (o.successes ?? 0) + (o.failures ?? 0);
     unpublished = true;
+    showDetails();
   };
 
   // One publication at a time; a request during one waits for it and then publishes the newer counts.
@@ -101,7 +130,15 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
       // Weights the refresh loop already computed from every outcome are published as they are.
       const fresh = weightsOnEvidence && lastWeights?.basedOnOutcomes === state.outcomes ? lastWeights : undefined;
       const { weights, probabilityBest, basedOnOutcomes } = fresh ?? (await sample());
-      const published = await publishWeights({ experimentId: input.experimentId, weights, probabilityBest });
+      const summary = publishWeightsSummary({
+        experimentId: input.experimentId,
+        variants: Object.keys(weights).length,
+      });
+      const published = await publishWeights.executeWithOptions({ summary }, [
+        { experimentId: input.experimentId, weights, probabilityBest },
+      ]);
+      lastPublication = { version: published.version, basedOnOutcomes, at: new Date() };
+      showDetails();
       return keepNewest({ weights, probabilityBest, basedOnOutcomes, publishedVersion: published.version });
     };
     const next = (publishing ?? Promise.resolve()).then(run, run);
@@ -144,7 +181,7 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
         log.warn('computing weights failed', { error: failureReason(err) }),
       );
       refreshing = false;
-      await sleep(RECOMPUTE_AT_MOST_EVERY);
+      await sleep(RECOMPUTE_AT_MOST_EVERY, { summary: recomputePauseSummary(RECOMPUTE_AT_MOST_EVERY) });
     }
   };
   if (weightsOnEvidence) void refresh();

@@ -4,6 +4,7 @@ import type { HealthReport } from '../activities/health';
 import { healthCheckWorkflowInput, type HealthCheckWorkflowInput } from '../contracts/health';
 import { parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
+import { healthCheckSummary } from './summaries';
 
 export type { HealthCheckWorkflowInput } from '../contracts/health';
 
@@ -12,5 +13,5 @@ export async function healthCheckWorkflow(raw: HealthCheckWorkflowInput = {}): P
   // The other fields are the activity's, checked by its contract before it calls anything.
   const { retry, ...check } = parseWorkflowInput('healthCheckWorkflow', healthCheckWorkflowInput, raw);
   const { checkHealth } = proxyActivities<Activities>(withRetry(activityPolicies.checkHealth, retry));
-  return checkHealth(check);
+  return checkHealth.executeWithOptions({ summary: healthCheckSummary(check) }, [check]);
 }

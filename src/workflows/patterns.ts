@@ -6,6 +6,7 @@ import { completenessFailure } from '../contracts/completeness';
 import { extractPatternsWorkflowInput, type ExtractPatternsWorkflowInput } from '../contracts/patterns';
 import { parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
+import { extractFromSinkSummary, extractPatternsSummary } from './summaries';
 
 export type { ExtractPatternsWorkflowInput } from '../contracts/patterns';
 
@@ -21,14 +22,18 @@ export async function extractPatternsWorkflow(
     const { extractPatterns } = proxyActivities<Activities>(withRetry(activityPolicies.extractPatterns, input.retry));
     return {
       source: 'items',
-      result: await extractPatterns({ items: input.items, maxConcurrentBatches: input.maxConcurrentBatches }),
+      result: await extractPatterns.executeWithOptions({ summary: extractPatternsSummary(input.items.length) }, [
+        { items: input.items, maxConcurrentBatches: input.maxConcurrentBatches },
+      ]),
     };
   }
   const { extractPatternsFromSink } = proxyActivities<Activities>(
     withRetry(activityPolicies.extractPatternsFromSink, input.retry),
   );
   const scrape = input.scrape!;
-  const result = await extractPatternsFromSink({ ...scrape, maxConcurrentBatches: input.maxConcurrentBatches });
+  const result = await extractPatternsFromSink.executeWithOptions({ summary: extractFromSinkSummary(scrape) }, [
+    { ...scrape, maxConcurrentBatches: input.maxConcurrentBatches },
+  ]);
   // The activity checks too; checking its answer here as well holds on a worker whose activity does not.
   if (scrape.expect) {
     const failure = completenessFailure({

@@ -22,6 +22,7 @@ import { completenessFailure, incompleteResultsCause, incompleteStage } from '..
 import { runKeyFor } from '../contracts/names';
 import { DEFAULT_EXPERIMENT_ID, viralPipelineInput, type ViralPipelineInput } from '../contracts/pipeline';
 import { SCRAPE_FIELD_NAMES } from '../contracts/scrape';
+import { pipelineDetails, stageLines, stageOutcomeLine } from './details';
 import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { extractPatternsWorkflow } from './patterns';
@@ -29,12 +30,15 @@ import { activityPolicies, withRetry } from './policies';
 import { trackProgress } from './progress';
 import { scrapeAccountsWorkflow, type ScrapeSummary } from './scrape';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from './search-attributes';
+import { banditSummary, collectMetricsSummary, healthCheckSummary, patternsSummary, scrapeSummary } from './summaries';
 
 type CollectMetricsResult = Awaited<ReturnType<Activities['collectMetrics']>>;
 
 export type { ViralPipelineInput } from '../contracts/pipeline';
 
-export type StageName = 'health' | 'scrape' | 'patterns' | 'bandit' | 'metrics';
+/** The stages in the order they run. */
+const STAGES = ['health', 'scrape', 'patterns', 'bandit', 'metrics'] as const;
+export type StageName = (typeof STAGES)[number];
 
 export interface ViralPipelineResult {
   pipelineId: string;
@@ -59,7 +63,15 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   const { workflowId } = workflowInfo();
   const experimentId = input.experimentId ?? DEFAULT_EXPERIMENT_ID;
   upsertMemo({ pipeline: workflowId, experimentId });
-  const progress = trackProgress('health');
+  // What each finished stage did: the run's current details in the Web UI.
+  const finished: Partial<Record<StageName, string>> = {};
+  const progress = trackProgress('health', (p) =>
+    pipelineDetails({ stages: STAGES, progress: p, finished, scrapeChildId: `${workflowId}/scrape` }),
+  );
+  const note = (name: StageName, line: string) => {
+    finished[name] = line;
+    progress.show();
+  };
 
   const result: ViralPipelineResult = {
     pipelineId: workflowId,
@@ -73,7 +85,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   };
   /** Runs a stage; a failure is recorded (cancellation is not: it ends the pipeline). */
   const stage = async <T>(name: StageName, run: () => Promise<T>): Promise<T | null> => {
-    progress.stage = name;
+    progress.set({ stage: name });
     try {
       return await run();
     } catch (err) {
@@ -84,35 +96,55 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       // data, reported as done, is the silent loss the guard exists to prevent.
       const incomplete = incompleteResultsCause(err);
       if (incomplete) throw incompleteStage(name, incomplete, err as Error);
-      result.failures.push({ stage: name, reason: failureReason(err) });
+      const reason = failureReason(err);
+      result.failures.push({ stage: name, reason });
+      note(name, stageOutcomeLine(name, 'failed', reason));
       return null;
     }
   };
-  const skip = (name: StageName, reason: string) => result.skipped.push({ stage: name, reason });
+  const skip = (name: StageName, reason: string) => {
+    result.skipped.push({ stage: name, reason });
+    note(name, stageOutcomeLine(name, 'skipped', reason));
+  };
   const children = childOptions();
 
   const { checkHealth } = proxyActivities<Activities>(withRetry(activityPolicies.checkHealth, input.retry));
-  const health = await stage('health', () => checkHealth(input.services ? { services: input.services } : {}));
-  if (health)
+  const healthInput = input.services ? { services: input.services } : {};
+  const health = await stage('health', () =>
+    checkHealth.executeWithOptions({ summary: healthCheckSummary(healthInput) }, [healthInput]),
+  );
+  if (health) {
     result.health = { available: health.available, unavailable: health.unavailable, openCircuits: health.openCircuits };
+    note('health', stageLines.health(health));
+  }
   // Upstreams configured as services ('social', 'engine', 'experiments') gate their stages when down.
   const down = new Set(health?.unavailable ?? []);
 
   let scrape: ScrapeSummary | null = null;
   if (down.has('social')) skip('scrape', 'the social upstream is down');
   else {
+    const scrapeInput = { ...pick(input, SCRAPE_FIELD_NAMES), runKey: runKeyFor(workflowId) };
     scrape = await stage('scrape', () =>
       executeChild(scrapeAccountsWorkflow, {
         ...children,
         workflowId: `${workflowId}/scrape`,
-        args: [{ ...pick(input, SCRAPE_FIELD_NAMES), runKey: runKeyFor(workflowId) }],
+        args: [scrapeInput],
+        staticSummary: scrapeSummary(scrapeInput),
       }),
     );
     if (scrape) {
       const { batches, ...rest } = scrape;
       result.scrape = { ...rest, batches: batches.length };
-      progress.batchesDone = progress.batchesTotal = batches.length;
-      progress.accountsDone = progress.accountsTotal = scrape.accounts;
+      progress.set({
+        batchesDone: batches.length,
+        batchesTotal: batches.length,
+        accountsDone: scrape.accounts,
+        accountsTotal: scrape.accounts,
+        scraped: scrape.scraped,
+        failed: scrape.failedTotal,
+        posts: scrape.posts,
+      });
+      note('scrape', stageLines.scrape(result.scrape));
     }
   }
 
@@ -120,20 +152,20 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
   if (!scrape || scrape.scraped === 0) skip('patterns', 'no scraped posts');
   else if (down.has('engine')) skip('patterns', 'the engine upstream is down');
   else {
+    const patternsInput = {
+      scrape: {
+        runKey: scrape.runKey,
+        successThreshold: input.successThreshold,
+        expect: { accounts: scrape.scraped, posts: scrape.posts },
+      },
+      retry: input.retry,
+    };
     const run = await stage('patterns', () =>
       executeChild(extractPatternsWorkflow, {
         ...children,
         workflowId: `${workflowId}/patterns`,
-        args: [
-          {
-            scrape: {
-              runKey: scrape.runKey,
-              successThreshold: input.successThreshold,
-              expect: { accounts: scrape.scraped, posts: scrape.posts },
-            },
-            retry: input.retry,
-          },
-        ],
+        args: [patternsInput],
+        staticSummary: patternsSummary(patternsInput),
       }),
     );
     patterns = run?.source === 'scrape' ? run.result : null;
@@ -149,6 +181,7 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       if (failure) throw incompleteStage('patterns', failure);
     }
     result.patterns = patterns;
+    if (patterns) note('patterns', stageLines.patterns(patterns));
   }
 
   if (!patterns || Object.keys(patterns.outcomes).length === 0) skip('bandit', 'no outcomes');
@@ -158,9 +191,11 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       const banditId = banditWorkflowId(experimentId);
       try {
         // The bandit outlives the pipeline: it is an entity per experiment, started on first use.
+        const banditInput = { experimentId, variants: Object.keys(outcomes) };
         await startChild(banditWorkflow, {
           workflowId: banditId,
-          args: [{ experimentId, variants: Object.keys(outcomes) }],
+          args: [banditInput],
+          staticSummary: banditSummary(banditInput),
           parentClosePolicy: ParentClosePolicy.ABANDON,
           cancellationType: ChildWorkflowCancellationType.ABANDON,
           ...(children.typedSearchAttributes && {
@@ -189,15 +224,20 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       }
       return { experimentId, workflowId: banditId, outcomesSent: sent, variants: Object.keys(outcomes) };
     });
+    if (result.bandit) note('bandit', stageLines.bandit(result.bandit));
   }
 
   const services = health ? health.available : input.services;
   if (services && services.length === 0) skip('metrics', 'no service is up');
   else {
     const { collectMetrics } = proxyActivities<Activities>(withRetry(activityPolicies.collectMetrics, input.retry));
-    result.metrics = await stage('metrics', () => collectMetrics(services ? { services } : {}));
+    const metricsInput = services ? { services } : {};
+    result.metrics = await stage('metrics', () =>
+      collectMetrics.executeWithOptions({ summary: collectMetricsSummary(metricsInput) }, [metricsInput]),
+    );
+    if (result.metrics) note('metrics', stageLines.metrics(result.metrics));
   }
-  progress.stage = 'done';
+  progress.set({ stage: 'done' });
   return result;
 }
 

@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import type { FailedAccount, ScrapeResult } from '../activities/scraper';
 import { runKeyFor } from '../contracts/names';
 import {
+  SCRAPE_DEFAULTS,
   scrapeAccountsWorkflowInput,
   scrapeChunkWorkflowInput,
   type ScrapeAccountsWorkflowInput,
@@ -10,10 +11,12 @@ import {
 } from '../contracts/scrape';
 import type { SinkRef } from '../sink/types';
 import { chunk, mapBounded } from './bounded';
+import { scrapeDetails } from './details';
 import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
-import { trackProgress, type FanOutProgress } from './progress';
+import { trackProgress, type ProgressTracker } from './progress';
+import { discardBatchSummary, loadAccountsSummary, scrapeBatchSummary, scrapeChunkSummary } from './summaries';
 
 export type { ScrapeAccountsWorkflowInput } from '../contracts/scrape';
 
@@ -54,7 +57,7 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
   const input = parseWorkflowInput('scrapeAccountsWorkflow', scrapeAccountsWorkflowInput, raw);
   const params = withDefaults({ ...input, runKey: input.runKey ?? runKeyFor(workflowInfo().workflowId) });
   const runKey = params.runKey;
-  const progress = trackProgress('scrape');
+  const progress = trackProgress('scrape', scrapeDetails);
 
   const fromList = input.accountIds !== undefined;
   const unique = fromList ? [...new Set(input.accountIds)] : [];
@@ -62,6 +65,7 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
 
   if (fromList && unique.length <= params.chunkSize) {
     const summary = await scrapeInBatches(unique, params, progress);
+    progress.set({ stage: 'done' });
     return { ...summary, duplicatesDropped };
   }
 
@@ -72,27 +76,44 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
     const source =
       input.accountList !== undefined ? { list: input.accountList } : { file: input.accountsFile as string };
     for (let offset = 0; ; offset += params.chunkSize) {
-      const page = await loadAccountIds({ ...source, offset, limit: params.chunkSize });
+      const request = { ...source, offset, limit: params.chunkSize };
+      const page = await loadAccountIds.executeWithOptions({ summary: loadAccountsSummary(request) }, [request]);
       if (page.accountIds.length) chunkInputs.push(page.accountIds);
       if (page.done) break;
     }
   }
-  progress.accountsTotal = chunkInputs.reduce((n, c) => n + c.length, 0);
-  progress.batchesTotal = chunkInputs.reduce((n, c) => n + Math.ceil(c.length / params.batchSize), 0);
+  progress.set({
+    accountsTotal: chunkInputs.reduce((n, c) => n + c.length, 0),
+    batchesTotal: chunkInputs.reduce((n, c) => n + Math.ceil(c.length / params.batchSize), 0),
+  });
 
   // Batch numbers run on across chunks, so every batch in the summary has one number.
   const batchOffsets = chunkInputs.map((_, i) =>
     chunkInputs.slice(0, i).reduce((n, c) => n + Math.ceil(c.length / params.batchSize), 0),
   );
   const parts = await mapBounded(chunkInputs, params.maxConcurrentChunks, async (accountIds, i) => {
+    const batchOffset = batchOffsets[i] ?? 0;
     const part = await executeChild(scrapeChunkWorkflow, {
       workflowId: `${workflowInfo().workflowId}/chunk-${i}`,
-      args: [{ ...params, accountIds, batchOffset: batchOffsets[i] ?? 0 }],
+      args: [{ ...params, accountIds, batchOffset }],
+      staticSummary: scrapeChunkSummary({
+        index: i,
+        of: chunkInputs.length,
+        accounts: accountIds.length,
+        batchSize: params.batchSize,
+        firstBatch: batchOffset,
+      }),
     });
-    progress.batchesDone += part.batches.length;
-    progress.accountsDone += accountIds.length;
+    progress.add({
+      batchesDone: part.batches.length,
+      accountsDone: accountIds.length,
+      scraped: part.scraped,
+      failed: part.failedTotal,
+      posts: part.posts,
+    });
     return part;
   });
+  progress.set({ stage: 'done' });
   return { ...merge(runKey, parts, chunkInputs.length), duplicatesDropped };
 }
 
@@ -103,10 +124,10 @@ function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
   const { accountIds: _ids, accountsFile: _file, accountList: _list, ...settings } = input;
   return {
     ...settings,
-    batchSize: input.batchSize ?? 100,
-    maxConcurrentBatches: input.maxConcurrentBatches ?? 4,
-    chunkSize: input.chunkSize ?? 5_000,
-    maxConcurrentChunks: input.maxConcurrentChunks ?? 2,
+    batchSize: input.batchSize ?? SCRAPE_DEFAULTS.batchSize,
+    maxConcurrentBatches: input.maxConcurrentBatches ?? SCRAPE_DEFAULTS.maxConcurrentBatches,
+    chunkSize: input.chunkSize ?? SCRAPE_DEFAULTS.chunkSize,
+    maxConcurrentChunks: input.maxConcurrentChunks ?? SCRAPE_DEFAULTS.maxConcurrentChunks,
   };
 }
 
@@ -114,34 +135,38 @@ function withDefaults(input: Omit<ScrapeChunkWorkflowInput, 'batchOffset'>) {
 export async function scrapeChunkWorkflow(raw: ScrapeChunkWorkflowInput): Promise<ScrapeSummary> {
   const { batchOffset = 0, ...input } = parseWorkflowInput('scrapeChunkWorkflow', scrapeChunkWorkflowInput, raw);
   const params = withDefaults(input);
-  const progress = trackProgress('scrape');
-  return scrapeInBatches(input.accountIds ?? [], params, progress, batchOffset);
+  const progress = trackProgress('scrape', scrapeDetails);
+  const summary = await scrapeInBatches(input.accountIds ?? [], params, progress, batchOffset);
+  progress.set({ stage: 'done' });
+  return summary;
 }
 
 async function scrapeInBatches(
   accountIds: string[],
   params: ScrapeParams,
-  progress: FanOutProgress,
+  progress: ProgressTracker,
   batchOffset = 0,
 ): Promise<ScrapeSummary> {
   const { scrapeAccounts } = proxyActivities<Activities>(withRetry(activityPolicies.scrapeAccounts, params.retry));
   const { discardAccounts } = proxyActivities<Activities>(withRetry(activityPolicies.discardAccounts, params.retry));
   const batches = chunk(accountIds, params.batchSize);
-  progress.batchesTotal = batches.length;
-  progress.accountsTotal = accountIds.length;
+  progress.set({ batchesTotal: batches.length, accountsTotal: accountIds.length });
   let sink: SinkRef | null = null;
 
   const results = await mapBounded(batches, params.maxConcurrentBatches, async (batch, i) => {
     const index = batchOffset + i;
+    const position = { index: i, of: batches.length, accounts: batch.length, firstBatch: batchOffset };
     let outcome: { summary: BatchSummary; failed: FailedAccount[] };
     try {
-      const r: ScrapeResult = await scrapeAccounts({
-        accountIds: batch,
-        runKey: params.runKey,
-        maxPostsPerAccount: params.maxPostsPerAccount,
-        pageSize: params.pageSize,
-        since: params.since,
-      });
+      const r: ScrapeResult = await scrapeAccounts.executeWithOptions({ summary: scrapeBatchSummary(position) }, [
+        {
+          accountIds: batch,
+          runKey: params.runKey,
+          maxPostsPerAccount: params.maxPostsPerAccount,
+          pageSize: params.pageSize,
+          since: params.since,
+        },
+      ]);
       sink = r.sink;
       outcome = {
         summary: { batch: index, accounts: batch.length, scraped: r.scraped, failed: r.failed.length, posts: r.posts },
@@ -153,15 +178,18 @@ async function scrapeInBatches(
       // Retries are spent: the batch's accounts are reported as failed, with the cause, not hidden, and
       // what earlier attempts finished of them leaves the store, so it holds exactly what the summary counts.
       // Patched: runs from before did not, and replay as they ran.
-      if (patched('discard-failed-batches')) await discardAccounts({ runKey: params.runKey, accountIds: batch });
+      if (patched('discard-failed-batches'))
+        await discardAccounts.executeWithOptions({ summary: discardBatchSummary(position) }, [
+          { runKey: params.runKey, accountIds: batch },
+        ]);
       const reason = failureReason(err);
       outcome = {
         summary: { batch: index, accounts: batch.length, scraped: 0, failed: batch.length, posts: 0, error: reason },
         failed: batch.map((accountId) => ({ accountId, reason })),
       };
     }
-    progress.batchesDone++;
-    progress.accountsDone += batch.length;
+    const { scraped, failed, posts } = outcome.summary;
+    progress.add({ batchesDone: 1, accountsDone: batch.length, scraped, failed, posts });
     return outcome;
   });
 
