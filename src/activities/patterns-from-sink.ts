@@ -28,7 +28,7 @@ export interface PatternsSummary {
 }
 
 const TOP_POSTS = 10;
-/** Rounds in flight: the next is read while the last is at the engine or being stored (each holds `chunkSize` posts). */
+/** Rounds in flight: one is read while another is at the engine or being stored (each holds `chunkSize` posts). */
 const ROUNDS_IN_FLIGHT = 2;
 
 /**
@@ -75,12 +75,18 @@ export function createExtractPatternsFromSink(deps: {
       topPosts: [],
     };
     let viralitySum = 0;
+    let engineTurn: Promise<unknown> = Promise.resolve();
 
     const round = async (
       items: ExtractPatternsInput['items'],
       keys: ReadonlyArray<{ accountId: string; postId: string }>,
     ) => {
-      const r = await deps.extractPatterns({ items, maxConcurrentBatches: params.maxConcurrentBatches });
+      // One round at the engine at a time: a text repeated in the next round is then a cache hit, not a second request.
+      const extracted = engineTurn.then(() =>
+        deps.extractPatterns({ items, maxConcurrentBatches: params.maxConcurrentBatches }),
+      );
+      engineTurn = extracted.catch(() => undefined);
+      const r = await extracted;
       // Results come back in input order, so position i is the post keys[i] (ids may be cut to 128 characters).
       await deps.store.writeOutcomes(
         params.runKey,
