@@ -14,9 +14,11 @@ if [ "$1" = worker ] && [ -f "$settings_js" ]; then
 fi
 exec node "$self" "$@"
 */
+// A plain `worker` skips the CLI's modules (see src/worker-process.ts); anything else goes through the CLI.
+const workerOnly = process.argv.length === 3 && process.argv[2] === 'worker';
 let cli;
 try {
-  cli = require('../dist/src/cli');
+  cli = require(workerOnly ? '../dist/src/worker-process' : '../dist/src/cli');
 } catch (err) {
   if (err && err.code === 'MODULE_NOT_FOUND') {
     console.error('viralflow is not built yet: run `npm run build` (or `npm ci`) in the project folder first.');

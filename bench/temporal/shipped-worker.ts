@@ -31,6 +31,8 @@ export interface ShippedWorkerOptions {
    * limits and glibc's default malloc settings (the comparison). @default false
    */
   nodeDefaults?: boolean;
+  /** Another build's project folder (bin/, dist/), to compare a baseline in the same run. @default this project */
+  root?: string;
 }
 
 interface ProcMemory {
@@ -95,12 +97,13 @@ export async function startShippedWorker(
   for (const name of ['NODE_OPTIONS', 'MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'VIRALFLOW_MEMORY_MB'])
     delete inherited[name];
   const spec = env.workerSpec([options.taskQueue], options.role, true);
-  const bin = join(projectRoot(), 'bin', 'viralflow.js');
+  const bin = join(options.root ?? projectRoot(), 'bin', 'viralflow.js');
   const child = spawn(
     options.nodeDefaults ? process.execPath : bin,
     options.nodeDefaults ? [bin, 'worker'] : ['worker'],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      // stderr: the SDK's INFO lines; kept to show if the worker does not start.
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...inherited,
         TEMPORAL_ADDRESS: spec.address,
@@ -119,6 +122,10 @@ export async function startShippedWorker(
   const pid = child.pid!;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
+  let errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    errors = (errors + chunk.toString('utf8')).slice(-4_000);
+  });
   const metricsUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => {
@@ -138,7 +145,7 @@ export async function startShippedWorker(
     child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${label} exited (${code}) before it was ready:\n${out}`));
+      reject(new Error(`${label} exited (${code}) before it was ready:\n${out}${errors}`));
     });
   });
 

@@ -49,7 +49,12 @@ export async function runSplitWorkers(
   const started: WorkerHandle[] = [];
   const memory: WorkerMemory[] = [];
   try {
-    const workflowQueues = [queues.with, queues.without, queues.shipped, ...(counts.tunedWorker ? [queues.tuned] : [])];
+    const workflowQueues = [
+      queues.with,
+      queues.without,
+      queues.shipped,
+      ...(counts.tunedWorker || process.env.BENCH_BASELINE_ROOT ? [queues.tuned] : []),
+    ];
     const workflows = await startWorkerChild('workflows', env.workerSpec(workflowQueues, 'workflows', true));
     started.push(workflows);
     const workers = {
@@ -62,13 +67,21 @@ export async function runSplitWorkers(
       taskQueue: queues.shipped,
     });
     started.push(shipped);
-    const tuned = counts.tunedWorker
-      ? await startShippedWorker("activities, Node's defaults", env, {
+    // The comparison: Node's defaults (full runs), or BENCH_BASELINE_ROOT, another build's bin/ and dist/ (a before/after).
+    const baselineRoot = process.env.BENCH_BASELINE_ROOT;
+    const tuned = baselineRoot
+      ? await startShippedWorker('activities, baseline build', env, {
           role: 'activities',
           taskQueue: queues.tuned,
-          nodeDefaults: true,
+          root: baselineRoot,
         })
-      : undefined;
+      : counts.tunedWorker
+        ? await startShippedWorker("activities, Node's defaults", env, {
+            role: 'activities',
+            taskQueue: queues.tuned,
+            nodeDefaults: true,
+          })
+        : undefined;
     if (tuned) started.push(tuned);
     await sleep(counts.settleMs);
     const idle = {
@@ -131,7 +144,9 @@ export async function runSplitWorkers(
       await loadWith(
         tuned,
         queues.tuned,
-        "activity-only worker, `node bin/viralflow.js worker`: Node's default heap limits and malloc settings (experiment)",
+        baselineRoot
+          ? `activity-only worker, baseline build in ${baselineRoot} (experiment)`
+          : "activity-only worker, `node bin/viralflow.js worker`: Node's default heap limits and malloc settings (experiment)",
         idle.tuned,
       );
     }

@@ -15,9 +15,16 @@ export const WORKER_MEMORY = {
    */
   nativeMB: 56,
   /** Live heap of an idle worker with the SDK, the activities and the metrics registry loaded. */
-  idleHeapMB: 40,
+  idleHeapMB: 30,
   /** Heap each activity slot may hold at once (a no-op holds far less, a 100-account scrape batch ~5 MB). */
   heapPerActivityMB: 0.25,
+  /**
+   * Share of the heap limit the engine's response cache (L1) may fill; the slots must fit in the rest.
+   * Counted in heap, not in the JSON bytes the cache bounds itself by (see engineCacheMaxBytes).
+   */
+  engineCacheHeapShare: 0.2,
+  /** Heap an engine cache entry holds per JSON byte it is counted as (small objects, a 64-char key, the LRU's index). */
+  engineCacheHeapPerByte: 2.5,
   /** Budget without VIRALFLOW_MEMORY_MB or a container limit, by role: workflow workers hold the sandbox and its cache. */
   defaultBudgetMB: { activities: 128, workflows: 512, all: 512 } satisfies Record<WorkerRole, number>,
   /**
@@ -74,12 +81,19 @@ export function planWorkerMemory(inputs: MemoryInputs): WorkerMemoryPlan {
     const neededMB = Math.ceil(
       WORKER_MEMORY.idleHeapMB + inputs.maxConcurrentActivities * WORKER_MEMORY.heapPerActivityMB,
     );
-    if (maxOldSpaceMB < neededMB) {
-      const minBudgetMB = WORKER_MEMORY.nativeMB + neededMB * isolates;
+    // The engine cache's share of the heap comes off the top: what is left must hold the slots.
+    const slotsHeapMB = Math.floor(maxOldSpaceMB * (1 - WORKER_MEMORY.engineCacheHeapShare));
+    if (slotsHeapMB < neededMB) {
+      const minBudgetMB =
+        WORKER_MEMORY.nativeMB + Math.ceil(neededMB / (1 - WORKER_MEMORY.engineCacheHeapShare)) * isolates;
       const given =
-        source === 'cgroup' ? `the container's memory limit (${budgetMB} MB)` : `VIRALFLOW_MEMORY_MB=${budgetMB}`;
+        source === 'cgroup'
+          ? `the container's memory limit (${budgetMB} MB)`
+          : source === 'default'
+            ? `the default memory budget of a worker with role ${inputs.role} (${budgetMB} MB)`
+            : `VIRALFLOW_MEMORY_MB=${budgetMB}`;
       throw new ConfigError(
-        `${given} leaves a ${Math.max(maxOldSpaceMB, 0)} MB heap, too small for VIRALFLOW_MAX_CONCURRENT_ACTIVITIES=${inputs.maxConcurrentActivities} ` +
+        `${given} leaves ${Math.max(slotsHeapMB, 0)} MB of heap beside the engine cache, too small for VIRALFLOW_MAX_CONCURRENT_ACTIVITIES=${inputs.maxConcurrentActivities} ` +
           `(needs ${neededMB} MB: a budget of at least ${minBudgetMB} MB); raise VIRALFLOW_MEMORY_MB or lower VIRALFLOW_MAX_CONCURRENT_ACTIVITIES`,
       );
     }
@@ -100,6 +114,15 @@ export function planWorkerMemory(inputs: MemoryInputs): WorkerMemoryPlan {
     ),
   );
   return { budgetMB, source, maxOldSpaceMB, maxSemiSpaceMB, nodeFlags, env };
+}
+
+/**
+ * The engine response cache's bound in JSON bytes (its unit) for a process whose V8 heap limit is
+ * `heapLimitBytes` (v8.getHeapStatistics().heap_size_limit): its share of the heap, at most `ceiling`.
+ */
+export function engineCacheMaxBytes(heapLimitBytes: number, ceiling: number): number {
+  const bytes = (heapLimitBytes * WORKER_MEMORY.engineCacheHeapShare) / WORKER_MEMORY.engineCacheHeapPerByte;
+  return Math.min(ceiling, Math.floor(bytes));
 }
 
 /** The memory limit of the cgroup this process runs in (v2, else v1), or undefined when there is none. */
