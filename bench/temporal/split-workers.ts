@@ -135,7 +135,7 @@ export async function runSplitWorkers(
       const p = await runPipeline(env.client, queue, accounts, 1);
       const s = await worker.sample();
       log(
-        `  ${worker.label}: pipeline ${accounts} accounts ${p.historyMs.toFixed(0)} ms; RSS idle ${idleSample.rssMB.toFixed(0)} MB, peak ${s.peakRssMB.toFixed(0)} MB`,
+        `  ${worker.label}: pipeline ${accounts} accounts ${p.historyMs.toFixed(0)} ms; RSS idle ${idleSample.rssMB.toFixed(0)} MB, peak ${s.peakRssMB.toFixed(0)} MB, worker CPU ${(s.cpuUs / 1e6).toFixed(1)} s`,
       );
       memory.push(memoryRow(label, idleSample, s, pipelineLoad));
     };

@@ -10,19 +10,23 @@ import type { WorkerRole } from '../config';
  */
 export const WORKER_MEMORY = {
   /**
-   * Resident memory outside the V8 heaps: the node binary, the SDK core library and its threads, buffers.
-   * An activity-only worker idles at about this plus its heap (`npm run bench`, "Worker RSS").
+   * Resident memory outside the V8 heap: the node binary's and the SDK core library's pages (~56 MB, file-backed:
+   * the kernel can drop and reload them under a limit), the core's threads, malloc'd buffers. An idle activity-only
+   * worker holds ~92 MB RSS with a ~29 MB heap (`npm run bench -- interceptor`, "Worker RSS").
    */
-  nativeMB: 56,
-  /** Live heap of an idle worker with the SDK, the activities and the metrics registry loaded. */
-  idleHeapMB: 30,
-  /** Heap each activity slot may hold at once (a no-op holds far less, a 100-account scrape batch ~5 MB). */
+  nativeMB: 64,
+  /** Live heap of an idle activity-only worker: the SDK, the activities, the metrics registry (bench: 28–29 MB used). */
+  idleHeapMB: 29,
+  /**
+   * Heap each activity slot may hold at once, on average over a mix: a no-op holds ~0.08 MB (1,000 no-ops through
+   * 100 slots: 28 → 36 MB used), a 100-account scrape batch ~2 MB live (the pipeline runs 4 at once).
+   */
   heapPerActivityMB: 0.25,
   /**
    * Share of the heap limit the engine's response cache (L1) may fill; the slots must fit in the rest.
    * Counted in heap, not in the JSON bytes the cache bounds itself by (see engineCacheMaxBytes).
    */
-  engineCacheHeapShare: 0.2,
+  engineCacheHeapShare: 0.1,
   /** Heap an engine cache entry holds per JSON byte it is counted as (small objects, a 64-char key, the LRU's index). */
   engineCacheHeapPerByte: 2.5,
   /** Budget without VIRALFLOW_MEMORY_MB or a container limit, by role: workflow workers hold the sandbox and its cache. */
