@@ -8,7 +8,7 @@ true /*
 self=$(readlink -f "$0") || exit 1
 settings_js="${self%/bin/*}/dist/src/memory/launch-settings.js"
 if [ "$1" = worker ] && [ -f "$settings_js" ]; then
-  settings=$(node "$settings_js") || exit 1
+  settings=$(node "$settings_js") || exit $?
   eval "$settings"
   exec node $VIRALFLOW_NODE_FLAGS "$self" "$@"
 fi

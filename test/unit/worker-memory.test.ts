@@ -225,7 +225,7 @@ describe('bin/viralflow.js worker', () => {
 
   test('a budget too small for the slots fails before the worker starts, naming both settings', async () => {
     const { code, stderr } = await launch({ VIRALFLOW_MEMORY_MB: '120', VIRALFLOW_MAX_CONCURRENT_ACTIVITIES: '500' });
-    assert.equal(code, 1);
+    assert.equal(code, EXIT.usage);
     assert.match(stderr, /VIRALFLOW_MEMORY_MB=120.*VIRALFLOW_MAX_CONCURRENT_ACTIVITIES=500/);
     assert.doesNotMatch(stderr, /cannot reach the Temporal server/);
   });
