@@ -24,9 +24,11 @@ export const WORKER_MEMORY = {
   heapPerActivityMB: 0.25,
   /**
    * Share of the heap limit the engine's response cache (L1) may fill; the slots must fit in the rest.
-   * Counted in heap, not in the JSON bytes the cache bounds itself by (see engineCacheMaxBytes).
+   * Counted in heap, not in the JSON bytes the cache bounds itself by (see engineCacheMaxBytes). Small: an LRU
+   * smaller than a run's texts gets no hits from re-reading that run anyway (Redis, L2, is the shared cache), and
+   * a full cache is live heap the pipeline's peak sits on (1,000 accounts: 25,000 texts, more than it holds).
    */
-  engineCacheHeapShare: 0.1,
+  engineCacheHeapShare: 0.05,
   /** Heap an engine cache entry holds per JSON byte it is counted as (small objects, a 64-char key, the LRU's index). */
   engineCacheHeapPerByte: 2.5,
   /** Budget without VIRALFLOW_MEMORY_MB or a container limit, by role: workflow workers hold the sandbox and its cache. */
