@@ -1,6 +1,6 @@
 #!/bin/sh
-true /*
-# (Line 2: sh runs `true`, which ignores the paths `/*` expands to; JavaScript reads the literal, then a comment.)
+':' /*
+# (Line 2: sh runs `:`, which ignores the paths `/*` expands to; JavaScript reads a directive, then a comment.)
 # Run as a program (`viralflow`, `bin/viralflow.js`, the Docker image), this file is a POSIX sh script first:
 # V8 fixes its heap limits when node starts, so for `worker` it asks dist/src/memory/launch-settings.js for the
 # flags the memory budget needs, then execs node on this same file (as JavaScript) with them: one node process
