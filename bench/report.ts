@@ -212,7 +212,7 @@ function temporalSection(t: TemporalResult): string[] {
     '## Through Temporal (dev server, real workers)',
     '',
     `Server: \`temporal server start-dev\` (in memory) from ${t.devServer}; workers are child processes built with createViralflowWorker's options plus the bench workflows and a no-op activity, ` +
-      `started with the heap limits bin/viralflow.js gives them when nothing is set.${eager}`,
+      `started with the heap limits bin/viralflow.js gives them when nothing is set; the "as shipped" workers are \`bin/viralflow.js worker\` itself (measured through /proc, heap from its /metrics).${eager}`,
     '',
   ];
   if (t.latency.length) {

@@ -1,16 +1,14 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
-import { UsageError } from './client/errors';
 import { processStreams } from './client/output';
-import { ConfigError } from './config';
 import { banditCommand } from './cli/bandit';
 import { clusterCommand } from './cli/cluster';
 import { dataCommands } from './cli/data';
 import { doctorCommand } from './cli/doctor';
 import { createCommandContext, EXIT, programSettings, type CliContext, type CommandGroup } from './cli/context';
+import { exitCodeFor } from './cli/exit-codes';
 import { runtimeCommands } from './cli/runtime';
 import { scheduleCommand } from './cli/schedule';
 import { workflowCommands } from './cli/workflows';
-import { TemporalUnreachableError } from './temporal/connection-error';
 
 export { EXIT, type CliContext } from './cli/context';
 
@@ -36,14 +34,6 @@ export function buildCli(context: CliContext = {}): Command {
   return program;
 }
 
-/** The exit code for an error that ended a command (see EXIT). */
-function exitCodeFor(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  if (err instanceof UsageError || err instanceof ConfigError) return EXIT.usage;
-  if (err instanceof TemporalUnreachableError) return EXIT.unreachable;
-  return EXIT.failed;
-}
-
 /** Runs one command line (argv as in process.argv) and returns its exit code; errors are reported on stderr. */
 export async function runCli(argv: string[], context: CliContext = {}): Promise<number> {
   const streams = context.streams ?? processStreams;
@@ -52,8 +42,8 @@ export async function runCli(argv: string[], context: CliContext = {}): Promise<
     return EXIT.ok;
   } catch (err) {
     // commander has already printed its own usage errors and help.
-    if (!(err instanceof CommanderError))
-      streams.stderr(`viralflow: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    streams.stderr(`viralflow: ${err instanceof Error ? err.message : String(err)}\n`);
     return exitCodeFor(err);
   }
 }

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { ResponseCache } from '../cache/response-cache';
 import { ConfigError } from '../config-error';
 import type { Clock } from '../clock';
@@ -7,7 +8,8 @@ import { createHttpPool, type HttpPool } from '../http/pool';
 import { createUpstream, type Upstream } from '../http/upstream';
 import type { ViralflowMetrics } from '../metrics/registry';
 import { createFleetLimits } from '../rate-limit/fleet-limits';
-import { createEngineCache, type EngineExtraction } from './engine';
+import { createEngineCache, ENGINE_CACHE_MAX_BYTES, type EngineExtraction } from './engine';
+import { engineCacheMaxBytes } from '../memory/worker-memory';
 import { createResultsStore } from '../store/create-store';
 import type { ResultsStore } from '../store/types';
 import { defaultSources } from '../sources/http-sources';
@@ -68,11 +70,11 @@ export function createActivityDeps(
   });
   const upstream = (c: ViralflowConfig['social']) => createUpstream(pool, c, clock, limits.for(c.name));
   const store = overrides.store ?? createResultsStore(config, metrics);
-  const engineCache = createEngineCache({
-    metrics,
-    clock,
-    ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }),
-  });
+  // Its share of this process's heap, whatever the budget node was started with.
+  const engineCache = createEngineCache(
+    { metrics, clock, ...(config.redisUrl !== undefined && { redisUrl: config.redisUrl }) },
+    { maxBytes: engineCacheMaxBytes(getHeapStatistics().heap_size_limit, ENGINE_CACHE_MAX_BYTES) },
+  );
   return {
     config,
     metrics,

@@ -172,7 +172,14 @@ export interface EngineCacheDeps {
   redisUrl?: string;
 }
 
-/** The engine's response cache, one per worker; close it on shutdown. Scores are a function of the text alone. */
+/** The engine cache's bound when the worker gives none (a process with a large heap gets this much). */
+export const ENGINE_CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The engine's response cache, one per worker; close it on shutdown. Scores are a function of the text alone.
+ * `maxBytes` (JSON bytes, see ResponseCacheOptions) @default 64 MiB; a worker passes its share of the heap
+ * (engineCacheMaxBytes in src/memory/worker-memory.ts).
+ */
 export function createEngineCache(
   deps: EngineCacheDeps,
   overrides: { ttlMs?: number; maxEntries?: number; maxBytes?: number } = {},
@@ -181,8 +188,8 @@ export function createEngineCache(
     name: 'engine',
     schema: engineExtraction,
     ttlMs: overrides.ttlMs ?? 6 * 60 * 60 * 1000,
-    maxEntries: overrides.maxEntries ?? 200_000,
-    maxBytes: overrides.maxBytes ?? 64 * 1024 * 1024,
+    ...(overrides.maxEntries !== undefined && { maxEntries: overrides.maxEntries }),
+    maxBytes: overrides.maxBytes ?? ENGINE_CACHE_MAX_BYTES,
     metrics: deps.metrics,
     clock: deps.clock,
     ...(deps.redisUrl !== undefined && { redisUrl: deps.redisUrl }),

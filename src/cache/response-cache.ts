@@ -32,7 +32,12 @@ export interface ResponseCacheOptions<V> {
   /** Checks values read back from Redis, which another build of the worker may have written. */
   schema: z.ZodType<V>;
   ttlMs: number;
-  maxEntries: number;
+  /**
+   * Bound on L1's entry count, on top of maxBytes. lru-cache allocates its index arrays for this many
+   * entries up front (about 50 bytes each, whether used or not), so a large one costs an idle worker heap.
+   * @default none: maxBytes alone bounds L1, and its index grows with the entries it holds
+   */
+  maxEntries?: number;
   /** Bound on L1's total size, counting each entry as its JSON length plus its key. */
   maxBytes: number;
   /** L2 is used only when this is set. */
@@ -52,7 +57,7 @@ const MGET_CHUNK = 500;
 export function createResponseCache<V extends object>(options: ResponseCacheOptions<V>): ResponseCache<V> {
   const clock = options.clock ?? systemClock;
   const l1 = new LRUCache<string, V>({
-    max: options.maxEntries,
+    ...(options.maxEntries !== undefined && { max: options.maxEntries }),
     maxSize: options.maxBytes,
     ttl: options.ttlMs,
     // Exact expiry against the injected clock (the default caches "now" for 1 ms behind a timer).

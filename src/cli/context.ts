@@ -4,12 +4,7 @@ import type { ConnectOptions } from '../client/connect';
 import { createOutput, processStreams, type CliStreams, type Output } from '../client/output';
 import type { WorkflowInputSources } from '../client/workflow-input';
 
-/**
- * Exit codes, for scripts: 0 done; 1 the operation or the workflow failed (not found, already running,
- * failed/cancelled/timed-out run); 2 bad usage or input, caught before the server was called;
- * 3 the Temporal server could not be reached.
- */
-export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+export { EXIT } from './exit-codes';
 
 /** What a caller (bin/viralflow.js, a test) gives the CLI. */
 export interface CliContext {

@@ -1,8 +1,9 @@
 /**
  * Run by bin/viralflow.js (its POSIX sh part) before `viralflow worker` starts: prints the node flags and
  * variables the worker's memory budget asks for, as shell assignments, and exits; the launcher then `exec`s
- * node with them, so no second node process stays resident. A bad budget exits 1 with the ConfigError.
+ * node with them, so no second node process stays resident. A bad budget exits 2 (EXIT.usage) with the ConfigError.
  */
+import { exitCodeFor } from '../cli/exit-codes';
 import { loadConfig, type ViralflowConfig } from '../config';
 import { cgroupMemoryLimitBytes, planWorkerMemory, type WorkerMemoryPlan } from './worker-memory';
 
@@ -38,6 +39,7 @@ if (require.main === module) {
     process.stdout.write(`${shellSettings(workerMemoryPlan(loadConfig(process.env), process.env))}\n`);
   } catch (err) {
     process.stderr.write(`viralflow: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    // The CLI's codes: a bad budget (a ConfigError) is bad input, 2, as when the worker itself refuses it.
+    process.exit(exitCodeFor(err));
   }
 }

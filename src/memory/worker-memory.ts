@@ -10,14 +10,27 @@ import type { WorkerRole } from '../config';
  */
 export const WORKER_MEMORY = {
   /**
-   * Resident memory outside the V8 heaps: the node binary, the SDK core library and its threads, buffers.
-   * An activity-only worker idles at about this plus its heap (`npm run bench`, "Worker RSS").
+   * Resident memory outside the V8 heap: the node binary's and the SDK core library's pages (~56 MB, file-backed:
+   * the kernel can drop and reload them under a limit), the core's threads, malloc'd buffers. An idle activity-only
+   * worker holds ~92 MB RSS with a ~29 MB heap (`npm run bench -- interceptor`, "Worker RSS").
    */
-  nativeMB: 56,
-  /** Live heap of an idle worker with the SDK, the activities and the metrics registry loaded. */
-  idleHeapMB: 40,
-  /** Heap each activity slot may hold at once (a no-op holds far less, a 100-account scrape batch ~5 MB). */
+  nativeMB: 64,
+  /** Live heap of an idle activity-only worker: the SDK, the activities, the metrics registry (bench: 28–29 MB used). */
+  idleHeapMB: 29,
+  /**
+   * Heap each activity slot may hold at once, on average over a mix: a no-op holds ~0.08 MB (1,000 no-ops through
+   * 100 slots: 28 → 36 MB used), a 100-account scrape batch ~2 MB live (the pipeline runs 4 at once).
+   */
   heapPerActivityMB: 0.25,
+  /**
+   * Share of the heap limit the engine's response cache (L1) may fill; the slots must fit in the rest.
+   * Counted in heap, not in the JSON bytes the cache bounds itself by (see engineCacheMaxBytes). Small: an LRU
+   * smaller than a run's texts gets no hits from re-reading that run anyway (Redis, L2, is the shared cache), and
+   * a full cache is live heap the pipeline's peak sits on (1,000 accounts: 25,000 texts, more than it holds).
+   */
+  engineCacheHeapShare: 0.05,
+  /** Heap an engine cache entry holds per JSON byte it is counted as (small objects, a 64-char key, the LRU's index). */
+  engineCacheHeapPerByte: 2.5,
   /** Budget without VIRALFLOW_MEMORY_MB or a container limit, by role: workflow workers hold the sandbox and its cache. */
   defaultBudgetMB: { activities: 128, workflows: 512, all: 512 } satisfies Record<WorkerRole, number>,
   /**
@@ -74,12 +87,19 @@ export function planWorkerMemory(inputs: MemoryInputs): WorkerMemoryPlan {
     const neededMB = Math.ceil(
       WORKER_MEMORY.idleHeapMB + inputs.maxConcurrentActivities * WORKER_MEMORY.heapPerActivityMB,
     );
-    if (maxOldSpaceMB < neededMB) {
-      const minBudgetMB = WORKER_MEMORY.nativeMB + neededMB * isolates;
+    // The engine cache's share of the heap comes off the top: what is left must hold the slots.
+    const slotsHeapMB = Math.floor(maxOldSpaceMB * (1 - WORKER_MEMORY.engineCacheHeapShare));
+    if (slotsHeapMB < neededMB) {
+      const minBudgetMB =
+        WORKER_MEMORY.nativeMB + Math.ceil(neededMB / (1 - WORKER_MEMORY.engineCacheHeapShare)) * isolates;
       const given =
-        source === 'cgroup' ? `the container's memory limit (${budgetMB} MB)` : `VIRALFLOW_MEMORY_MB=${budgetMB}`;
+        source === 'cgroup'
+          ? `the container's memory limit (${budgetMB} MB)`
+          : source === 'default'
+            ? `the default memory budget of a worker with role ${inputs.role} (${budgetMB} MB)`
+            : `VIRALFLOW_MEMORY_MB=${budgetMB}`;
       throw new ConfigError(
-        `${given} leaves a ${Math.max(maxOldSpaceMB, 0)} MB heap, too small for VIRALFLOW_MAX_CONCURRENT_ACTIVITIES=${inputs.maxConcurrentActivities} ` +
+        `${given} leaves ${Math.max(slotsHeapMB, 0)} MB of heap beside the engine cache, too small for VIRALFLOW_MAX_CONCURRENT_ACTIVITIES=${inputs.maxConcurrentActivities} ` +
           `(needs ${neededMB} MB: a budget of at least ${minBudgetMB} MB); raise VIRALFLOW_MEMORY_MB or lower VIRALFLOW_MAX_CONCURRENT_ACTIVITIES`,
       );
     }
@@ -100,6 +120,15 @@ export function planWorkerMemory(inputs: MemoryInputs): WorkerMemoryPlan {
     ),
   );
   return { budgetMB, source, maxOldSpaceMB, maxSemiSpaceMB, nodeFlags, env };
+}
+
+/**
+ * The engine response cache's bound in JSON bytes (its unit) for a process whose V8 heap limit is
+ * `heapLimitBytes` (v8.getHeapStatistics().heap_size_limit): its share of the heap, at most `ceiling`.
+ */
+export function engineCacheMaxBytes(heapLimitBytes: number, ceiling: number): number {
+  const bytes = (heapLimitBytes * WORKER_MEMORY.engineCacheHeapShare) / WORKER_MEMORY.engineCacheHeapPerByte;
+  return Math.min(ceiling, Math.floor(bytes));
 }
 
 /** The memory limit of the cgroup this process runs in (v2, else v1), or undefined when there is none. */

@@ -103,6 +103,17 @@ describe('response cache, in-process layer', () => {
     assert.deepEqual([...found.keys()].sort(), ['c', 'd', 'e', 'f']);
   });
 
+  test('without an entry bound, the byte bound alone decides how many entries stay', async () => {
+    const { maxEntries: _none, ...byBytes } = base({ maxBytes: 30_000 });
+    const cache = createResponseCache(byBytes);
+    // Each entry: a 5-character key plus {"n":1}, 12 bytes; 3,000 of them are 36,000 bytes.
+    const keys = Array.from({ length: 3_000 }, (_, i) => `x${String(i).padStart(4, '0')}`);
+    await cache.setMany(keys.map((k) => [k, { n: 1 }] as const));
+    const { found } = await cache.getMany(keys);
+    assert.equal(found.size, 2_500);
+    assert.ok(found.has(keys.at(-1)!) && !found.has(keys[0]!), 'the oldest went first');
+  });
+
   test('repeated keys in one look-up count once', async () => {
     const cache = createResponseCache(base());
     await cache.setMany([['a', { n: 1 }]]);
