@@ -13,6 +13,7 @@ import {
   redactor,
 } from './errors';
 import type { UpstreamLimiter } from '../rate-limit/upstream-limiter';
+import { acceptsAsIs } from '../validation/exact-check';
 import { subscribeAbort } from './abort-fan-out';
 import type { HttpPool } from './pool';
 import { parseRetryAfter } from './retry-after';
@@ -163,6 +164,7 @@ export function createUpstream(
     } catch (err) {
       throw new MalformedResponseError('body is not JSON', base.origin, where, { cause: jsonSyntaxError(err) });
     }
+    if (acceptsAsIs(schema, parsed)) return parsed as z.output<S>;
     const result = schema.safeParse(parsed);
     if (!result.success) {
       const issue = result.error.issues[0];
