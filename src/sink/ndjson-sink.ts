@@ -12,8 +12,8 @@
  * cannot interleave its lines with ours. Completion is an fsync and a rename, so readers see an
  * account whole or not at all, and a re-run replaces it the same way.
  */
-import { closeSync, constants, fsync, openSync, renameSync, writeSync } from 'node:fs';
-import { copyFile, mkdir, open, readdir, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fsync, open as openFd, writeSync } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -74,7 +74,7 @@ export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink &
         }
       }
       // 'w' starts a fresh output (creating or emptying the file); 'a' continues the copy cut back above.
-      const fd = openSync(mine, bytes === 0 ? 'w' : 'a');
+      const fd = await openAsync(mine, bytes === 0 ? 'w' : 'a');
       return accountWriter({ fd, partial: mine, complete, source, bytes });
     },
 
@@ -119,11 +119,13 @@ interface WriterState {
 }
 
 const fsyncAsync = promisify(fsync);
+const openAsync = promisify(openFd);
 
 /**
- * Appends, close and rename are synchronous calls: each is a few microseconds of page-cache or
- * directory work on a local disk, cheaper than the thread-pool round trip of the async API (which,
- * per account and page, cost more CPU than the writes). fsync waits for the disk and stays async.
+ * Appends and close are synchronous calls on a plain descriptor: page-cache work of microseconds,
+ * cheaper than the thread-pool round trip of the async API, which cost more CPU than the writes.
+ * Open, fsync and rename stay async: they wait on the disk or the filesystem journal, and blocking
+ * the event loop on them would hold up every request in flight.
  */
 function accountWriter(state: WriterState): AccountWriter {
   const { fd, partial, complete, source } = state;
@@ -157,7 +159,7 @@ function accountWriter(state: WriterState): AccountWriter {
       } finally {
         close();
       }
-      renameSync(partial, complete);
+      await rename(partial, complete);
       if (source) await unlinkIfExists(source);
     },
     abandon: async () => close(),
