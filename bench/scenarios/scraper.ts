@@ -30,6 +30,7 @@ export const scraperScenario: OperatorScenario = {
         sink: 'memory',
       }),
     raw: async () => (await import('../variants/scraper/raw.js')).raw,
+    'raw-files': async () => (await import('../variants/scraper/raw.js')).rawWithFiles,
   },
   plan: (quick) => [
     { variant: 'naive', label: 'naive (pre-review shape)', role: 'naive', ...runs(quick, [0, 30], [0, 1]) },
@@ -63,9 +64,16 @@ export const scraperScenario: OperatorScenario = {
       role: 'raw',
       ...runs(quick, [5, 40], [2, 10]),
     },
+    {
+      variant: 'raw-files',
+      label: 'bare keep-alive client + one NDJSON file per account (write, fsync, rename; reference)',
+      role: 'experiment',
+      ...runs(quick, [5, 40], [2, 10]),
+    },
   ],
   floor: { analyticMs: floor.ms, formula: floor.formula, minRequests: floor.requests },
   notes: [
+    "bare client + files: the bare client's requests, then each account's profile and posts written as the product's sink leaves them (one file, one write, fsync, rename; no checkpoints): the file I/O the NDJSON row cannot avoid, on this machine's disk.",
     'naive: one account at a time, profile then each page in turn, a new TCP connection per request, results kept in memory (no sink).',
     'viralflow: the product activity in an activity Context (MockActivityEnvironment), the default pool, posts written to the NDJSON sink on local ext4 (fsync + rename per account).',
     "viralflow, PostgreSQL results store: the same, built with VIRALFLOW_DATABASE_URL set, against a local PostgreSQL 15 (fsync on) started by the variant; CPU per execution is the activity's alone, not the server's.",
