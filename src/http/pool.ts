@@ -85,8 +85,15 @@ export function createHttpPool(
 function countingInterceptor(
   record: (origin: string, status: string) => void,
 ): Dispatcher.DispatcherComposeInterceptor {
+  // Normalized once per origin string rather than parsed as a URL on every request.
+  const origins = new Map<string, string>();
   return (dispatch) => (opts, handler) => {
-    const origin = originOf(opts.origin ?? '');
+    const raw = opts.origin ?? '';
+    let origin = typeof raw === 'string' ? origins.get(raw) : undefined;
+    if (origin === undefined) {
+      origin = originOf(raw);
+      if (typeof raw === 'string') origins.set(raw, origin);
+    }
     let answered = false;
     return dispatch(opts, {
       onRequestStart: (controller, context) => handler.onRequestStart?.(controller, context),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasExactKeys, withExactCheck } from '../validation/exact-check';
 
 /**
  * What the scrape stage stores and later stages read back: the records, the handle that names one
@@ -8,24 +9,78 @@ import { z } from 'zod';
 
 const count = z.number().int().nonnegative();
 
+const MAX_POST_ID_CHARS = 256;
+const postMetrics = z.object({ likes: count, shares: count, comments: count, views: count });
+const postCreatedAt = z.iso.datetime({ offset: true });
+
 /** A post as stored: validated on the way in, so readers get exactly this shape back. */
-export const scrapedPost = z.object({
-  id: z.string().min(1).max(256),
-  accountId: z.string().min(1),
-  createdAt: z.iso.datetime({ offset: true }),
-  text: z.string(),
-  metrics: z.object({ likes: count, shares: count, comments: count, views: count }),
-});
+export const scrapedPost = withExactCheck(
+  z.object({
+    id: z.string().min(1).max(MAX_POST_ID_CHARS),
+    accountId: z.string().min(1),
+    createdAt: postCreatedAt,
+    text: z.string(),
+    metrics: postMetrics,
+  }),
+  isScrapedPost,
+);
 export type ScrapedPost = z.output<typeof scrapedPost>;
 
-export const scrapedProfile = z.object({
-  accountId: z.string().min(1),
-  followers: count,
-  following: count,
-  postCount: count,
-  engagementRate: z.number().finite(),
-});
+export const scrapedProfile = withExactCheck(
+  z.object({
+    accountId: z.string().min(1),
+    followers: count,
+    following: count,
+    postCount: count,
+    engagementRate: z.number().finite(),
+  }),
+  isScrapedProfile,
+);
 export type ScrapedProfile = z.output<typeof scrapedProfile>;
+
+// The exact checks (see ../validation/exact-check): the schemas above are the rule; these only
+// recognise, without copying, values those schemas pass through unchanged.
+const POST_KEYS = ['id', 'accountId', 'createdAt', 'text', 'metrics'];
+const METRICS_KEYS = ['likes', 'shares', 'comments', 'views'];
+const PROFILE_KEYS = ['accountId', 'followers', 'following', 'postCount', 'engagementRate'];
+/** zod's own pattern for the datetime format; without one, no post passes the exact check. */
+const CREATED_AT_PATTERN: RegExp | undefined = postCreatedAt._zod.def.pattern;
+
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length >= 1;
+
+/** Exact check for `scrapedPost`. */
+export function isScrapedPost(v: unknown): boolean {
+  if (!hasExactKeys(v, POST_KEYS)) return false;
+  const { id, accountId, createdAt, text, metrics } = v;
+  return (
+    isNonEmptyString(id) &&
+    id.length <= MAX_POST_ID_CHARS &&
+    isNonEmptyString(accountId) &&
+    typeof createdAt === 'string' &&
+    CREATED_AT_PATTERN !== undefined &&
+    CREATED_AT_PATTERN.test(createdAt) &&
+    typeof text === 'string' &&
+    hasExactKeys(metrics, METRICS_KEYS) &&
+    isCount(metrics.likes) &&
+    isCount(metrics.shares) &&
+    isCount(metrics.comments) &&
+    isCount(metrics.views)
+  );
+}
+
+/** Exact check for `scrapedProfile`. */
+export function isScrapedProfile(v: unknown): boolean {
+  return (
+    hasExactKeys(v, PROFILE_KEYS) &&
+    isNonEmptyString(v.accountId) &&
+    isCount(v.followers) &&
+    isCount(v.following) &&
+    isCount(v.postCount) &&
+    typeof v.engagementRate === 'number' &&
+    Number.isFinite(v.engagementRate)
+  );
+}
 
 /** Names one run's output; small enough to travel in activity results. */
 export type SinkRef = NdjsonSinkRef | PostgresSinkRef;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { path } from '../http/upstream';
-import { scrapedPost, scrapedProfile } from '../sink/types';
+import { isScrapedPost, scrapedPost, scrapedProfile } from '../sink/types';
+import { hasExactKeys, withExactCheck } from '../validation/exact-check';
 import {
   engineExtraction,
   MAX_CURSOR_CHARS,
@@ -12,11 +13,32 @@ import {
 
 /** The sources for viralflow's own HTTP contract, api/upstream.openapi.yaml: what a worker uses unless configured otherwise. */
 
-const postsPage = z.object({
-  accountId: z.string(),
-  posts: z.array(scrapedPost),
-  nextCursor: z.string().min(1).max(MAX_CURSOR_CHARS).nullable(),
-});
+const postsPage = withExactCheck(
+  z.object({
+    accountId: z.string(),
+    posts: z.array(scrapedPost),
+    nextCursor: z.string().min(1).max(MAX_CURSOR_CHARS).nullable(),
+  }),
+  isPostsPage,
+);
+
+const PAGE_KEYS = ['accountId', 'posts', 'nextCursor'];
+
+/** Exact check for `postsPage` (see ../validation/exact-check). */
+export function isPostsPage(v: unknown): boolean {
+  if (!hasExactKeys(v, PAGE_KEYS)) return false;
+  const { accountId, posts, nextCursor } = v;
+  return (
+    typeof accountId === 'string' &&
+    Array.isArray(posts) &&
+    posts.every(isScrapedPost) &&
+    (nextCursor === null ||
+      (typeof nextCursor === 'string' && nextCursor.length >= 1 && nextCursor.length <= MAX_CURSOR_CHARS))
+  );
+}
+
+/** The schema of one page of `GET /accounts/{id}/posts`, for tests of its exact check. */
+export { postsPage as postsPageSchema };
 
 /** `GET /accounts/{id}` and `GET /accounts/{id}/posts?cursor=&limit=`. */
 export const httpSocialSource: SocialSource = {

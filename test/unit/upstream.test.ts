@@ -98,15 +98,21 @@ describe('upstream client over the shared pool', () => {
     sim.reset();
     const shared = new AbortController();
     let listeners = 0;
+    let peak = 0;
     const add = shared.signal.addEventListener.bind(shared.signal);
     const remove = shared.signal.removeEventListener.bind(shared.signal);
-    shared.signal.addEventListener = ((...args: Parameters<typeof add>) => (listeners++, add(...args))) as typeof add;
+    shared.signal.addEventListener = ((...args: Parameters<typeof add>) => (
+      (peak = Math.max(peak, ++listeners)),
+      add(...args)
+    )) as typeof add;
     shared.signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
       listeners--,
       remove(...args)
     )) as typeof remove;
     await Promise.all(Array.from({ length: 20 }, () => api.send({ path: '/health', signal: shared.signal })));
     assert.equal(listeners, 0);
+    // However many requests are in flight, the shared signal carries one listener (adding to an EventTarget walks its list).
+    assert.equal(peak, 1);
     await assert.rejects(api.send({ path: '/health', signal: AbortSignal.abort(reason) }), (err) => err === reason);
   });
 
