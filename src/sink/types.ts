@@ -10,39 +10,35 @@ import { hasExactKeys, withExactCheck } from '../validation/exact-check';
 const count = z.number().int().nonnegative();
 
 const MAX_POST_ID_CHARS = 256;
-const postMetrics = z.object({ likes: count, shares: count, comments: count, views: count });
 const postCreatedAt = z.iso.datetime({ offset: true });
+const postMetrics = z.object({ likes: count, shares: count, comments: count, views: count });
+const postShape = z.object({
+  id: z.string().min(1).max(MAX_POST_ID_CHARS),
+  accountId: z.string().min(1),
+  createdAt: postCreatedAt,
+  text: z.string(),
+  metrics: postMetrics,
+});
+const profileShape = z.object({
+  accountId: z.string().min(1),
+  followers: count,
+  following: count,
+  postCount: count,
+  engagementRate: z.number().finite(),
+});
 
 /** A post as stored: validated on the way in, so readers get exactly this shape back. */
-export const scrapedPost = withExactCheck(
-  z.object({
-    id: z.string().min(1).max(MAX_POST_ID_CHARS),
-    accountId: z.string().min(1),
-    createdAt: postCreatedAt,
-    text: z.string(),
-    metrics: postMetrics,
-  }),
-  isScrapedPost,
-);
+export const scrapedPost = withExactCheck(postShape, isScrapedPost);
 export type ScrapedPost = z.output<typeof scrapedPost>;
 
-export const scrapedProfile = withExactCheck(
-  z.object({
-    accountId: z.string().min(1),
-    followers: count,
-    following: count,
-    postCount: count,
-    engagementRate: z.number().finite(),
-  }),
-  isScrapedProfile,
-);
+export const scrapedProfile = withExactCheck(profileShape, isScrapedProfile);
 export type ScrapedProfile = z.output<typeof scrapedProfile>;
 
 // The exact checks (see ../validation/exact-check): the schemas above are the rule; these only
 // recognise, without copying, values those schemas pass through unchanged.
-const POST_KEYS = ['id', 'accountId', 'createdAt', 'text', 'metrics'];
-const METRICS_KEYS = ['likes', 'shares', 'comments', 'views'];
-const PROFILE_KEYS = ['accountId', 'followers', 'following', 'postCount', 'engagementRate'];
+const POST_KEYS = Object.keys(postShape.shape);
+const METRICS_KEYS = Object.keys(postMetrics.shape);
+const PROFILE_KEYS = Object.keys(profileShape.shape);
 /** zod's own pattern for the datetime format; without one, no post passes the exact check. */
 const CREATED_AT_PATTERN: RegExp | undefined = postCreatedAt._zod.def.pattern;
 

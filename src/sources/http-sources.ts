@@ -13,16 +13,13 @@ import {
 
 /** The sources for viralflow's own HTTP contract, api/upstream.openapi.yaml: what a worker uses unless configured otherwise. */
 
-const postsPage = withExactCheck(
-  z.object({
-    accountId: z.string(),
-    posts: z.array(scrapedPost),
-    nextCursor: z.string().min(1).max(MAX_CURSOR_CHARS).nullable(),
-  }),
-  isPostsPage,
-);
-
-const PAGE_KEYS = ['accountId', 'posts', 'nextCursor'];
+const pageShape = z.object({
+  accountId: z.string(),
+  posts: z.array(scrapedPost),
+  nextCursor: z.string().min(1).max(MAX_CURSOR_CHARS).nullable(),
+});
+const postsPage = withExactCheck(pageShape, isPostsPage);
+const PAGE_KEYS = Object.keys(pageShape.shape);
 
 /** Exact check for `postsPage` (see ../validation/exact-check). */
 export function isPostsPage(v: unknown): boolean {
