@@ -17,6 +17,7 @@ import { copyFile, mkdir, open, readdir, rename, stat, truncate, unlink, type Fi
 import { promisify } from 'node:util';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { acceptsAsIs } from '../validation/exact-check';
 import { fileLines } from './file-lines';
 import {
   CorruptSinkError,
@@ -230,6 +231,7 @@ function parseLine<S extends z.ZodType>(file: string, line: number, text: string
   } catch (err) {
     throw new CorruptSinkError(file, line, 'not JSON', { cause: err });
   }
+  if (acceptsAsIs(schema, value)) return value as z.output<S>;
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
