@@ -1,5 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import type { ViralflowConfig } from '../config';
+import type { Sources } from '../sources/types';
 
 /** What one check found: `skip` when it does not apply here (not configured, or a check it needs failed). */
 export type CheckStatus = 'pass' | 'fail' | 'skip';
@@ -21,6 +22,8 @@ export interface DoctorContext {
   env: Record<string, string | undefined>;
   /** Set by the configuration check. */
   config?: ViralflowConfig;
+  /** What VIRALFLOW_SOURCES_MODULE replaces, set by the sources check; the upstream probes ask through it. */
+  sources?: Partial<Sources>;
   /** Set by the Temporal server check; closed when the doctor is done. */
   temporal?: Connection;
   /** Per-check deadline for network calls. */

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from '../config';
-import { fail, pass, runChecks, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
+import { loadSources } from '../sources/load-sources';
+import { fail, pass, runChecks, skip, type CheckResult, type DoctorCheck, type DoctorContext } from './check';
 import { redisCheck } from './redis-check';
 import { resultsStoreCheck } from './store-check';
 import { namespaceCheck, searchAttributesCheck, temporalServerCheck, workersCheck } from './temporal-checks';
@@ -21,6 +22,26 @@ const configCheck: DoctorCheck = {
   },
 };
 
+/** The module VIRALFLOW_SOURCES_MODULE names loads and answers the sources, as the worker checks at start-up. */
+const sourcesCheck: DoctorCheck = {
+  id: 'sources',
+  title: 'sources module',
+  requires: ['config'],
+  async run(ctx) {
+    const spec = ctx.config!.sourcesModule;
+    if (spec === undefined)
+      return skip('VIRALFLOW_SOURCES_MODULE not set: the HTTP contract (api/upstream.openapi.yaml)');
+    try {
+      ctx.sources = await loadSources(ctx.config!);
+      return pass(`${spec} replaces ${Object.keys(ctx.sources).join(', ') || 'nothing'}`);
+    } catch (err) {
+      if (err instanceof ConfigError)
+        return fail(err.message, 'fix the module or the path (README, Connecting your own APIs)');
+      throw err;
+    }
+  },
+};
+
 /** What `viralflow doctor` checks, in order: a new check is one more entry. */
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   configCheck,
@@ -28,6 +49,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   namespaceCheck,
   searchAttributesCheck,
   workersCheck,
+  sourcesCheck,
   upstreamsCheck,
   resultsStoreCheck,
   redisCheck,

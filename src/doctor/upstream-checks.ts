@@ -6,21 +6,65 @@ import { UpstreamHttpError } from '../http/errors';
 import { createHttpPool } from '../http/pool';
 import { createUpstream, path, type Upstream } from '../http/upstream';
 import { createMetrics } from '../metrics/registry';
+import { createSourceHttp } from '../sources/source-http';
+import type { Sources } from '../sources/types';
 import { fail, pass, type CheckOutcome, type CheckResult, type DoctorCheck } from './check';
 
 /** A name no account or experiment has: the probe wants the API's answer, not data. */
 const PROBE_ID = 'viralflow-doctor-probe';
 const limitsBody = z.looseObject({ maxBatch: z.number().int().min(1) });
 
+type ApiName = 'social' | 'engine' | 'experiments';
+type Probe = (api: Upstream, timeoutMs: number) => Promise<string>;
+
 /**
  * How each API is asked whether it answers, per api/upstream.openapi.yaml: the engine's limits; the
  * social and experiment APIs answer a probe ID with 200 or 404, both of which prove they serve the contract.
  */
-const API_PROBES: Record<'social' | 'engine' | 'experiments', (api: Upstream, timeoutMs: number) => Promise<string>> = {
+const API_PROBES: Record<ApiName, Probe> = {
   social: async (api, timeoutMs) => answers(api, path`/accounts/${PROBE_ID}`, timeoutMs),
   engine: async (api, timeoutMs) => `maxBatch ${(await api.json({ path: '/limits', timeoutMs }, limitsBody)).maxBatch}`,
   experiments: async (api, timeoutMs) => answers(api, path`/${PROBE_ID}/weights`, timeoutMs),
 };
+
+/**
+ * The probes for an API a sources module replaced: asked through the plug-in, as the worker will ask it.
+ * A publisher is not asked to publish (a write): its API is only reached.
+ */
+function pluggedProbes(sources: Partial<Sources>): Partial<Record<ApiName, Probe>> {
+  const via = (api: Upstream, timeoutMs: number) => ({ http: createSourceHttp(api, { timeoutMs }) });
+  const { social, engine, publisher } = sources;
+  return {
+    ...(social && {
+      social: async (api, timeoutMs) => {
+        try {
+          await social.profile(PROBE_ID, via(api, timeoutMs));
+          return 'answers through the sources module (profile)';
+        } catch (err) {
+          if (err instanceof UpstreamHttpError && err.status === 404)
+            return 'HTTP 404 for a probe ID through the sources module';
+          throw err;
+        }
+      },
+    }),
+    ...(engine && {
+      engine: async (api, timeoutMs) =>
+        `maxBatch ${await engine.maxBatch(via(api, timeoutMs))} through the sources module`,
+    }),
+    ...(publisher && {
+      experiments: async (api, timeoutMs) => {
+        const status = await api.send({ path: '/', timeoutMs }).then(
+          (res) => res.status,
+          (err: unknown) => {
+            if (err instanceof UpstreamHttpError) return err.status;
+            throw err;
+          },
+        );
+        return `reachable (HTTP ${status}); the sources module's publisher is not probed: publishing writes`;
+      },
+    }),
+  };
+}
 
 async function answers(api: Upstream, where: string, timeoutMs: number): Promise<string> {
   try {
@@ -53,12 +97,14 @@ export const upstreamsCheck: DoctorCheck = {
       return { id, title, ...outcome, durationMs: Math.round(performance.now() - started) };
     };
     try {
-      const apis = (Object.keys(API_PROBES) as Array<keyof typeof API_PROBES>).map((name) =>
+      const plugged = pluggedProbes(ctx.sources ?? {});
+      const apis = (Object.keys(API_PROBES) as ApiName[]).map((name) =>
         timed(`upstream:${name}`, `${name} API`, async () => {
           const c = config[name];
           const variable = `VIRALFLOW_${name.toUpperCase()}_URL`;
+          const probe = plugged[name] ?? API_PROBES[name];
           try {
-            return pass(`${c.baseUrl} answers (${await API_PROBES[name](upstream(c), ctx.timeoutMs)})`);
+            return pass(`${c.baseUrl} answers (${await probe(upstream(c), ctx.timeoutMs)})`);
           } catch (err) {
             return fail(
               `${c.baseUrl}: ${(err as Error).message}`,

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { EXIT } from '../../src/cli';
@@ -77,6 +80,7 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
         'namespace',
         'search-attributes',
         'workers',
+        'sources',
         'upstream:social',
         'upstream:engine',
         'upstream:experiments',
@@ -89,8 +93,9 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
         'redis',
       ],
     );
+    // No sources module here: that check does not apply, every other one passes.
     assert.ok(
-      report.checks.every((c) => c.status === 'pass'),
+      report.checks.every((c) => c.status === (c.id === 'sources' ? 'skip' : 'pass')),
       JSON.stringify(statuses(report)),
     );
     assert.match(check(report, 'workers').detail, /[1-9]\d* workflow and [1-9]\d* activity poller/);
@@ -167,6 +172,35 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
       assert.match(check(report, 'service:billing').detail, /HTTP 503/);
     } finally {
       t.sim.setKnobs('services.health:billing', undefined);
+    }
+  });
+
+  test('a sources module: the APIs it replaces are asked through it; a module without createSources fails its check', async () => {
+    const plugged = await doctor({
+      VIRALFLOW_SOURCES_MODULE: require.resolve('../../src/sources/offset-example-source'),
+      VIRALFLOW_SOCIAL_URL: `${t.sim.url}/v2`,
+    });
+    assert.equal(plugged.run.code, 0, plugged.run.stdout);
+    assert.match(check(plugged.report, 'sources').detail, /offset-example-source\.js replaces social/);
+    assert.match(check(plugged.report, 'upstream:social').detail, /\/v2 answers \(.*through the sources module/);
+    assert.doesNotMatch(
+      check(plugged.report, 'upstream:engine').detail,
+      /sources module/,
+      'the engine is not replaced',
+    );
+
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-sources-'));
+    try {
+      const broken = join(dir, 'broken-sources.js');
+      writeFileSync(broken, 'exports.makeSources = () => ({});\n');
+      const { run, report } = await doctor({ VIRALFLOW_SOURCES_MODULE: broken });
+      assert.equal(run.code, EXIT.failed);
+      assert.equal(check(report, 'sources').status, 'fail');
+      assert.match(check(report, 'sources').detail, /VIRALFLOW_SOURCES_MODULE .*createSources.*exports makeSources/);
+      assert.match(check(report, 'sources').fix ?? '', /Connecting your own APIs/);
+      assert.equal(check(report, 'upstream:social').status, 'pass', 'the contract is probed without the module');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
