@@ -34,6 +34,8 @@ const ACCOUNTS = 5_000;
 const POSTS = 8;
 const SHARDS = 16;
 const SCHEDULE_EVERY_MS = 2_000;
+/** Longer than any handover stall, well under the ~60 s long poll a poll stuck on an old owner waits out. */
+const STUCK_POLL_MS = 20_000;
 /** Progress lines as they happen (the runner shows test output only at the end), when this names a file. */
 const STEP_LOG = process.env.VIRALFLOW_CLUSTER_TEST_LOG;
 const step = (line: string) => STEP_LOG && appendFileSync(STEP_LOG, `${new Date().toISOString()} ${line}\n`);
@@ -310,12 +312,19 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
 
     // The workers, through the load balancer, never stopped for much longer than the takeover took:
     // after it, the matching service's task queues are reloaded on their new owner and pollers are
-    // answered again (measured 0-2 s). The same bound holds when node A comes back and shards and task
-    // queues move to it again.
-    const bound = takeoverMs + 3_000;
+    // answered again (measured 0-2 s).
+    const failoverBound = takeoverMs + 3_000;
     assert.ok(
-      stalls.longestStallMs <= bound,
-      `longest stall ${stalls.longestStallMs} ms vs takeover ${takeoverMs} ms (${JSON.stringify(stalls.stalls)})`,
+      (failoverStall?.ms ?? 0) <= failoverBound,
+      `failover stall ${failoverStall?.ms} ms vs takeover ${takeoverMs} ms (${JSON.stringify(stalls.stalls)})`,
+    );
+    // When node A comes back, shards and task queues move to it again: stalls of 5-9 s on 2 cores (SQL
+    // persistence has no shard ownership assertion, so the server cannot let the old owner linger until
+    // the new one holds a shard). What no stall may reach is the long poll a poll left behind on an old
+    // owner would wait out (about a minute): that is a cluster that stopped serving, not a slow handover.
+    assert.ok(
+      stalls.longestStallMs <= STUCK_POLL_MS,
+      `longest stall ${stalls.longestStallMs} ms (${JSON.stringify(stalls.stalls)})`,
     );
 
     // The schedule kept firing: nothing missed; lateness is reported.
