@@ -7,10 +7,10 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { WorkerRole } from '../../src/config';
 import { projectRoot } from '../../src/project-root';
+import { freePort } from '../../src/temporal/dev-server';
 import { SERVICES } from '../workload';
 import type { BenchTemporal } from './env';
 import type { WorkerHandle } from './worker-handle';
@@ -65,17 +65,6 @@ function resetPeakRss(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function heapUsedBytes(metricsUrl: string): Promise<number | undefined> {

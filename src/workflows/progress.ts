@@ -29,22 +29,18 @@ export interface ProgressTracker {
   show(): void;
 }
 
+/** A stage's progress before anything is done. */
+export function initialProgress(stage: string): FanOutProgress {
+  return { stage, batchesDone: 0, batchesTotal: 0, accountsDone: 0, accountsTotal: 0, scraped: 0, failed: 0, posts: 0 };
+}
+
 /**
  * A fresh progress record at `stage`, answered by this workflow's progress query from now on. After
  * every change, `details` renders it as the run's current details (markdown, what the Web UI shows
  * from the `__temporal_workflow_metadata` query), so the query and the UI read the same counts.
  */
 export function trackProgress(stage: string, details: (progress: FanOutProgress) => string): ProgressTracker {
-  const progress: FanOutProgress = {
-    stage,
-    batchesDone: 0,
-    batchesTotal: 0,
-    accountsDone: 0,
-    accountsTotal: 0,
-    scraped: 0,
-    failed: 0,
-    posts: 0,
-  };
+  const progress = initialProgress(stage);
   setHandler(progressQuery, () => progress);
   const show = () => setCurrentDetails(details(progress));
   show();

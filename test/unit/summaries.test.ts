@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { chunk } from '../../src/workflows/bounded';
 import { pipelineDetails, scrapeDetails, stageOutcomeLine } from '../../src/workflows/details';
-import type { FanOutProgress } from '../../src/workflows/progress';
+import { initialProgress, type FanOutProgress } from '../../src/workflows/progress';
 import {
   MAX_SUMMARY_LENGTH,
   pipelineSummary,
@@ -91,17 +91,7 @@ describe('static summaries', () => {
 });
 
 describe('current details', () => {
-  const progress = (p: Partial<FanOutProgress>): FanOutProgress => ({
-    stage: 'scrape',
-    batchesDone: 0,
-    batchesTotal: 0,
-    accountsDone: 0,
-    accountsTotal: 0,
-    scraped: 0,
-    failed: 0,
-    posts: 0,
-    ...p,
-  });
+  const progress = (p: Partial<FanOutProgress>): FanOutProgress => ({ ...initialProgress('scrape'), ...p });
 
   test('a scrape says it is loading before it knows its totals, then counts', () => {
     assert.equal(scrapeDetails(progress({})), '**Scraping**: loading the accounts');
