@@ -13,6 +13,9 @@ import { TemporalUnreachableError } from './temporal/connection-error';
 import { describeConnectionSecurity, temporalConnectionOptions } from './temporal/connection-options';
 import { prebuiltWorkflowBundle, workflowBundlerOptions } from './temporal/workflow-bundle';
 
+/** See WorkerSetup.stickyQueueScheduleToStartTimeout. */
+export const DEFAULT_STICKY_QUEUE_TIMEOUT = '3s';
+
 export interface WorkerSetup {
   config: ViralflowConfig;
   connection: NativeConnection;
@@ -25,6 +28,13 @@ export interface WorkerSetup {
   identity?: string;
   /** How long in-flight activities may run on after shutdown starts before they are cancelled and retried elsewhere. */
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /**
+   * How long a workflow task waits on this worker's sticky queue before any worker may take it. A worker
+   * that dies with workflows in its cache holds their next tasks this long; a healthy one polls its
+   * sticky queue within milliseconds, and a task that does move costs a replay on another worker.
+   * @default DEFAULT_STICKY_QUEUE_TIMEOUT (the SDK's own default is 10 s)
+   */
+  stickyQueueScheduleToStartTimeout?: WorkerOptions['stickyQueueScheduleToStartTimeout'];
 }
 
 export interface ViralflowWorker {
@@ -58,6 +68,7 @@ export async function createViralflowWorker(setup: WorkerSetup): Promise<Viralfl
       interceptors: { activity: [activityMetricsInterceptor(metrics)] },
       maxConcurrentActivityTaskExecutions: setup.config.maxConcurrentActivities,
       shutdownGraceTime: setup.shutdownGraceTime ?? '10s',
+      stickyQueueScheduleToStartTimeout: setup.stickyQueueScheduleToStartTimeout ?? DEFAULT_STICKY_QUEUE_TIMEOUT,
       // Heartbeats carry the scraper's resume point; by default the SDK sends them only every 8 s
       // (0.8 × the 10 s heartbeat timeout), so a killed worker's retry redid up to 8 s of pages.
       maxHeartbeatThrottleInterval: '1s',

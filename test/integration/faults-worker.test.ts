@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { activityPolicies } from '../../src/workflows/policies';
 import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msToNumber, optionalTsToMs } from '@temporalio/common/lib/time';
+import { DEFAULT_STICKY_QUEUE_TIMEOUT } from '../../src/worker';
 import { activityRecords, workflowTaskFailures } from '../helpers/history-facts';
 import { pollUntil } from '../helpers/poll';
 import { startProcessEnv, type ProcessEnv } from '../helpers/process-env';
@@ -18,6 +19,7 @@ const SEED = 7; // startProcessEnv's simulator seed
 const POSTS = 20; // per account, pages of 5: a profile and 4 page requests per account
 const PAGE_LATENCY_MS = 300;
 const HEARTBEAT_TIMEOUT_MS = msToNumber(activityPolicies.scrapeAccounts.heartbeatTimeout);
+const STICKY_TIMEOUT_MS = msToNumber(DEFAULT_STICKY_QUEUE_TIMEOUT);
 
 describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight', () => {
   let t: ProcessEnv;
@@ -195,6 +197,73 @@ describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight'
         `faults-worker: SIGTERM during a 12 s batch -> exit 0 after ${drainedMs} ms (grace 10 s); retried on the other worker, ` +
           `run done ${doneMs} ms after the SIGTERM; ${postsRequests()} page requests for ${ids.length * 3} pages`,
       );
+    },
+  );
+
+  test(
+    'SIGKILL of the worker holding a workflow in its cache: the next workflow task runs elsewhere after the sticky timeout',
+    { timeout: 90_000 },
+    async () => {
+      t.sim.reset();
+      // Workflows on two workers, activities on a third, so the kill takes the workflow's cache and no activity.
+      const roles = {
+        workflows: { VIRALFLOW_WORKER_ROLE: 'workflows' },
+        activities: { VIRALFLOW_WORKER_ROLE: 'activities' },
+      };
+      const [one, two, activities] = await Promise.all([
+        t.startWorker(roles.workflows),
+        t.startWorker(roles.workflows),
+        t.startWorker(roles.activities),
+      ]);
+      const ids = accounts('sticky', 6); // 3 batches one after another, ~1.5 s each
+      const handle = await t.client.workflow.start(scrapeAccountsWorkflow, {
+        taskQueue: t.taskQueue,
+        workflowId: 'fault-kill-sticky',
+        args: [{ accountIds: ids, batchSize: 2, maxConcurrentBatches: 1, pageSize: 5 }],
+      });
+      await pollUntil(
+        'the first batch running',
+        async () => {
+          const { raw } = await handle.describe();
+          return raw.pendingActivities?.some((p) => p.lastStartedTime) ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
+      // The worker that completed the last workflow task has the workflow cached: its next task goes there.
+      const completedBy = (await handle.fetchHistory()).events
+        ?.filter((e) => e.workflowTaskCompletedEventAttributes)
+        .at(-1)?.workflowTaskCompletedEventAttributes?.identity;
+      const [holder, survivor] = completedBy === one.identity ? [one, two] : [two, one];
+      assert.equal(holder.identity, completedBy);
+      const killedAt = Date.now();
+      holder.kill('SIGKILL');
+      await holder.exited;
+
+      const summary = await handle.result();
+      assert.equal(summary.scraped, ids.length);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const at = (e: (typeof events)[number]) => optionalTsToMs(e.eventTime) ?? 0;
+      // The batch running at the kill completes; the workflow task it schedules waits on the dead worker's
+      // sticky queue, times out there, and is started by the survivor.
+      const completed = events.find((e) => e.activityTaskCompletedEventAttributes && at(e) >= killedAt)!;
+      const nextStarted = events.find(
+        (e) => e.workflowTaskStartedEventAttributes && Number(e.eventId) > Number(completed.eventId),
+      )!;
+      assert.equal(nextStarted.workflowTaskStartedEventAttributes?.identity, survivor.identity);
+      assert.ok(
+        events.some((e) => Number(e.eventId) > Number(completed.eventId) && e.workflowTaskTimedOutEventAttributes),
+        'the task first waited on the sticky queue of the dead worker',
+      );
+      const waitedMs = at(nextStarted) - at(completed);
+      assert.ok(
+        waitedMs >= STICKY_TIMEOUT_MS - 500 && waitedMs < STICKY_TIMEOUT_MS + 2_000,
+        `next workflow task started ${waitedMs} ms after the batch completed (sticky timeout ${STICKY_TIMEOUT_MS} ms)`,
+      );
+      console.log(
+        `faults-worker: SIGKILL of the workflow's cache holder; its next workflow task started on the other worker ${waitedMs} ms ` +
+          `after it was due (sticky timeout ${STICKY_TIMEOUT_MS} ms; the SDK's default is 10 s)`,
+      );
+      await Promise.all([survivor.stop(), activities.stop()]);
     },
   );
 });
