@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time';
 import { Client as PgClient } from 'pg';
 import { startCluster, type Cluster } from '../../src/cluster/supervisor';
 import { projectRoot } from '../../src/project-root';
@@ -21,6 +22,7 @@ import type { SimStats } from '../../src/sim/types';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store';
 import { freePort } from '../../src/temporal/dev-server';
 import type { ViralPipelineResult } from '../../src/workflows/pipeline';
+import { activityPolicies } from '../../src/workflows/policies';
 import { EXPERIMENT_KEY, PIPELINE_KEY } from '../../src/workflows/search-attributes';
 import { auditSchedule, counterTotal, longestStallIn, ownedShards, stallMeter } from '../helpers/cluster-probes';
 import { TEMPORAL_SERVER_METRIC_NAMES } from '../helpers/metric-names';
@@ -42,6 +44,7 @@ const SCHEDULE_EVERY_MS = 2_000;
  * 60 s long poll (`matching.longPollExpirationInterval`). The bound sits between the two.
  */
 const STUCK_POLL_MS = 45_000;
+const HEARTBEAT_TIMEOUT_MS = msToNumber(activityPolicies.scrapeAccounts.heartbeatTimeout);
 /** Progress lines as they happen (the runner shows test output only at the end), when this names a file. */
 const STEP_LOG = process.env.VIRALFLOW_CLUSTER_TEST_LOG;
 const step = (line: string) => STEP_LOG && appendFileSync(STEP_LOG, `${new Date().toISOString()} ${line}\n`);
@@ -242,6 +245,7 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     // A worker crashes on top; the other two take its activities when their heartbeats time out.
     step('HAProxy marked node A down, work resumed; killing worker 3');
     const victim = workers[2]!;
+    const workerKilledAt = Date.now();
     victim.kill('SIGKILL');
     await victim.exited;
     figures.workerKilledAtUpstreamRequests = `${(await simRequests()) - requestsBefore} of ${ACCOUNTS * 3} scrape requests`;
@@ -271,12 +275,17 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     figures.pipelineMs = pipelineMs;
     const stalls = await requests.stop();
     figures.longestWorkerStallMs = stalls.longestStallMs;
-    // Attributed by when they began: from the kill to the restart, and from the restart on.
-    const failoverStall = longestStallIn(stalls, killedAt - 1_000, restartAt);
+    // Attributed by when they began: node kill to worker kill, worker kill to restart, restart on.
+    const failoverStall = longestStallIn(stalls, killedAt - 1_000, workerKilledAt);
+    const workerKillStall = longestStallIn(stalls, workerKilledAt, restartAt);
     const rejoinStall = longestStallIn(stalls, restartAt);
     figures.failoverStall = failoverStall && {
       ms: failoverStall.ms,
       startedAfterKillMs: failoverStall.from - killedAt,
+    };
+    figures.workerKillStall = workerKillStall && {
+      ms: workerKillStall.ms,
+      startedAfterKillMs: workerKillStall.from - workerKilledAt,
     };
     figures.rejoinStall = rejoinStall && { ms: rejoinStall.ms, startedAfterRestartMs: rejoinStall.from - restartAt };
 
@@ -304,7 +313,7 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     };
     t.diagnostic(`takeover ${takeoverMs} ms, rejoin ${figures.rejoinMs as number} ms, pipeline ${pipelineMs} ms`);
     t.diagnostic(
-      `stalls: failover ${JSON.stringify(figures.failoverStall)}, rejoin ${JSON.stringify(figures.rejoinStall)}`,
+      `stalls: failover ${JSON.stringify(figures.failoverStall)}, worker kill ${JSON.stringify(figures.workerKillStall)}, rejoin ${JSON.stringify(figures.rejoinStall)}`,
     );
     t.diagnostic(`schedule ${JSON.stringify(figures.schedule)}`);
 
@@ -323,6 +332,13 @@ describe('a two-node Temporal cluster on PostgreSQL behind HAProxy, three worker
     assert.ok(
       (failoverStall?.ms ?? 0) <= failoverBound,
       `failover stall ${failoverStall?.ms} ms vs takeover ${takeoverMs} ms (${JSON.stringify(stalls.stalls)})`,
+    );
+    // A dead worker costs at most its lost activities' heartbeat timeout: the workflows it had cached move
+    // after the sticky timeout (3 s), its batches are retried elsewhere when their heartbeats stop.
+    const workerKillBound = HEARTBEAT_TIMEOUT_MS + 3_000;
+    assert.ok(
+      (workerKillStall?.ms ?? 0) <= workerKillBound,
+      `worker kill stall ${workerKillStall?.ms} ms vs heartbeat timeout ${HEARTBEAT_TIMEOUT_MS} ms (${JSON.stringify(stalls.stalls)})`,
     );
     // When node A comes back, shards and task queues move to it again: stalls of 2-9 s on 2 cores, 24 s
     // once (SQL persistence has no shard ownership assertion, so the server cannot let the old owner
