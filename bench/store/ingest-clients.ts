@@ -11,6 +11,7 @@ import { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import postgres from 'postgres';
 import type { ScrapedPost } from '../../src/sink/types';
+import { postColumns } from '../../src/store/postgres/post-columns';
 
 export const BENCH_TABLE = 'bench_ingest_posts';
 
@@ -34,13 +35,7 @@ ON CONFLICT DO NOTHING`;
 const params = (runKey: string, posts: readonly ScrapedPost[]) => [
   runKey,
   posts.map((p) => p.accountId),
-  posts.map((p) => p.id),
-  posts.map((p) => p.createdAt),
-  posts.map((p) => p.text),
-  posts.map((p) => p.metrics.likes),
-  posts.map((p) => p.metrics.shares),
-  posts.map((p) => p.metrics.comments),
-  posts.map((p) => p.metrics.views),
+  ...postColumns(posts),
 ];
 
 /** A writer for one client: `write(runKey, batch)` plus `close()`. */

@@ -20,7 +20,7 @@ import {
 } from './knobs';
 import { rngFor } from './random';
 import { createServedPosts } from './served-posts';
-import type { EngineItem, Knobs, PublishedWeights, RouteKey, SimConfig, SimStats } from './types';
+import type { EngineItem, Knobs, PublishedWeights, RouteKey, RouteStats, SimConfig, SimStats } from './types';
 
 export interface Simulator {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234. */
@@ -129,10 +129,14 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     stormCounts.delete(route);
   };
 
+  const routeStats = (key: string): RouteStats =>
+    (stats.routes[key] ??= { requests: 0, byStatus: {}, peakInFlight: 0 });
   const record = (key: string, status: number | 'reset' | 'hang'): void => {
-    const route = (stats.routes[key] ??= { requests: 0, byStatus: {} });
+    const route = routeStats(key);
     route.byStatus[status] = (route.byStatus[status] ?? 0) + 1;
   };
+  // By route, across resets: a request that began before a reset still ends after it.
+  const inFlight = new Map<string, number>();
 
   /** Counts this request under each key and answers the counts it found before it. */
   const countRequest = (keys: string[]): { request: number[]; storm: Map<string, number> } => {
@@ -177,7 +181,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
     if (match.kind !== 'found') {
       const key = match.kind === 'wrongMethod' ? match.route : UNMATCHED;
-      (stats.routes[key] ??= { requests: 0, byStatus: {} }).requests++;
+      routeStats(key).requests++;
       await readBody(req); // so the connection can be reused
       const answer =
         match.kind === 'wrongMethod'
@@ -189,9 +193,28 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     }
 
     const { def, params } = match;
+    const route = routeStats(def.route);
+    route.requests++;
+    const answering = (inFlight.get(def.route) ?? 0) + 1;
+    inFlight.set(def.route, answering);
+    route.peakInFlight = Math.max(route.peakInFlight, answering);
+    try {
+      await answerRoute(req, res, signal, url, def, params);
+    } finally {
+      inFlight.set(def.route, (inFlight.get(def.route) ?? 1) - 1);
+    }
+  };
+
+  const answerRoute = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    signal: AbortSignal,
+    url: URL,
+    def: RouteDef,
+    params: Record<string, string>,
+  ): Promise<void> => {
     const target = def.target === undefined ? undefined : params[def.target];
     const targetKey = target === undefined ? undefined : `${def.route}:${target}`;
-    (stats.routes[def.route] ??= { requests: 0, byStatus: {} }).requests++;
     const counted = countRequest(targetKey === undefined ? [def.route] : [def.route, targetKey]);
     const routeIndex = counted.request[0] ?? 0;
 

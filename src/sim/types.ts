@@ -174,6 +174,8 @@ export interface ServiceHealth {
 export interface RouteStats {
   requests: number;
   byStatus: Record<string, number>;
+  /** Most requests to the route being answered at once (from arrival to the answer written): a client's concurrency. */
+  peakInFlight: number;
 }
 
 export interface SimStats {

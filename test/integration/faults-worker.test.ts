@@ -197,6 +197,7 @@ describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight'
         `faults-worker: SIGTERM during a 12 s batch -> exit 0 after ${drainedMs} ms (grace 10 s); retried on the other worker, ` +
           `run done ${doneMs} ms after the SIGTERM; ${postsRequests()} page requests for ${ids.length * 3} pages`,
       );
+      assert.deepEqual(await other.stop(), { code: 0, signal: null });
     },
   );
 
@@ -234,7 +235,7 @@ describe('worker faults: SIGKILL mid-fan-out, SIGTERM with activities in flight'
         ?.filter((e) => e.workflowTaskCompletedEventAttributes)
         .at(-1)?.workflowTaskCompletedEventAttributes?.identity;
       const [holder, survivor] = completedBy === one.identity ? [one, two] : [two, one];
-      assert.equal(holder.identity, completedBy);
+      assert.equal(holder.identity, completedBy, 'only the workflow workers of this test poll the task queue');
       const killedAt = Date.now();
       holder.kill('SIGKILL');
       await holder.exited;

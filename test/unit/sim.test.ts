@@ -396,12 +396,27 @@ describe('upstream simulator', () => {
       await call(`${sim.url}/nope`);
       const stats = sim.stats();
       assert.equal(stats.requests, 4);
-      assert.deepEqual(stats.routes['social.profile'], { requests: 2, byStatus: { '200': 1, '404': 1 } });
-      assert.deepEqual(stats.routes['social.posts'], { requests: 1, byStatus: { '200': 1 } });
-      assert.deepEqual(stats.routes['unmatched'], { requests: 1, byStatus: { '404': 1 } });
+      // One request at a time: a peak of 1 on each matched route.
+      assert.deepEqual(stats.routes['social.profile'], {
+        requests: 2,
+        byStatus: { '200': 1, '404': 1 },
+        peakInFlight: 1,
+      });
+      assert.deepEqual(stats.routes['social.posts'], { requests: 1, byStatus: { '200': 1 }, peakInFlight: 1 });
+      assert.deepEqual(stats.routes['unmatched'], { requests: 1, byStatus: { '404': 1 }, peakInFlight: 0 });
       stats.requests = 999;
       assert.equal(sim.stats().requests, 4);
       assert.deepEqual(parse(await call(`${sim.url}/_sim/stats`)), sim.stats());
+    });
+
+    it('counts the requests a route answers at once', async () => {
+      sim.reset();
+      const latency = '?sim_latencyMs=100';
+      await Promise.all([1, 2, 3].map((i) => call(`${sim.url}/social/accounts/acct-${i}${latency}`)));
+      await call(`${sim.url}/social/accounts/acct-4${latency}`);
+      assert.equal(sim.stats().routes['social.profile']?.peakInFlight, 3);
+      sim.reset();
+      assert.equal(sim.stats().routes['social.profile'], undefined, 'reset clears the peak');
     });
 
     it('counts posts served whole with a 200: every copy, and each post once', async () => {

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { AccountWriter, PostgresSinkRef, ResultsSink, ScrapedPost, ScrapedProfile } from '../../sink/types';
+import { postColumns } from './post-columns';
 
 /**
  * One run's output in PostgreSQL, with the NDJSON sink's contract. Each attempt appends to its own
@@ -138,13 +139,7 @@ function accountWriter(
           profile?.following ?? null,
           profile?.postCount ?? null,
           profile?.engagementRate ?? null,
-          posts.map((p) => p.id),
-          posts.map((p) => p.createdAt),
-          posts.map((p) => p.text),
-          posts.map((p) => p.metrics.likes),
-          posts.map((p) => p.metrics.shares),
-          posts.map((p) => p.metrics.comments),
-          posts.map((p) => p.metrics.views),
+          ...postColumns(posts),
         ]),
       );
       unopened = false;
