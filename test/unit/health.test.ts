@@ -29,13 +29,12 @@ describe('checkHealth', () => {
     assert.deepEqual(report.unavailable, []);
   });
 
-  test('checks services concurrently: five 150 ms services take about one latency, not five', async () => {
+  test('checks services concurrently: the five services are asked at once', async () => {
     s.sim.reset();
     s.sim.setKnobs('services.health', { latencyMs: 150 });
-    const started = performance.now();
     await run(activity(), { timeoutMs: 5_000 });
-    const elapsed = performance.now() - started;
-    assert.ok(elapsed < 600, `took ${elapsed} ms`);
+    // The services' own count of requests answered at once (wall time would depend on the machine's load).
+    assert.equal(s.sim.stats().routes['services.health']?.peakInFlight, 5);
   });
 
   test('a 5xx, a hang past the timeout and a malformed body are down with a reason; others stay up', async () => {

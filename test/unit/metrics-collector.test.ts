@@ -69,15 +69,18 @@ describe('collectMetrics', () => {
     assert.equal(s.sim.stats().routes['services.metrics']?.requests ?? 0, 0);
   });
 
-  test('collects concurrently: five 150 ms services take about one latency, not five', async (t) => {
+  test('collects concurrently: the five services are asked at once', async (t) => {
+    s.sim.reset();
     s.sim.setKnobs('services.metrics', { latencyMs: 150 });
     s.sim.setKnobs('services.metricsJson', { latencyMs: 150 });
     const started = performance.now();
     const result = await run({ timeoutMs: 5_000 });
-    const elapsed = performance.now() - started;
-    t.diagnostic(`5 services × 2 formats at 150 ms: ${elapsed.toFixed(0)} ms`);
+    t.diagnostic(`5 services × 2 formats at 150 ms: ${(performance.now() - started).toFixed(0)} ms`);
     assert.deepEqual(result.failures, []);
-    assert.ok(elapsed < 600, `took ${elapsed} ms (sequential would be ≥ 1500)`);
+    // The services' own count of requests answered at once (wall time would depend on the machine's load).
+    const routes = s.sim.stats().routes;
+    for (const route of ['services.metrics', 'services.metricsJson'])
+      assert.equal(routes[route]?.peakInFlight, 5, `${route}: ${routes[route]?.peakInFlight} at once`);
   });
 
   test('a 503, a hang, malformed text, an oversized body and a 429 are listed per service; the rest aggregates', async () => {

@@ -172,15 +172,15 @@ describe('scrapeAccounts', () => {
     assert.deepEqual(await collectPosts(local(result.sink), ['overlap-0']), simPosts('overlap-0'));
   });
 
-  test('scrapes accounts concurrently: 64 accounts at 50 ms per request take a few latencies, not 64', async () => {
+  test('scrapes accounts concurrently: many of 64 accounts in flight at once', async () => {
     s.sim.reset();
     s.sim.setKnobs('social.profile', { latencyMs: 50 });
     s.sim.setKnobs('social.posts', { latencyMs: 50 });
-    const started = performance.now();
     const result = await run({ accountIds: ids('fast-', 64), runKey: runKey() });
-    const elapsed = performance.now() - started;
     assert.equal(result.scraped, 64);
-    assert.ok(elapsed < 1_500, `took ${Math.round(elapsed)} ms; sequential would take over ${64 * 50} ms`);
+    // The API's own count of requests answered at once (wall time would depend on the machine's load).
+    const peak = s.sim.stats().routes['social.profile']?.peakInFlight ?? 0;
+    assert.ok(peak >= 8, `${peak} profile requests at once`);
   });
 
   test('a missing account (404) is listed as failed while the others are scraped', async () => {
@@ -447,7 +447,9 @@ describe('scrapeAccounts', () => {
       assert.equal(result.scraped, 100);
       assert.equal(stats?.requests, 200);
       assert.ok((stats?.connections ?? Infinity) <= poolSize, `${stats?.connections} connections`);
-      assert.ok(elapsed < 1_500, `took ${Math.round(elapsed)} ms; sequential would take ${100 * 40} ms`);
+      // Concurrent, and never more requests at once than the pool has connections.
+      const peak = fresh.sim.stats().routes['social.posts']?.peakInFlight ?? 0;
+      assert.ok(peak > 1 && peak <= poolSize, `${peak} page requests at once with ${poolSize} connections`);
     } finally {
       await fresh.close();
     }
