@@ -13,6 +13,7 @@ import { parseInput } from './validate';
 
 /** Accounts in flight at once within one execution, when the deps do not say. */
 const DEFAULT_SCRAPE_CONCURRENCY = 128;
+const DEFAULT_HEARTBEAT_EVERY_MS = 250;
 /** Failure reasons travel in heartbeats and the result: enough to say what broke, not a body dump. */
 const MAX_REASON_CHARS = 200;
 
@@ -89,6 +90,14 @@ export interface ScraperDeps {
   concurrency?: number;
   /** The sink for one run's output, e.g. `(runKey) => createNdjsonSink(config.dataDir, runKey)`. */
   sinkFor(runKey: string): ResultsSink;
+  /**
+   * Least time between two heartbeats handed to the SDK; changes in between go out together in the
+   * next one. The SDK serialises every heartbeat at once and only then throttles what it sends on, so
+   * a heartbeat per page cost a worker about as much CPU as the pages. The last state is always
+   * heartbeated before the attempt ends; 0 heartbeats every change.
+   * @default 250
+   */
+  heartbeatEveryMs?: number;
 }
 
 /**
@@ -110,7 +119,11 @@ export function createScrapeAccounts(deps: ScraperDeps) {
     const sink = deps.sinkFor(input.runKey);
 
     const restored = await restoreProgress(ctx, accountIds, sink);
-    const progress = createProgress(restored, (details) => ctx.heartbeat(details));
+    const progress = createProgress(
+      restored,
+      (details) => ctx.heartbeat(details),
+      deps.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS,
+    );
     const resumed = restored.done.length + restored.failed.length;
     let continued = 0;
 
@@ -293,42 +306,58 @@ interface Progress {
   advance(entry: PartialAccount): void;
   finish(entry: ScrapeProgress['done'][number]): void;
   fail(failure: FailedAccount): void;
-  /** Heartbeats the current state and answers it. */
+  /** Heartbeats the current state now (and nothing more afterwards unless it changes) and answers it. */
   beat(): ScrapeProgress;
 }
 
 /**
- * Progress, heartbeated on every change (the SDK throttles what reaches the server). Each snapshot
- * shares the unchanged done/failed arrays with the last one instead of copying them, so a page
- * costs O(accounts in flight), not O(batch); those arrays are replaced, never mutated.
+ * Progress, heartbeated at most every `everyMs`: the first change at once, later ones together at the
+ * end of the interval (the SDK throttles again what reaches the server). Each snapshot shares the
+ * unchanged done/failed arrays with the last one instead of copying them; those arrays are replaced,
+ * never mutated.
  */
-function createProgress(initial: ScrapeProgress, heartbeat: (details: ScrapeProgress) => void): Progress {
+function createProgress(
+  initial: ScrapeProgress,
+  heartbeat: (details: ScrapeProgress) => void,
+  everyMs: number,
+): Progress {
   let { done, failed } = initial;
   const partial = new Map(initial.partial.map((p) => [p.id, p]));
   const settled = new Set([...done.map((d) => d.id), ...failed.map((f) => f.accountId)]);
+  let lastBeat = -Infinity;
+  let due: NodeJS.Timeout | undefined;
   const beat = (): ScrapeProgress => {
+    clearTimeout(due);
+    due = undefined;
+    lastBeat = performance.now();
     const snapshot: ScrapeProgress = { v: 1, done, failed, partial: [...partial.values()] };
     heartbeat(snapshot);
     return snapshot;
+  };
+  const changed = () => {
+    if (due) return;
+    const wait = lastBeat + everyMs - performance.now();
+    if (wait <= 0) beat();
+    else due = setTimeout(beat, wait);
   };
   return {
     isSettled: (id) => settled.has(id),
     partialOf: (id) => partial.get(id),
     advance(entry) {
       partial.set(entry.id, entry);
-      beat();
+      changed();
     },
     finish(entry) {
       partial.delete(entry.id);
       settled.add(entry.id);
       done = [...done, entry];
-      beat();
+      changed();
     },
     fail(failure) {
       partial.delete(failure.accountId);
       settled.add(failure.accountId);
       failed = [...failed, failure];
-      beat();
+      changed();
     },
     beat,
   };

@@ -262,6 +262,32 @@ describe('scrapeAccounts', () => {
     });
   }
 
+  test('heartbeats are coalesced: at most one per interval, the first at once, the final state last', async () => {
+    s.sim.reset();
+    s.sim.setKnobs('social.posts', { latencyMs: 40 });
+    const input: ScrapeAccountsInput = { accountIds: ids('hb-', 16), pageSize: 5, runKey: runKey() };
+    const everyMs = 200;
+    const times: number[] = [];
+    const { outcome, heartbeats, ms } = await attempt((env) => {
+      env.on('heartbeat', () => times.push(performance.now()));
+      return runActivity(activity({ concurrency: 4, heartbeatEveryMs: everyMs }), input, env);
+    });
+    assert.ok(outcome.ok);
+    // 16 accounts × 5 pages at 40 ms, 4 at a time: ~80 changes over ~0.8 s.
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    assert.ok(
+      gaps.slice(0, -1).every((gap) => gap >= everyMs - 5),
+      `gaps between heartbeats: ${gaps.map(Math.round)}`,
+    );
+    assert.ok(
+      heartbeats.length <= Math.ceil(ms / everyMs) + 2,
+      `${heartbeats.length} heartbeats in ${Math.round(ms)} ms`,
+    );
+    const last = heartbeats.at(-1)!;
+    assert.equal(last.done.length, 16, 'the final heartbeat has every account done');
+    assert.deepEqual(last.partial, []);
+  });
+
   // 'older': the SDK throttles heartbeats, so the server may hold one from before the last pages
   // were written; the partial files are then longer than recorded and must be cut back.
   for (const checkpoint of ['last', 'older'] as const) {
@@ -277,7 +303,9 @@ describe('scrapeAccounts', () => {
         s.sim.setKnobs('social.posts', { latencyMs: 15 });
         s.sim.setKnobs('social.posts:rz-5', { latencyMs: 60, rateLimitFirst: 1, retryAfterSeconds: 2 });
         const input: ScrapeAccountsInput = { accountIds: ids('rz-', 12), pageSize: 3, runKey: runKey() };
-        const first = await attempt((env) => runActivity(activity({ concurrency: 4 }), input, env));
+        // Every change heartbeated, so the recorded heartbeats include one from before the last pages.
+        const everyChange = activity({ concurrency: 4, heartbeatEveryMs: 0 });
+        const first = await attempt((env) => runActivity(everyChange, input, env));
         assert.equal(first.outcome.ok, false);
         if (!first.outcome.ok) assertFailure(first.outcome.error, 'RateLimited');
         const last = first.heartbeats.at(-1)! as ScrapeProgress;
