@@ -4,8 +4,12 @@
  * a Temporal server in the measurement. A fresh environment per execution, as each real execution
  * gets its own Context.
  */
+import { defaultPayloadConverter, toPayloads } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 
 export function inActivityContext<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> {
-  return new MockActivityEnvironment().run(fn, input) as Promise<O>;
+  const env = new MockActivityEnvironment();
+  // A worker converts each heartbeat's details to payloads as it takes them; the mock only emits them.
+  env.on('heartbeat', (details: unknown) => toPayloads(defaultPayloadConverter, details));
+  return env.run(fn, input) as Promise<O>;
 }

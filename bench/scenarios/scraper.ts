@@ -24,6 +24,12 @@ export const scraperScenario: OperatorScenario = {
         accountConcurrency: CONNECTIONS,
         sink: 'ndjson',
       }),
+    'viralflow-beat-every-change': async () =>
+      (await import('../variants/scraper/viralflow.js')).viralflowExperiment({
+        accountConcurrency: ACCOUNTS,
+        sink: 'ndjson',
+        heartbeatEveryMs: 0,
+      }),
     'viralflow-memsink': async () =>
       (await import('../variants/scraper/viralflow.js')).viralflowExperiment({
         accountConcurrency: ACCOUNTS,
@@ -52,6 +58,12 @@ export const scraperScenario: OperatorScenario = {
             ...runs(quick, [5, 40], [0, 0]),
           },
           {
+            variant: 'viralflow-beat-every-change',
+            label: 'experiment: viralflow heartbeating every change (heartbeatEveryMs 0)',
+            role: 'experiment' as const,
+            ...runs(quick, [5, 40], [0, 0]),
+          },
+          {
             variant: 'viralflow-memsink',
             label: 'experiment: viralflow with a sink without file I/O',
             role: 'experiment' as const,
@@ -75,7 +87,8 @@ export const scraperScenario: OperatorScenario = {
   notes: [
     "bare client + files: the bare client's requests, then each account's profile and posts written as the product's sink leaves them (one file, one write, fsync, rename; no checkpoints): the file I/O the NDJSON row cannot avoid, on this machine's disk.",
     'naive: one account at a time, profile then each page in turn, a new TCP connection per request, results kept in memory (no sink).',
-    'viralflow: the product activity in an activity Context (MockActivityEnvironment), the default pool, posts written to the NDJSON sink on local ext4 (fsync + rename per account).',
+    "viralflow: the product activity in an activity Context (MockActivityEnvironment, each heartbeat's details converted to payloads as a worker does), the default pool, posts written to the NDJSON sink on local ext4 (fsync + rename per account).",
+    `experiment: viralflow heartbeating every change: the same activity with heartbeatEveryMs 0 instead of its default, the shape before heartbeats were coalesced.`,
     "viralflow, PostgreSQL results store: the same, built with VIRALFLOW_DATABASE_URL set, against a local PostgreSQL 15 (fsync on) started by the variant; CPU per execution is the activity's alone, not the server's.",
     `viralflow keeps up to 4 accounts per pooled connection in flight (128 with C = ${CONNECTIONS}), so the whole batch of ${ACCOUNTS} is in flight and the pool's queue keeps every connection busy; each account's next page is requested before the current one is written, and its first requests go out while its file opens.`,
     `experiments (full runs): the same activity code built by the bench with ${CONNECTIONS} accounts in flight (one per connection, as before), and with a sink that serializes every record but does no file I/O (bench/experiments/memory-sink.ts); createScrapeAccounts takes both from its deps.`,

@@ -27,10 +27,12 @@ export async function viralflow(ctx: VariantContext): Promise<PreparedVariant> {
 }
 
 export interface ScraperExperiment {
-  /** Accounts in flight (the product passes the pool size, 32). */
+  /** Accounts in flight (the product passes 4 per pooled connection: 128 with C = 32). */
   accountConcurrency: number;
   /** 'memory' serializes records but does no file I/O (bench/experiments/memory-sink.ts). */
   sink: 'ndjson' | 'memory';
+  /** The activity's heartbeat coalescing; absent: its default. */
+  heartbeatEveryMs?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export function viralflowExperiment(experiment: ScraperExperiment) {
     const scrapeAccounts = createScrapeAccounts({
       social: product.deps.social,
       concurrency: experiment.accountConcurrency,
+      ...(experiment.heartbeatEveryMs !== undefined && { heartbeatEveryMs: experiment.heartbeatEveryMs }),
       sinkFor: (runKey) =>
         experiment.sink === 'memory' ? memory : createNdjsonSink(product.deps.config.dataDir, runKey),
     });
