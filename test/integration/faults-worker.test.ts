@@ -1,7 +1,8 @@
 /**
  * Worker faults, with workers as real `viralflow worker` processes: one SIGKILLed in the middle of a
  * scrape fan-out and replaced, one SIGTERMed while its activities run. Either way the run completes
- * and the sink holds every account exactly once.
+ * and the sink holds every account exactly once. And the worker that has a workflow cached SIGKILLed:
+ * the workflow's next task moves to another worker after the sticky timeout.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
