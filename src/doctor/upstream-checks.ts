@@ -36,16 +36,11 @@ function pluggedProbes(sources: Partial<Sources>): Partial<Record<ApiName, Probe
   const { social, engine, publisher } = sources;
   return {
     ...(social && {
-      social: async (api, timeoutMs) => {
-        try {
+      social: (api, timeoutMs) =>
+        notFoundIsAnAnswer(async () => {
           await social.profile(PROBE_ID, via(api, timeoutMs));
           return 'answers through the sources module (profile)';
-        } catch (err) {
-          if (err instanceof UpstreamHttpError && err.status === 404)
-            return 'HTTP 404 for a probe ID through the sources module';
-          throw err;
-        }
-      },
+        }, 'HTTP 404 for a probe ID through the sources module'),
     }),
     ...(engine && {
       engine: async (api, timeoutMs) =>
@@ -66,11 +61,19 @@ function pluggedProbes(sources: Partial<Sources>): Partial<Record<ApiName, Probe
   };
 }
 
-async function answers(api: Upstream, where: string, timeoutMs: number): Promise<string> {
+function answers(api: Upstream, where: string, timeoutMs: number): Promise<string> {
+  return notFoundIsAnAnswer(
+    async () => `HTTP ${(await api.send({ path: where, timeoutMs })).status}`,
+    'HTTP 404 for a probe ID, as the contract says',
+  );
+}
+
+/** A probe's answer, where a 404 for the probe ID counts as one too: the API serves the contract. */
+async function notFoundIsAnAnswer(ask: () => Promise<string>, notFound: string): Promise<string> {
   try {
-    return `HTTP ${(await api.send({ path: where, timeoutMs })).status}`;
+    return await ask();
   } catch (err) {
-    if (err instanceof UpstreamHttpError && err.status === 404) return 'HTTP 404 for a probe ID, as the contract says';
+    if (err instanceof UpstreamHttpError && err.status === 404) return notFound;
     throw err;
   }
 }
