@@ -18,6 +18,7 @@ import {
   type BodyFault,
   type TokenBucket,
 } from './knobs';
+import { createHolds, type HoldSpec, type RouteHold } from './holds';
 import { rngFor } from './random';
 import { createServedPosts } from './served-posts';
 import type { EngineItem, Knobs, PublishedWeights, RouteKey, RouteStats, SimConfig, SimStats } from './types';
@@ -33,7 +34,9 @@ export interface Simulator {
   stats(): SimStats;
   /** `route` is a RouteKey or 'key:target'; the knobs replace that key's config knobs; undefined clears. */
   setKnobs(route: string, knobs: Knobs | undefined): void;
-  /** Back to the config's knobs, with zeroed stats and request counts (stored experiments stay). */
+  /** Holds matching requests unanswered until released (see ./holds): a test's barrier on an upstream. */
+  hold(spec: HoldSpec): RouteHold;
+  /** Back to the config's knobs, with zeroed stats and request counts (stored experiments stay); releases holds. */
   reset(): void;
   /** Stops listening and destroys every open socket, hung ones included. */
   close(): Promise<void>;
@@ -111,6 +114,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
   let buckets = new Map<string, TokenBucket>();
   let servedPosts = createServedPosts();
   const lifetime = new AbortController();
+  const holds = createHolds();
 
   const routes = createRoutes({
     seed,
@@ -217,6 +221,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     const targetKey = target === undefined ? undefined : `${def.route}:${target}`;
     const counted = countRequest(targetKey === undefined ? [def.route] : [def.route, targetKey]);
     const routeIndex = counted.request[0] ?? 0;
+    await holds.pass(def.route, target, routeIndex, counted.request[1] ?? routeIndex, signal);
 
     const query = parseQueryKnobs(url.searchParams);
     if (!query.ok) {
@@ -309,6 +314,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
   const { port } = server.address() as AddressInfo;
 
   function reset(): void {
+    holds.releaseAll();
     runtimeKnobs.clear();
     requestCounts = new Map();
     stormCounts = new Map();
@@ -329,9 +335,11 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     url: `http://${!config.host || config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`,
     stats: currentStats,
     setKnobs,
+    hold: holds.add,
     reset,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        holds.releaseAll();
         lifetime.abort();
         server.close(() => resolve());
         server.closeAllConnections();

@@ -75,6 +75,38 @@ describe('upstream simulator', () => {
       );
     });
 
+    it("holds a target's requests past `after` until released, and counts them while they wait", async () => {
+      const hold = sim.hold({ route: 'social.posts', targets: ['acct-2'], after: 1 });
+      assert.equal((await call(`${sim.url}/social/accounts/acct-2/posts`)).status, 200, 'the first request passes');
+      const held = [call(`${sim.url}/social/accounts/acct-2/posts`), call(`${sim.url}/social/accounts/acct-2/posts`)];
+      let answered = 0;
+      for (const h of held) void h.then(() => answered++);
+      await hold.whenWaiting(2);
+      // Another account on the same route is not held.
+      assert.equal((await call(`${sim.url}/social/accounts/acct-1/posts`)).status, 200);
+      assert.equal(answered, 0, 'nothing answered while held');
+      assert.equal(hold.waiting, 2);
+      hold.release();
+      assert.deepEqual(
+        (await Promise.all(held)).map((r) => r.status),
+        [200, 200],
+      );
+      assert.equal(hold.waiting, 0);
+      assert.equal(
+        (await call(`${sim.url}/social/accounts/acct-2/posts`)).status,
+        200,
+        'a released hold holds nothing',
+      );
+    });
+
+    it('reset releases every hold', async () => {
+      const hold = sim.hold({ route: 'social.posts' });
+      const held = call(`${sim.url}/social/accounts/acct-1/posts`);
+      await hold.whenWaiting(1);
+      sim.reset();
+      assert.equal((await held).status, 200);
+    });
+
     it('honours limit, and rejects a bad limit or cursor', async () => {
       const page = parse<SocialPostsPage>(await call(`${sim.url}/social/accounts/acct-1/posts?limit=100`));
       assert.equal(page.posts.length, 25);
