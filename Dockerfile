@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The viralflow image: one image for the worker (default CMD) and the upstream simulator
 # (`node bin/viralflow.js sim …`). Pinned to a full Node version so rebuilds are reproducible.
-ARG NODE_IMAGE=node:20.19.5-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # ---- build: dev dependencies (typescript) only live here ----
 FROM ${NODE_IMAGE} AS build
@@ -17,7 +17,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS runtime
 # Containers are reached from other containers (Prometheus), so metrics bind every interface.
 # Memory: bin/viralflow.js sizes the worker's heap from VIRALFLOW_MEMORY_MB, else the container's cgroup
-# limit (`docker run -m`, a Kubernetes limit), and sets glibc's malloc variables (README "Memory").
+# limit (`docker run -m`, a Kubernetes limit), and sets glibc's malloc variables (docs/how-to/run-a-worker.md, "Memory").
 ENV NODE_ENV=production \
     METRICS_HOST=0.0.0.0 \
     METRICS_PORT=9464 \

@@ -1,12 +1,13 @@
 /**
- * `npm run test:cluster`: makes sure the Temporal server and its schema tool exist (building them from
+ * `npm run test:cluster`: checks (and installs) the prerequisites, makes sure the Temporal server and its schema tool exist (building them from
  * the server's Go module the first time, with progress), then runs the cluster tests in dist/test/cluster.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { resolveServerBinaries } from '../src/cluster/server-binaries';
+import { withPrerequisites } from './prerequisites';
 
-async function main(): Promise<number> {
+withPrerequisites(async () => {
   const started = Date.now();
   const binaries = await resolveServerBinaries({ log: (line) => console.log(line) });
   console.log(
@@ -22,12 +23,4 @@ async function main(): Promise<number> {
     },
   });
   return result.status ?? 1;
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  },
-);
+});
