@@ -16,7 +16,7 @@ const configCheck: DoctorCheck = {
         `read from the environment (Temporal ${ctx.config.temporal.address}, namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`,
       );
     } catch (err) {
-      if (err instanceof ConfigError) return fail(err.message, 'fix the variable it names (README, Configuration)');
+      if (err instanceof ConfigError) return fail(err.message, 'fix the variable it names (docs/reference/configuration.md)');
       throw err;
     }
   },
@@ -36,7 +36,7 @@ const sourcesCheck: DoctorCheck = {
       return pass(`${spec} replaces ${Object.keys(ctx.sources).join(', ') || 'nothing'}`);
     } catch (err) {
       if (err instanceof ConfigError)
-        return fail(err.message, 'fix the module or the path (README, Connecting your own APIs)');
+        return fail(err.message, 'fix the module or the path (docs/how-to/connect-your-own-apis.md)');
       throw err;
     }
   },

@@ -202,7 +202,7 @@ describe('PostgreSQL store: outcomes, account lists, purge', () => {
     assert.equal((await collect(store.readPosts('purge-b'))).length, 3);
   });
 
-  test("the README's queries run against the schema and answer from a run's rows", async () => {
+  test("the results-store reference's queries run against the schema and answer from a run's rows", async () => {
     const runKey = 'readme-run';
     const w = await store.sinkFor(runKey).open('acct-1', 1);
     await w.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 3) });
@@ -211,10 +211,9 @@ describe('PostgreSQL store: outcomes, account lists, purge', () => {
       { accountId: 'acct-1', postId: 'acct-1-p0', topPattern: 'hook', virality: 0.9 },
       { accountId: 'acct-1', postId: 'acct-1-p1', virality: 0.1 },
     ]);
-    const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Results store'), readme.indexOf('## Metrics'));
-    const sql = /```sql\n([\s\S]*?)```/.exec(section)?.[1];
-    assert.ok(sql, 'the Results store section has a SQL block');
+    const page = readFileSync(join(projectRoot(), 'docs', 'reference', 'results-store.md'), 'utf8');
+    const sql = /```sql\n([\s\S]*?)```/.exec(page)?.[1];
+    assert.ok(sql, 'the results-store reference has a SQL block');
     const statements = sql
       .split(';')
       .map((q) => q.trim())
