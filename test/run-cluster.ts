@@ -13,14 +13,18 @@ withPrerequisites(async () => {
   console.log(
     `Temporal server: ${binaries.server} (${binaries.sources.server}), schema tool: ${binaries.sqlTool} (${binaries.sources.sqlTool}), ${Math.round((Date.now() - started) / 1000)} s`,
   );
-  const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', join(__dirname, 'cluster')], {
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      TEMPORAL_SERVER_PATH: binaries.server,
-      TEMPORAL_SQL_TOOL_PATH: binaries.sqlTool,
-      TEMPORAL_SCHEMA_DIR: binaries.schemaDir,
+  const result = spawnSync(
+    process.execPath,
+    ['--test', '--test-concurrency=1', join(__dirname, 'cluster', '*.test.js')],
+    {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEMPORAL_SERVER_PATH: binaries.server,
+        TEMPORAL_SQL_TOOL_PATH: binaries.sqlTool,
+        TEMPORAL_SCHEMA_DIR: binaries.schemaDir,
+      },
     },
-  });
+  );
   return result.status ?? 1;
 });

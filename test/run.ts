@@ -6,7 +6,7 @@
  * Extra arguments narrow the run to those files or folders (compiled paths under dist/test).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { projectRoot } from '../src/project-root';
 import { resolveTemporalCli } from '../src/temporal/cli-path';
@@ -19,7 +19,10 @@ withPrerequisites(async () => {
   const cli = await resolveTemporalCli({ log: (line) => console.log(line) });
   console.log(`Temporal CLI: ${cli.path} (${cli.source})`);
   const targets = process.argv.slice(2);
-  const files = targets.length ? targets : [join(__dirname, 'unit'), join(__dirname, 'integration')];
+  // Node 22+ reads each argument as a file or glob, not a folder: a folder stands for its test files.
+  const files = (targets.length ? targets : [join(__dirname, 'unit'), join(__dirname, 'integration')]).map((t) =>
+    statSync(t, { throwIfNoEntry: false })?.isDirectory() ? join(t, '**', '*.test.js') : t,
+  );
   const artifacts = join(projectRoot(), 'artifacts');
   mkdirSync(artifacts, { recursive: true });
   const durations = join(artifacts, 'test-durations.jsonl');

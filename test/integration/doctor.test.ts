@@ -197,7 +197,7 @@ describe('viralflow doctor against a real dev server, worker, simulator, Postgre
       assert.equal(run.code, EXIT.failed);
       assert.equal(check(report, 'sources').status, 'fail');
       assert.match(check(report, 'sources').detail, /VIRALFLOW_SOURCES_MODULE .*createSources.*exports makeSources/);
-      assert.match(check(report, 'sources').fix ?? '', /Connecting your own APIs/);
+      assert.match(check(report, 'sources').fix ?? '', /docs\/how-to\/connect-your-own-apis\.md/);
       assert.equal(check(report, 'upstream:social').status, 'pass', 'the contract is probed without the module');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -338,12 +338,12 @@ describe('Dockerfile', () => {
     }),
   );
 
-  test('is multi-stage from a pinned Node 20 image: npm ci + build, then npm ci --omit=dev', () => {
+  test('is multi-stage from a pinned Node 24 image: npm ci + build, then npm ci --omit=dev', () => {
     const froms = instructions.filter((l) => /^FROM\s/i.test(l));
     assert.ok(froms.length >= 2, 'a build stage and a runtime stage');
     for (const from of froms) {
       const image = from.split(/\s+/)[1]!.replace(/^\$\{(\w+)\}$/, (_, name: string) => args[name] ?? name);
-      assert.match(image, /^node:20\.\d+\.\d+-[\w-]+$/, `${from}: a full Node 20 version tag`);
+      assert.match(image, /^node:24\.\d+\.\d+-[\w-]+$/, `${from}: a full Node 24 version tag`);
     }
     assert.ok(
       instructions.some((l) => /^RUN .*npm ci(?!.*--omit=dev)/.test(l)),

@@ -60,7 +60,7 @@ describe('credentials echoed by an upstream are redacted from errors', () => {
       return 'parsed';
     };
     assert.equal(excerpt(`${TOKEN} is not JSON`), "Unexpected token 'k' (not valid JSON)");
-    assert.equal(excerpt('{"a": "unterminated'), 'Unterminated string in JSON at position 19');
+    assert.equal(excerpt('{"a": "unterminated'), 'Unterminated string in JSON at position 19 (line 1 column 20)');
   });
 
   test('an error body echoing the token: the snippet keeps the rest, the token is [redacted], even across the 200-character cut', async () => {
