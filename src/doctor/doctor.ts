@@ -16,7 +16,8 @@ const configCheck: DoctorCheck = {
         `read from the environment (Temporal ${ctx.config.temporal.address}, namespace ${ctx.config.temporal.namespace}, task queue ${ctx.config.temporal.taskQueue})`,
       );
     } catch (err) {
-      if (err instanceof ConfigError) return fail(err.message, 'fix the variable it names (docs/reference/configuration.md)');
+      if (err instanceof ConfigError)
+        return fail(err.message, 'fix the variable it names (docs/reference/configuration.md)');
       throw err;
     }
   },

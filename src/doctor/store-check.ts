@@ -42,7 +42,10 @@ export const resultsStoreCheck: DoctorCheck = {
       return pass(`PostgreSQL ${where} answers, schema current (version ${known.length})`);
     } catch (err) {
       const described = describeStoreError(err, database.url, 'checking the schema');
-      return fail(described.message, `fix ${DATABASE_URL_SETTING} or start the database (see docs/reference/results-store.md)`);
+      return fail(
+        described.message,
+        `fix ${DATABASE_URL_SETTING} or start the database (see docs/reference/results-store.md)`,
+      );
     } finally {
       await client.end().catch(() => undefined);
     }
