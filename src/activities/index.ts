@@ -2,6 +2,7 @@ import { createLoadAccountIds } from './account-list';
 import type { ActivityDeps } from './deps';
 import { createDiscardAccounts } from './discard-accounts';
 import { createExtractPatterns } from './engine';
+import { createEvidenceActivities } from './evidence';
 import { createCheckHealth } from './health';
 import { createCollectMetrics } from './metrics-collector';
 import { createExtractPatternsFromSink } from './patterns-from-sink';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     loadAccountIds: createLoadAccountIds({ store: deps.store }),
     extractPatterns,
     extractPatternsFromSink: createExtractPatternsFromSink({ store: deps.store, extractPatterns }),
+    ...createEvidenceActivities({ ledger: deps.store }),
     sampleWeights: createSampleWeights({ metrics: deps.metrics }),
     publishWeights: createPublishWeights({ experiments: deps.experiments, publisher: deps.sources.publisher }),
     collectMetrics: createCollectMetrics({ services: deps.services, locations: config.services, concurrency }),

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { checkOutcomeRequest } from '../client/bandit';
 import { parseDuration } from '../client/duration';
-import { UsageError } from '../client/errors';
+import { EvidenceMismatchError, UsageError } from '../client/errors';
 import { table } from '../client/output';
 import { positiveInteger, withJson, type CommandContext } from './context';
 
@@ -21,11 +22,19 @@ export function banditCommand(ctx: CommandContext) {
       .option('--success', 'the outcome was a success')
       .option('--failure', 'the outcome was a failure')
       .option('--count <n>', 'how many such outcomes', positiveInteger, 1)
+      .option(
+        '--id <id>',
+        "the outcome's ID in the experiment's evidence: recording the same ID again counts it once (default: a new ID)",
+      )
       .option('--timeout <duration>', 'how long to wait for the entity to answer', '30s'),
   ).action(async (experiment, opts) => {
     if (Boolean(opts.success) === Boolean(opts.failure))
       throw new UsageError('give exactly one of --success or --failure');
-    const outcome = { variant: opts.variant, ...(opts.success ? { successes: opts.count } : { failures: opts.count }) };
+    const outcome = {
+      id: opts.id ?? randomUUID(),
+      variant: opts.variant,
+      ...(opts.success ? { successes: opts.count } : { failures: opts.count }),
+    };
     const timeoutMs = parseDuration(opts.timeout, '--timeout');
     checkOutcomeRequest(experiment, outcome);
     await ctx.withClient(async (vf) => {
@@ -33,10 +42,10 @@ export function banditCommand(ctx: CommandContext) {
       ctx
         .output(opts)
         .result(
-          { experimentId: experiment, posterior: p },
+          { experimentId: experiment, outcomeId: outcome.id, posterior: p },
           () =>
             `${experiment}/${p.variant}: ${p.successes} successes, ${p.failures} failures -> ` +
-            `Beta(${p.alpha}, ${p.beta}), mean ${p.mean.toFixed(3)}`,
+            `Beta(${p.alpha}, ${p.beta}), mean ${p.mean.toFixed(3)} (outcome ${outcome.id})`,
         );
     });
   });
@@ -66,6 +75,45 @@ export function banditCommand(ctx: CommandContext) {
           : 'no weights computed yet';
         return `${table(['VARIANT', 'SUCCESSES', 'FAILURES', 'MEAN', 'WEIGHT', 'P(BEST)'], rows)}\n${weights}\nWeb UI: ${s.link}`;
       });
+    });
+  });
+
+  withJson(
+    bandit
+      .command('recount')
+      .argument('<experiment>')
+      .description(
+        "count the experiment's evidence in the results store and compare with the entity's totals; exit 1 (and have it read the ledger again) when they differ",
+      ),
+  ).action(async (experiment, opts) => {
+    const ledger = await ctx.withStore((store) => store.evidenceTotals(experiment));
+    await ctx.withClient(async (vf) => {
+      const entity = await vf.banditEvidence(experiment);
+      const variants = [...new Set([...Object.keys(ledger), ...Object.keys(entity?.totals ?? {})])].sort();
+      const rows = variants.map((v) => {
+        const l = ledger[v] ?? { successes: 0, failures: 0 };
+        const e = entity?.totals[v] ?? { successes: 0, failures: 0 };
+        return { variant: v, ledger: l, entity: e, agree: l.successes === e.successes && l.failures === e.failures };
+      });
+      const agree = rows.every((r) => r.agree);
+      if (!agree) await vf.refreshBanditEvidence(experiment);
+      ctx.output(opts).result({ experimentId: experiment, agree, variants: rows, base: entity?.base ?? {} }, () => {
+        const lines = table(
+          ['VARIANT', 'LEDGER S/F', 'ENTITY S/F', ''],
+          rows.map((r) => [
+            r.variant,
+            `${r.ledger.successes}/${r.ledger.failures}`,
+            `${r.entity.successes}/${r.entity.failures}`,
+            r.agree ? 'agree' : 'DIFFER',
+          ]),
+        );
+        return agree ? `${lines}\n${experiment}: the entity's evidence totals agree with the ledger` : lines;
+      });
+      if (!agree)
+        throw new EvidenceMismatchError(
+          experiment,
+          rows.filter((r) => !r.agree).map((r) => r.variant),
+        );
     });
   });
 

@@ -3,6 +3,9 @@ import { connectViralflow, type ViralflowClient } from '../client/client';
 import type { ConnectOptions } from '../client/connect';
 import { createOutput, processStreams, type CliStreams, type Output } from '../client/output';
 import type { WorkflowInputSources } from '../client/workflow-input';
+import { loadConfig } from '../config';
+import { createResultsStore } from '../store/create-store';
+import type { ResultsStore } from '../store/types';
 
 export { EXIT } from './exit-codes';
 
@@ -29,6 +32,8 @@ export interface CommandContext {
   command(name: string): Command;
   /** Connects, runs, closes: every client command is one short-lived connection. */
   withClient<T>(use: (vf: ViralflowClient) => Promise<T>): Promise<T>;
+  /** Opens the configured results store (VIRALFLOW_DATABASE_URL or VIRALFLOW_DATA_DIR), runs, closes. */
+  withStore<T>(use: (store: ResultsStore) => Promise<T>): Promise<T>;
   /** Result and progress printing, JSON when the command's `--json` is set. */
   output(opts: { json?: boolean }): Output;
 }
@@ -48,6 +53,14 @@ export function createCommandContext(context: CliContext = {}): CommandContext {
         return await use(vf);
       } finally {
         await vf.close();
+      }
+    },
+    async withStore(use) {
+      const store = createResultsStore(loadConfig(context.env ?? process.env));
+      try {
+        return await use(store);
+      } finally {
+        await store.close();
       }
     },
     output: (opts) => createOutput(streams, Boolean(opts.json)),

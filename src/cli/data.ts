@@ -1,10 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../client/errors';
 import { table } from '../client/output';
-import { loadConfig } from '../config';
 import { AccountListFormatError, parseAccountList, storeName } from '../store/account-ids';
-import { createResultsStore } from '../store/create-store';
-import type { ResultsStore } from '../store/types';
 import { withJson, type CommandContext } from './context';
 
 /**
@@ -12,15 +9,7 @@ import { withJson, type CommandContext } from './context';
  * VIRALFLOW_DATABASE_URL (or VIRALFLOW_DATA_DIR) from the context's environment.
  */
 export function dataCommands(ctx: CommandContext) {
-  /** Opens the configured store for one command and closes it after. */
-  const withStore = async <T>(use: (store: ResultsStore) => Promise<T>): Promise<T> => {
-    const store = createResultsStore(loadConfig(ctx.env ?? process.env));
-    try {
-      return await use(store);
-    } finally {
-      await store.close();
-    }
-  };
+  const withStore = ctx.withStore;
 
   const db = ctx.command('db').description('the PostgreSQL results store (VIRALFLOW_DATABASE_URL)');
   withJson(

@@ -1,11 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WithStartWorkflowOperation, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowNotFoundError, type Workflow } from '@temporalio/common';
-import { banditOutcome, banditWorkflowInput, type BanditOutcome, type BanditWorkflowInput } from '../contracts/bandit';
+import {
+  banditOutcome,
+  banditWorkflowInput,
+  type BanditCarriedState,
+  type BanditOutcome,
+  type BanditWorkflowInput,
+} from '../contracts/bandit';
 import { firstProblem, refusal } from '../contracts/input-error';
 import {
   banditWorkflowId,
+  evidenceQuery,
   posteriorsQuery,
+  readEvidenceUpdate,
   recordOutcomeUpdate,
   weightsQuery,
   type BanditWeights,
@@ -144,3 +152,26 @@ export async function banditState(
 }
 
 const FRESHNESS_POLL_MS = 200;
+
+/** The evidence totals the entity last read from the ledger (and its base); null before its first read. */
+export async function banditEvidence(
+  session: TemporalSession,
+  experimentId: string,
+): Promise<BanditCarriedState['ledger'] | null> {
+  const workflowId = banditWorkflowId(experimentId);
+  try {
+    return await session.client.workflow.getHandle(workflowId).query(evidenceQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError)
+      throw new NoSuchWorkflowError(workflowId, session.namespace, { cause: err });
+    throw err;
+  }
+}
+
+/** Has the entity read the ledger again (after a recount found it behind); answers with what it read. */
+export async function refreshBanditEvidence(
+  session: TemporalSession,
+  experimentId: string,
+): Promise<NonNullable<BanditCarriedState['ledger']>> {
+  return session.client.workflow.getHandle(banditWorkflowId(experimentId)).executeUpdate(readEvidenceUpdate);
+}

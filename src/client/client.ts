@@ -1,9 +1,11 @@
 import type { Client } from '@temporalio/client';
-import type { BanditOutcome } from '../contracts/bandit';
+import type { BanditCarriedState, BanditOutcome } from '../contracts/bandit';
 import type { Posterior } from '../workflows/bandit-api';
 import {
+  banditEvidence,
   banditState,
   recordOutcome,
+  refreshBanditEvidence,
   type BanditState,
   type BanditStateOptions,
   type RecordOutcomeOptions,
@@ -76,6 +78,10 @@ export interface ViralflowClient {
   /** Update-with-start on the experiment's entity (created on first use); answers with the new posterior. */
   recordOutcome(experimentId: string, outcome: BanditOutcome, options?: RecordOutcomeOptions): Promise<Posterior>;
   banditState(experimentId: string, options?: BanditStateOptions): Promise<BanditState>;
+  /** The evidence-ledger totals the entity last read (beside its base of earlier counts); null before any. */
+  banditEvidence(experimentId: string): Promise<BanditCarriedState['ledger'] | null>;
+  /** Has the entity read the evidence ledger now; answers with what it read. */
+  refreshBanditEvidence(experimentId: string): Promise<NonNullable<BanditCarriedState['ledger']>>;
 
   createSchedule(options: CreateScheduleOptions): Promise<ScheduleInfo>;
   describeSchedule(scheduleId: string): Promise<ScheduleInfo>;
@@ -117,6 +123,8 @@ export async function connectViralflow(options: ConnectOptions = {}): Promise<Vi
     workflowLink: (workflowId, runId) => workflowLink(session.uiUrl, session.namespace, workflowId, runId),
     recordOutcome: (experimentId, outcome, opts) => recordOutcome(session, experimentId, outcome, opts),
     banditState: (experimentId, options) => banditState(session, experimentId, options),
+    banditEvidence: (experimentId) => banditEvidence(session, experimentId),
+    refreshBanditEvidence: (experimentId) => refreshBanditEvidence(session, experimentId),
     createSchedule: (opts) => createSchedule(session, opts),
     describeSchedule: (scheduleId) => describeSchedule(session, scheduleId),
     listSchedules: () => listSchedules(session),

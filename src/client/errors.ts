@@ -143,3 +143,16 @@ export class BanditUnansweredError extends Error {
     this.name = 'BanditUnansweredError';
   }
 }
+
+/** `bandit recount`: the entity's evidence totals are not the ledger's (it has read the ledger again since). */
+export class EvidenceMismatchError extends Error {
+  constructor(
+    readonly experimentId: string,
+    readonly variants: readonly string[],
+  ) {
+    super(
+      `experiment ${experimentId}: the entity's evidence totals differ from the ledger for ${variants.join(', ')}; it has read the ledger again`,
+    );
+    this.name = 'EvidenceMismatchError';
+  }
+}

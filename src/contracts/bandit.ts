@@ -2,26 +2,39 @@ import { z } from 'zod';
 import { durationAtLeast } from './duration';
 import { intIn } from './integer';
 import { jsonObject } from './json-object';
-import { experimentId, variantName } from './names';
+import { experimentId, outcomeId, runKey, variantName } from './names';
+import { DEFAULT_SUCCESS_THRESHOLD, successThreshold } from './patterns';
 
 export const MAX_VARIANTS = 100_000;
 export const MAX_DRAWS = 100_000;
 /** Most outcomes one update or signal may add. */
 export const MAX_PER_OUTCOME = 1_000_000;
+/** Most outcomes one update or signal with an `id` may record: each is its own ledger entry. */
+export const MAX_PER_RECORDED_OUTCOME = 10_000;
 
 const count = z.number().int().min(0);
 
 /** An outcome for one variant: what `bandit record`, the pipeline and the update/signal send. */
 export const banditOutcome = jsonObject({
+  /**
+   * Makes the outcome evidence in the experiment's ledger, counted once: recording the same ID again
+   * replaces it. Without one, the counts are added to the entity's own (not deduplicated).
+   */
+  id: outcomeId.optional(),
   variant: variantName,
   /** Successes to add. @default 0 */
   successes: intIn(0, MAX_PER_OUTCOME).optional(),
   /** Failures to add. @default 0 */
   failures: intIn(0, MAX_PER_OUTCOME).optional(),
-}).refine((o) => Boolean(o.successes || o.failures), {
-  path: ['successes'],
-  message: 'an outcome needs at least one success or failure',
-});
+})
+  .refine((o) => Boolean(o.successes || o.failures), {
+    path: ['successes'],
+    message: 'an outcome needs at least one success or failure',
+  })
+  .refine((o) => o.id === undefined || (o.successes ?? 0) + (o.failures ?? 0) <= MAX_PER_RECORDED_OUTCOME, {
+    path: ['successes'],
+    message: `an outcome with an id records at most ${MAX_PER_RECORDED_OUTCOME} successes and failures`,
+  });
 export type BanditOutcome = z.input<typeof banditOutcome>;
 
 export const banditWeights = z.object({
@@ -36,8 +49,16 @@ export const banditWeights = z.object({
 export type BanditWeights = z.output<typeof banditWeights>;
 
 /** The entity's counts, carried across continue-as-new (its own state: keys are variants it accepted). */
+const variantCounts = z.record(z.string(), z.object({ successes: count.default(0), failures: count.default(0) }));
+
 export const banditCarriedState = jsonObject({
-  counts: z.record(z.string(), z.object({ successes: count.default(0), failures: count.default(0) })),
+  counts: variantCounts,
+  /**
+   * Once the entity reads the evidence ledger: `counts` is `base` plus the ledger's `totals` as last read.
+   * `base` holds what was counted before (the entity's own counts when it first read the ledger) and
+   * outcomes recorded without an id.
+   */
+  ledger: z.object({ base: variantCounts, totals: variantCounts }).optional(),
   outcomes: count,
   lastWeights: banditWeights.optional(),
   generation: count,
@@ -122,3 +143,21 @@ export const publishWeightsInput = jsonObject({
   }
 });
 export type PublishWeightsInput = z.input<typeof publishWeightsInput>;
+
+/** The pipeline's recordRunEvidence activity: a scored run, recorded as an experiment's evidence. */
+export const recordRunEvidenceInput = jsonObject({
+  experimentId,
+  runKey,
+  successThreshold: successThreshold.default(DEFAULT_SUCCESS_THRESHOLD),
+});
+export type RecordRunEvidenceInput = z.input<typeof recordRunEvidenceInput>;
+
+/** The bandit's recordOutcomes activity: one hand-recorded outcome with its id. */
+export const recordOutcomesInput = jsonObject({
+  experimentId,
+  outcome: banditOutcome.refine((o) => o.id !== undefined, { path: ['id'], message: 'needs an id' }),
+});
+export type RecordOutcomesInput = z.input<typeof recordOutcomesInput>;
+
+/** The bandit's evidenceTotals activity. */
+export const evidenceTotalsInput = jsonObject({ experimentId });

@@ -81,3 +81,9 @@ export const variantName = nameSchema(
   isVariantName,
   () => `must be 1-${VARIANT_MAX} of A-Z a-z 0-9 _ . : - (not "__proto__")`,
 );
+
+/** A hand-recorded outcome's ID (`viralflow bandit record --id`): the same ID is counted once. */
+export const outcomeId = nameSchema(
+  safeName(SAFE_CHARS, 128),
+  () => 'must be 1-128 characters of A-Z a-z 0-9 _ . - (not "." or "..")',
+);

@@ -10,6 +10,7 @@ import { MAX_INLINE_ACCOUNTS } from './scrape';
 const fraction = (i: { input?: unknown }) => `must be a number from 0 to 1, got ${describeValue(i.input)}`;
 /** A post whose virality reaches this counts as a success for its top pattern (the bandit's outcome). */
 export const successThreshold = z.number({ error: fraction }).min(0, { error: fraction }).max(1, { error: fraction });
+export const DEFAULT_SUCCESS_THRESHOLD = 0.5;
 
 /** Engine requests in flight at once. */
 const maxConcurrentBatches = z.number().int().min(1).max(32);
@@ -35,7 +36,7 @@ export const extractFromSinkInput = jsonObject({
   runKey,
   /** Only these accounts' posts (default: all). */
   accountIds: z.array(accountId).max(MAX_INLINE_ACCOUNTS).optional(),
-  successThreshold: successThreshold.default(0.5),
+  successThreshold: successThreshold.default(DEFAULT_SUCCESS_THRESHOLD),
   /** Posts sent to the engine step per round (each round is batched and cached by extractPatterns). */
   chunkSize: z.number().int().min(1).max(10_000).default(1_000),
   maxConcurrentBatches: maxConcurrentBatches.optional(),

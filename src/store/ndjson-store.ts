@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import { completeAccountIds, createNdjsonSink, ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
 import { SinkPathError } from '../sink/types';
 import { AccountListFormatError, accountId, storeName } from './account-ids';
-import { AccountListNotFoundError, type ResultsStore } from './types';
+import { createSqliteEvidence } from './sqlite-evidence';
+import { AccountListNotFoundError, type PostOutcome, type ResultsStore } from './types';
 
 /**
  * The embedded results store: files under one data folder, for a single machine (`npm run dev`).
@@ -13,6 +14,7 @@ import { AccountListNotFoundError, type ResultsStore } from './types';
  *   scrape/<runKey>/<account>.ndjson   posts (see ndjson-sink.ts)
  *   outcomes/<runKey>/<hash>.ndjson    per-post outcomes, one file per write (a rewrite replaces it)
  *   accounts/<list>                    account lists, one ID per line
+ *   evidence.sqlite                    the experiments' evidence ledger (./sqlite-evidence.ts)
  *
  * Not shared between hosts: workers on several machines need the PostgreSQL store.
  */
@@ -24,6 +26,21 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
     if (dirname(dir) !== parent || basename(dir) !== name) throw new SinkPathError(name);
     return dir;
   };
+
+  async function* runOutcomes(runKey: string): AsyncIterable<PostOutcome> {
+    const dir = folder('outcomes', runKey);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.endsWith('.ndjson')).sort()) {
+      const handle = await open(resolve(dir, name));
+      try {
+        for await (const line of createInterface({ input: handle.createReadStream(), crlfDelay: Infinity }))
+          if (line) yield JSON.parse(line) as PostOutcome;
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+  const evidence = createSqliteEvidence({ file: resolve(root, 'evidence.sqlite'), runOutcomes });
 
   return {
     kind: 'ndjson',
@@ -103,7 +120,11 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
       return report;
     },
 
-    close: async () => {},
+    recordRunEvidence: evidence.recordRunEvidence,
+    recordOutcomes: evidence.recordOutcomes,
+    evidenceTotals: evidence.evidenceTotals,
+
+    close: async () => evidence.close(),
   };
 }
 

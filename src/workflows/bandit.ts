@@ -15,9 +15,12 @@ import type { Activities } from '../activities';
 import { banditOutcome, banditWorkflowInput } from '../contracts/bandit';
 import { FailureType } from '../contracts/failure-types';
 import {
+  evidenceQuery,
+  evidenceSignal,
   outcomeSignal,
   posteriorsQuery,
   publishNowUpdate,
+  readEvidenceUpdate,
   recordOutcomeUpdate,
   stopSignal,
   weightsQuery,
@@ -47,6 +50,8 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
   const input = parseWorkflowInput('banditWorkflow', banditWorkflowInput, raw);
   const { sampleWeights } = proxyActivities<Activities>(activityPolicies.sampleWeights);
   const { publishWeights } = proxyActivities<Activities>(activityPolicies.publishWeights);
+  const { evidenceTotals } = proxyActivities<Activities>(activityPolicies.evidenceTotals);
+  const { recordOutcomes } = proxyActivities<Activities>(activityPolicies.recordOutcomes);
   const state: BanditCarriedState = input.carried ?? { counts: {}, outcomes: 0, generation: 0 };
   for (const variant of input.variants ?? []) state.counts[variant] ??= { successes: 0, failures: 0 };
   const publishEvery = input.publishEvery ?? '1 minute';
@@ -114,14 +119,82 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
       mean: (successes + 1) / (successes + failures + 2),
     };
   };
+  /** An outcome without an id: added to the entity's own counts (and to the base beside the ledger's). */
   const apply = (o: BanditOutcome) => {
-    const c = (state.counts[o.variant] ??= { successes: 0, failures: 0 });
-    c.successes += o.successes ?? 0;
-    c.failures += o.failures ?? 0;
+    for (const counts of state.ledger ? [state.counts, state.ledger.base] : [state.counts]) {
+      const c = (counts[o.variant] ??= { successes: 0, failures: 0 });
+      c.successes += o.successes ?? 0;
+      c.failures += o.failures ?? 0;
+    }
     state.outcomes += (o.successes ?? 0) + (o.failures ?? 0);
     unpublished = true;
     showDetails();
   };
+
+  // The evidence ledger (results store) is the truth for pipelines' outcomes and outcomes with an id:
+  // the entity reads its totals, never adds a signal's numbers, so repeats, retries and Resets count once.
+  let evidenceStale = false;
+  const toRecord: BanditOutcome[] = [];
+  let evidenceBusy = false;
+  let evidenceTurn: Promise<unknown> = Promise.resolve();
+  /** One ledger call chain at a time (the update handler and the loop below share it). */
+  const inTurn = <T>(run: () => Promise<T>): Promise<T> => {
+    const next = evidenceTurn.then(run, run);
+    evidenceTurn = next.catch(() => undefined);
+    return next;
+  };
+  const readLedger = async () => {
+    const totals = await evidenceTotals({ experimentId: input.experimentId });
+    // The first read: everything counted so far predates the ledger and stays, as its base.
+    state.ledger ??= { base: JSON.parse(JSON.stringify(state.counts)) as BanditCarriedState['counts'], totals: {} };
+    state.ledger.totals = totals;
+    const counts: BanditCarriedState['counts'] = {};
+    for (const variant of Object.keys(state.counts)) counts[variant] = { successes: 0, failures: 0 };
+    let outcomes = 0;
+    for (const source of [state.ledger.base, totals])
+      for (const [variant, c] of Object.entries(source)) {
+        const sum = (counts[variant] ??= { successes: 0, failures: 0 });
+        sum.successes += c.successes;
+        sum.failures += c.failures;
+        outcomes += c.successes + c.failures;
+      }
+    if (JSON.stringify(counts) !== JSON.stringify(state.counts)) unpublished = true;
+    state.counts = counts;
+    state.outcomes = outcomes;
+    showDetails();
+  };
+  const recordWithId = (o: BanditOutcome): Promise<Posterior> =>
+    inTurn(async () => {
+      await recordOutcomes({ experimentId: input.experimentId, outcome: o });
+      await readLedger();
+      return posterior(o.variant);
+    });
+  const evidenceSettled = () => !evidenceBusy && !evidenceStale && toRecord.length === 0;
+  const followEvidence = async (): Promise<void> => {
+    for (;;) {
+      await condition(() => evidenceStale || toRecord.length > 0 || stopping);
+      if (!evidenceStale && toRecord.length === 0) return;
+      evidenceBusy = true;
+      try {
+        await inTurn(async () => {
+          while (toRecord.length) {
+            await recordOutcomes({ experimentId: input.experimentId, outcome: toRecord[0]! });
+            toRecord.shift();
+          }
+          evidenceStale = false;
+          await readLedger();
+        });
+      } catch (err) {
+        // The store being down must not end the entity: the evidence waits in the ledger; try again soon.
+        evidenceStale = true;
+        log.warn('reading the evidence ledger failed; will retry', { error: failureReason(err) });
+        await sleep('10 seconds');
+      } finally {
+        evidenceBusy = false;
+      }
+    }
+  };
+  void followEvidence();
 
   // One publication at a time; a request during one waits for it and then publishes the newer counts.
   const publish = (): Promise<BanditWeights> => {
@@ -148,9 +221,11 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
 
   setHandler(posteriorsQuery, () => Object.keys(state.counts).sort().map(posterior));
   setHandler(weightsQuery, () => lastWeights);
+  setHandler(evidenceQuery, () => state.ledger ?? null);
   setHandler(
     recordOutcomeUpdate,
     (o) => {
+      if (o.id !== undefined) return recordWithId(o);
       apply(o);
       return posterior(o.variant);
     },
@@ -158,11 +233,22 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
   );
   setHandler(outcomeSignal, (o) => {
     try {
-      apply(parseArgument('outcome', banditOutcome, o));
+      const outcome = parseArgument('outcome', banditOutcome, o);
+      if (outcome.id !== undefined) toRecord.push(outcome);
+      else apply(outcome);
     } catch (err) {
       log.warn('dropped an invalid outcome signal', { error: (err as Error).message });
     }
   });
+  setHandler(evidenceSignal, () => {
+    evidenceStale = true;
+  });
+  setHandler(readEvidenceUpdate, () =>
+    inTurn(async () => {
+      await readLedger();
+      return state.ledger!;
+    }),
+  );
   setHandler(publishNowUpdate, () => publish());
   setHandler(stopSignal, () => {
     stopping = true;
@@ -198,6 +284,7 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
     }
     if (!stopping && historyIsLarge()) {
       await condition(allHandlersFinished);
+      await condition(evidenceSettled);
       // Continuing as new while a refresh's sampleWeights is open fails the workflow task (UnhandledCommand)
       // when its completion lands meanwhile, and with it any update in that task: let it finish first.
       if (refreshing && patched('bandit-settle-before-continue-as-new')) await condition(() => !refreshing);
@@ -208,6 +295,7 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
       });
     }
   }
+  await condition(evidenceSettled);
   if (unpublished && Object.keys(state.counts).length) await publish().catch(() => undefined);
   await condition(allHandlersFinished);
   return { ...state, ...(lastWeights && { lastWeights }) };

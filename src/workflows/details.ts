@@ -2,6 +2,7 @@ import type { HealthReport } from '../activities/health';
 import type { CollectMetricsResult } from '../activities/metrics-collector';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
 import type { FanOutProgress } from './progress';
+import type { EvidenceChange } from '../store/evidence';
 
 /**
  * The current details of long runs, as the Web UI shows them (markdown, from the
@@ -34,8 +35,10 @@ export const stageLines = {
     (s.failedTotal ? `, ${s.failedTotal} failed` : ''),
   patterns: (p: Pick<PatternsSummary, 'posts' | 'outcomes'>) =>
     `patterns: ${plural(Object.keys(p.outcomes).length, 'pattern')} over ${plural(p.posts, 'post')}`,
-  bandit: (b: { outcomesSent: number; workflowId: string }) =>
-    `bandit: ${plural(b.outcomesSent, 'outcome')} sent to ${b.workflowId}`,
+  bandit: (b: { outcomesSent: number; workflowId: string; evidence?: EvidenceChange }) =>
+    b.evidence
+      ? `bandit: evidence for ${b.workflowId}: ${plural(b.evidence.added, 'outcome')} added, ${b.evidence.moved} moved, ${b.evidence.unchanged} already counted`
+      : `bandit: ${plural(b.outcomesSent, 'outcome')} sent to ${b.workflowId}`,
   metrics: (m: Pick<CollectMetricsResult, 'services' | 'failures'>) =>
     `metrics: ${plural(m.services.length, 'service')} collected` +
     (m.failures.length ? `, ${plural(m.failures.length, 'failure')}` : ''),

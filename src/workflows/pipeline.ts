@@ -16,8 +16,9 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { HealthReport } from '../activities/health';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
+import type { EvidenceChange } from '../store/evidence';
 import { banditWorkflow } from './bandit';
-import { banditWorkflowId, outcomeSignal } from './bandit-api';
+import { banditWorkflowId, evidenceSignal, outcomeSignal } from './bandit-api';
 import { completenessFailure, incompleteResultsCause, incompleteStage } from '../contracts/completeness';
 import { runKeyFor } from '../contracts/names';
 import { DEFAULT_EXPERIMENT_ID, viralPipelineInput, type ViralPipelineInput } from '../contracts/pipeline';
@@ -45,7 +46,15 @@ export interface ViralPipelineResult {
   health: Pick<HealthReport, 'available' | 'unavailable' | 'openCircuits'> | null;
   scrape: (Omit<ScrapeSummary, 'batches'> & { batches: number }) | null;
   patterns: PatternsSummary | null;
-  bandit: { experimentId: string; workflowId: string; outcomesSent: number; variants: string[] } | null;
+  bandit: {
+    experimentId: string;
+    workflowId: string;
+    /** Outcomes this run added to or moved in the experiment's evidence (before the ledger: outcomes signalled). */
+    outcomesSent: number;
+    variants: string[];
+    /** What the run changed in the experiment's evidence ledger: posts new to it, moved, unchanged. */
+    evidence?: EvidenceChange;
+  } | null;
   metrics: CollectMetricsResult | null;
   /** Stages that failed, with why; later stages that needed them are in `skipped`. */
   failures: Array<{ stage: StageName; reason: string }>;
@@ -207,6 +216,26 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
       }
       const bandit = getExternalWorkflowHandle(banditId);
       let sent = 0;
+      if (patched('pipeline-evidence-ledger')) {
+        // Each post is one entry of the experiment's ledger: this run's posts seen before (an earlier run,
+        // a retry, a Reset, another pipeline) move or stay, never count again. The entity reads the totals.
+        const { recordRunEvidence } = proxyActivities<Activities>(
+          withRetry(activityPolicies.recordRunEvidence, input.retry),
+        );
+        const evidence = await recordRunEvidence({
+          experimentId,
+          runKey: scrape!.runKey,
+          ...(input.successThreshold !== undefined && { successThreshold: input.successThreshold }),
+        });
+        await bandit.signal(evidenceSignal);
+        return {
+          experimentId,
+          workflowId: banditId,
+          outcomesSent: evidence.added + evidence.moved,
+          variants: Object.keys(outcomes),
+          evidence,
+        };
+      }
       if (patched('pipeline-outcome-signals-at-once')) {
         // One workflow task sends them all, in the same order: a round-trip per variant was the pipeline's longest hand-off.
         const entries = Object.entries(outcomes);

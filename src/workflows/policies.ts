@@ -25,6 +25,10 @@ export const activityPolicies = {
   loadAccountIds: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
   extractPatterns: { startToCloseTimeout: '5 minutes', heartbeatTimeout: '30s', retry: DEFAULT_RETRY },
   extractPatternsFromSink: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '30s', retry: DEFAULT_RETRY },
+  // A run's evidence is one statement over its outcomes: a million posts fit in minutes, not hours.
+  recordRunEvidence: { startToCloseTimeout: '10 minutes', retry: DEFAULT_RETRY },
+  recordOutcomes: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
+  evidenceTotals: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
   sampleWeights: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
   publishWeights: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
   collectMetrics: { startToCloseTimeout: '2 minutes', retry: { ...DEFAULT_RETRY, maximumAttempts: 3 } },

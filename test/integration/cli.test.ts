@@ -41,6 +41,8 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
       VIRALFLOW_TASK_QUEUE: t.taskQueue,
       TEMPORAL_UI_URL: t.server.uiUrl,
       TEMPORAL_NAMESPACE: 'default',
+      // The worker's embedded results store: `bandit recount` reads the ledger the worker writes.
+      VIRALFLOW_DATA_DIR: t.config.dataDir,
     };
   });
   after(() => t?.close());
@@ -303,10 +305,13 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     );
     assert.deepEqual(first.posterior, { variant: 'A', successes: 3, failures: 0, alpha: 4, beta: 1, mean: 0.8 });
     const runId = (await t.client.workflow.getHandle('bandit-exp-cli').describe()).runId;
-    assert.match(
-      ok(await vf('bandit', 'record', 'exp-cli', '--variant', 'A', '--failure', '--timeout', '15s')).stdout,
-      /^exp-cli\/A: 3 successes, 1 failures -> Beta\(4, 2\), mean 0\.667$/m,
-    );
+    // The same --id twice (a retried script): counted once.
+    for (let i = 0; i < 2; i++)
+      assert.match(
+        ok(await vf('bandit', 'record', 'exp-cli', '--variant', 'A', '--failure', '--id', 'late-1', '--timeout', '15s'))
+          .stdout,
+        /^exp-cli\/A: 3 successes, 1 failures -> Beta\(4, 2\), mean 0\.667 \(outcome late-1\)$/m,
+      );
     ok(await vf('bandit', 'record', 'exp-cli', '--variant', 'B', '--failure', '--count', '2', '--timeout', '15s'));
     assert.equal(
       (await t.client.workflow.getHandle('bandit-exp-cli').describe()).runId,
@@ -332,6 +337,17 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     assert.match(ok(table).stdout, /^VARIANT\s+SUCCESSES\s+FAILURES\s+MEAN\s+WEIGHT\s+P\(BEST\)\nA\s+3\s+1\s+0\.667/m);
     // Weights as soon as there is evidence: computed from all 6 outcomes, though not published yet (1 minute cadence).
     assert.match(table.stdout, /^weights from 6 outcomes, not published yet$/m);
+    const recount = ok(await vf('bandit', 'recount', 'exp-cli'));
+    assert.match(recount.stdout, /^A\s+3\/1\s+3\/1\s+agree$/m);
+    assert.match(recount.stdout, /^exp-cli: the entity's evidence totals agree with the ledger$/m);
+    // Evidence the entity has not read yet (written straight to the ledger): the recount says so, exits 1,
+    // and has the entity read it; the next recount agrees.
+    await t.worker.deps.store.recordOutcomes('exp-cli', [{ id: 'direct-1', variant: 'B', success: true }]);
+    const behind = await vf('bandit', 'recount', 'exp-cli');
+    assert.equal(behind.code, EXIT.failed, behind.stderr);
+    assert.match(behind.stdout, /^B\s+1\/2\s+0\/2\s+DIFFER$/m);
+    assert.match(behind.stderr, /differ from the ledger for B; it has read the ledger again/);
+    assert.match(ok(await vf('bandit', 'recount', 'exp-cli')).stdout, /^B\s+1\/2\s+1\/2\s+agree$/m);
 
     const [invalid, badExperiment, dots, startDots, none] = await Promise.all([
       vf('bandit', 'record', 'exp-cli', '--variant', 'not a variant!', '--success', '--timeout', '15s'),

@@ -93,7 +93,7 @@ describe('user metadata: summaries and current details', () => {
         '',
         `- scrape: 30 of 30 accounts scraped, ${posts} posts, 3 batches`,
         `- patterns: ${patterns} pattern${patterns === 1 ? '' : 's'} over ${posts} posts`,
-        `- bandit: ${result.bandit!.outcomesSent} outcomes sent to bandit-${experimentId}`,
+        `- bandit: evidence for bandit-${experimentId}: ${posts} outcomes added, 0 moved, 0 already counted`,
       ].join('\n'),
     );
   });

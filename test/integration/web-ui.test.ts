@@ -224,7 +224,7 @@ describe('Temporal Web UI in headless Chromium', () => {
         /Pipeline done · health: 5 of 5 services up; metrics: 5 services collected scrape: 30 of 30 accounts scraped, 750 posts/,
         done,
       );
-      assert.match(done, new RegExp(`bandit: \\d+ outcomes sent to bandit-${experimentId}`), done);
+      assert.match(done, new RegExp(`bandit: evidence for bandit-${experimentId}: \\d+ outcomes added`), done);
     } finally {
       slowDown(t.sim, 0);
     }

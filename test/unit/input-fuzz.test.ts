@@ -37,6 +37,9 @@ describe('activity inputs, fuzzed (fast-check)', () => {
     loadAccountIds: { file: 'fuzz.txt', offset: 0, limit: 10 },
     extractPatterns: { items: [{ id: 'x', text: 'a cat video' }], maxConcurrentBatches: 2 },
     extractPatternsFromSink: { runKey: 'fuzz-sink', chunkSize: 10, successThreshold: 0.5 },
+    recordRunEvidence: { experimentId: 'fuzz-exp', runKey: 'fuzz-sink', successThreshold: 0.5 },
+    recordOutcomes: { experimentId: 'fuzz-exp', outcome: { id: 'o-1', variant: 'a', successes: 2, failures: 1 } },
+    evidenceTotals: { experimentId: 'fuzz-exp' },
     sampleWeights: {
       variants: [
         { id: 'a', successes: 3, failures: 1 },

@@ -25,6 +25,8 @@ export const STORE_TABLES = [
   'account_list_entries',
   'staged_posts',
   'staged_profiles',
+  'evidence',
+  'evidence_runs',
 ] as const;
 
 /** Migration names this code knows, oldest first; the schema version it expects is their number. */

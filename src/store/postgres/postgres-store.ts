@@ -5,6 +5,7 @@ import { accountId as accountIdSchema, storeName } from '../account-ids';
 import { AccountListNotFoundError, type MigrationReport, type PostOutcome, type ResultsStore } from '../types';
 import { databaseLocation, describeStoreError } from './errors';
 import { migrateSchema } from './migrate';
+import { createPostgresEvidence } from './postgres-evidence';
 import { createPostgresSink } from './postgres-sink';
 
 /*
@@ -246,6 +247,8 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
         return rows.map((r) => r.account_id);
       });
     },
+
+    ...createPostgresEvidence({ pool, op, transaction, rowsWritten }),
 
     async writeOutcomes(runKey, outcomes) {
       for (let i = 0; i < outcomes.length; i += WRITE_ROWS_PER_STATEMENT) {
