@@ -19,6 +19,7 @@ import { runRateLimitSuite } from './suites/rate-limit';
 import { runSamplingSuite } from './suites/sampling';
 import { runStoreSuite } from './suites/store';
 import { runTemporalSuite } from './suites/temporal';
+import { ciGate } from './ci-gate';
 import { checkTargets } from './targets';
 import { CONNECTIONS, LATENCY_MS } from './workload';
 
@@ -87,7 +88,13 @@ async function main(): Promise<number> {
   writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(report);
   log(`wrote ${join(outDir, 'latest.md')} and latest.json in ${results.durationSeconds.toFixed(0)} s`);
-  return 0;
+  if (!args.ci) return 0;
+  const gate = ciGate(results);
+  console.log('\nCI gate (bench/ci-gate.ts):');
+  for (const g of gate) console.log(`${g.held ? 'held  ' : 'MISSED'}  ${g.target}: ${g.measured}`);
+  const missed = gate.filter((g) => !g.held).length;
+  console.log(missed ? `\n${missed} of ${gate.length} CI targets missed` : `\nall ${gate.length} CI targets held`);
+  return missed ? 1 : 0;
 }
 
 main().then(
