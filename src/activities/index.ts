@@ -8,6 +8,7 @@ import { createCollectMetrics } from './metrics-collector';
 import { createExtractPatternsFromSink } from './patterns-from-sink';
 import { createScrapeAccounts } from './scraper';
 import { createPublishWeights, createSampleWeights } from './thompson';
+import { createAdvanceWatermarks } from './watermarks';
 
 /** Scraper accounts in flight per pooled connection; each holds an open sink writer while in flight. */
 const ACCOUNTS_PER_CONNECTION = 4;
@@ -16,6 +17,8 @@ const ACCOUNTS_PER_CONNECTION = 4;
 export function createActivities(deps: ActivityDeps) {
   const { config } = deps;
   const concurrency = config.http.connectionsPerOrigin;
+  // Marks are per social API: another origin is another set of accounts.
+  const markSource = deps.social.origin;
   const extractPatterns = createExtractPatterns({
     engine: deps.engine,
     patternEngine: deps.sources.engine,
@@ -30,7 +33,9 @@ export function createActivities(deps: ActivityDeps) {
       // only one account per connection a connection idles whenever its account is between pages.
       concurrency: ACCOUNTS_PER_CONNECTION * concurrency,
       sinkFor: (runKey) => deps.store.sinkFor(runKey),
+      watermarks: (accountIds) => deps.store.watermarks(markSource, accountIds),
     }),
+    advanceWatermarks: createAdvanceWatermarks({ marks: deps.store, source: markSource }),
     discardAccounts: createDiscardAccounts({ sinkFor: (runKey) => deps.store.sinkFor(runKey) }),
     loadAccountIds: createLoadAccountIds({ store: deps.store }),
     extractPatterns,

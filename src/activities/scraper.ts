@@ -40,6 +40,11 @@ export interface ScrapeResult {
   resumed: number;
   /** Accounts this attempt continued from a cursor an earlier attempt reached. */
   continued: number;
+  /** Of `posts`: those newer than the account's mark (all of them without one), and those read again. */
+  newPosts: number;
+  refreshedPosts: number;
+  /** Scraped accounts with a mark and nothing new or young enough to refresh. */
+  unchangedAccounts: number;
   sink: SinkRef;
 }
 
@@ -48,7 +53,8 @@ const count = z.number().int().nonnegative();
 /** Heartbeat details: IDs, counts and cursors only, never posts. Counts are what the sink holds. */
 const scrapeProgress = z.object({
   v: z.literal(1),
-  done: z.array(z.object({ id: z.string(), posts: count, pages: count })),
+  /** `fresh`: of `posts`, those newer than the account's mark (absent in details from before marks: all). */
+  done: z.array(z.object({ id: z.string(), posts: count, pages: count, fresh: count.optional() })),
   failed: z.array(z.object({ accountId: z.string(), reason: z.string(), status: z.number().int().optional() })),
   /** Accounts mid-pagination: the attempt whose partial output holds `bytes` that count, and where to go on. */
   partial: z.array(
@@ -59,6 +65,7 @@ const scrapeProgress = z.object({
       cursor: z.string(),
       posts: count,
       pages: count,
+      fresh: count.optional(),
     }),
   ),
 });
@@ -70,7 +77,10 @@ interface Position {
   cursor: string | undefined;
   posts: number;
   pages: number;
+  /** Of `posts`, those newer than the account's mark. */
+  fresh: number;
 }
+const START: Position = { cursor: undefined, posts: 0, pages: 0, fresh: 0 };
 
 interface Fetched {
   /** Posts asked for; a page offering more is cut to this. */
@@ -98,6 +108,13 @@ export interface ScraperDeps {
    * @default 250
    */
   heartbeatEveryMs?: number;
+  /**
+   * Each account's mark: the newest post time the store held when the account was last scraped (see
+   * store/watermarks.ts). Without it every scrape reads everything, as `mode: 'full'` does.
+   */
+  watermarks?: (accountIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
+  /** Now, for the refresh window. @default Date.now */
+  now?: () => number;
 }
 
 /**
@@ -117,6 +134,23 @@ export function createScrapeAccounts(deps: ScraperDeps) {
     const accountIds = [...new Set(input.accountIds)];
     const sinceMs = input.since === undefined ? undefined : Date.parse(input.since);
     const sink = deps.sinkFor(input.runKey);
+    // A source that cannot page newest-first reads everything: a mark would stop it at the wrong post.
+    const incremental = input.mode === 'incremental' && deps.watermarks && source.order !== 'unordered';
+    const marks = incremental ? await deps.watermarks!(accountIds) : new Map<string, string>();
+    const refreshFromMs = (deps.now ?? Date.now)() - input.refreshWindowHours * 3_600_000;
+    /** Which posts of the account to keep: after `since`, and newer than its mark or young enough to refresh. */
+    const keeperFor = (id: string) => {
+      const mark = marks.get(id);
+      const markMs = mark === undefined ? undefined : Date.parse(mark);
+      return {
+        keep: (p: { createdAt: string }) => {
+          const t = Date.parse(p.createdAt);
+          if (sinceMs !== undefined && t < sinceMs) return false;
+          return markMs === undefined || t > markMs || t >= refreshFromMs;
+        },
+        isNew: (p: { createdAt: string }) => markMs === undefined || Date.parse(p.createdAt) > markMs,
+      };
+    };
 
     const restored = await restoreProgress(ctx, accountIds, sink);
     const progress = createProgress(
@@ -179,11 +213,14 @@ export function createScrapeAccounts(deps: ScraperDeps) {
       pending: Promise<Fetched>,
     ): Promise<void> => {
       let { cursor, posts, pages } = start;
+      let fresh = start.fresh;
+      const keeper = keeperFor(id);
       for (;;) {
         const { want, profile, page, malformed } = await pending;
         const next = page.nextCursor;
         const offered = page.posts.slice(0, want);
-        const kept = sinceMs === undefined ? offered : takeWhile(offered, (p) => Date.parse(p.createdAt) >= sinceMs);
+        const kept = takeWhile(offered, keeper.keep);
+        fresh += kept.filter(keeper.isNew).length;
         const finished =
           next === null || posts + kept.length >= input.maxPostsPerAccount || kept.length < offered.length;
         // A page that moves nowhere would have us page forever.
@@ -195,11 +232,11 @@ export function createScrapeAccounts(deps: ScraperDeps) {
         pages++;
         if (finished) {
           await writer.complete();
-          progress.finish({ id, posts, pages });
+          progress.finish({ id, posts, pages, fresh });
           return;
         }
         cursor = next;
-        progress.advance({ id, attempt, bytes, cursor, posts, pages });
+        progress.advance({ id, attempt, bytes, cursor, posts, pages, fresh });
       }
     };
 
@@ -216,7 +253,12 @@ export function createScrapeAccounts(deps: ScraperDeps) {
         ? fetchPage(id, resumeFrom.cursor, resumeFrom.posts, false)
         : fetchPage(id, undefined, 0, true);
       try {
-        await paginate(id, writer, resumeFrom ?? { cursor: undefined, posts: 0, pages: 0 }, pending);
+        await paginate(
+          id,
+          writer,
+          resumeFrom ? { ...resumeFrom, fresh: resumeFrom.fresh ?? resumeFrom.posts } : START,
+          pending,
+        );
       } catch (err) {
         const failure = accountFailure(id, err);
         if (!failure) {
@@ -254,6 +296,7 @@ export function createScrapeAccounts(deps: ScraperDeps) {
 
     await sink.sweepPartials(accountIds);
     const order = new Map(accountIds.map((id, i) => [id, i]));
+    const newPosts = final.done.reduce((sum, d) => sum + (d.fresh ?? d.posts), 0);
     return {
       runKey: input.runKey,
       requested: input.accountIds.length,
@@ -264,6 +307,9 @@ export function createScrapeAccounts(deps: ScraperDeps) {
       pages: final.done.reduce((sum, d) => sum + d.pages, 0),
       resumed,
       continued,
+      newPosts,
+      refreshedPosts: final.done.reduce((sum, d) => sum + d.posts, 0) - newPosts,
+      unchangedAccounts: final.done.filter((d) => d.posts === 0 && marks.has(d.id)).length,
       sink: sink.ref,
     };
   };

@@ -20,6 +20,9 @@ export const since = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
     `must be an ISO date (2025-01-31) or date-time with a zone (2025-01-31T00:00:00Z), got ${describeValue(i.input)}`,
 });
 
+export const SCRAPE_MODES = ['incremental', 'full'] as const;
+export const DEFAULT_REFRESH_WINDOW_HOURS = 48;
+
 /** Per-account paging options, as the workflows pass them to the activity. */
 const pagingFields = {
   /** @default 100 */
@@ -27,6 +30,14 @@ const pagingFields = {
   /** Posts per page. @default 100 */
   pageSize: intIn(1, 100).optional(),
   since: since.optional(),
+  /**
+   * `incremental` pages each account newest-first only down to the newest post the store held when the
+   * account was last scraped (posts younger than `refreshWindowHours` are read again: their metrics still
+   * change); `full` reads everything. @default 'incremental'
+   */
+  mode: z.enum(SCRAPE_MODES, { error: `must be one of ${SCRAPE_MODES.join(', ')}` }).optional(),
+  /** Posts younger than this are re-read by an incremental scrape. @default 48 */
+  refreshWindowHours: intIn(0, 24 * 365).optional(),
 };
 
 /**
@@ -101,6 +112,8 @@ export const scrapeAccountsInput = jsonObject({
   maxPostsPerAccount: pagingFields.maxPostsPerAccount.unwrap().default(100),
   pageSize: pagingFields.pageSize.unwrap().default(100),
   since: pagingFields.since,
+  mode: pagingFields.mode.unwrap().default('incremental'),
+  refreshWindowHours: pagingFields.refreshWindowHours.unwrap().default(DEFAULT_REFRESH_WINDOW_HOURS),
   /** Names the logical run: every attempt and re-run of it writes to the same sink location. */
   runKey,
   /**
@@ -132,3 +145,7 @@ export const loadAccountIdsInput = withExactlyOne(
   ['list', 'file'],
 );
 export type LoadAccountIdsInput = z.input<typeof loadAccountIdsInput>;
+
+/** The advanceWatermarks activity: a scrape run whose final output moves the accounts' marks. */
+export const advanceWatermarksInput = jsonObject({ runKey });
+export type AdvanceWatermarksInput = z.input<typeof advanceWatermarksInput>;

@@ -13,6 +13,7 @@ import type { ViralPipelineInput, ViralPipelineResult } from '../workflows/pipel
 import { PIPELINE_KEY } from '../workflows/search-attributes';
 import { pipelineSummary } from '../workflows/summaries';
 import { DEMO_BATCH_SIZE, demoAccountIds } from './demo-world';
+import { observedNote } from '../workflows/details';
 
 export const DEMO_EXPERIMENT = 'demo-patterns';
 /** The cron schedule the demo leaves behind, so the Web UI's Schedules page has something to show. */
@@ -122,7 +123,8 @@ function summary(r: ViralPipelineResult, bandit: BanditState | undefined, link: 
   const lines = [`Demo pipeline ${r.pipelineId} finished`, `  Web UI:  ${link}`];
   if (r.scrape) {
     lines.push(
-      `  Scrape:  ${r.scrape.scraped}/${r.scrape.accounts} accounts, ${r.scrape.posts} posts, ${r.scrape.batches} batches; ${r.scrape.failedTotal} failed`,
+      `  Scrape:  ${r.scrape.scraped}/${r.scrape.accounts} accounts, ${r.scrape.posts} posts, ${r.scrape.batches} batches; ${r.scrape.failedTotal} failed` +
+        observedNote(r.scrape),
     );
     for (const f of r.scrape.failed.slice(0, 5)) lines.push(`           ✗ ${f.accountId}: ${f.reason}`);
   }

@@ -5,7 +5,7 @@
 import { hash32, mulberry32, normal, pick, randomInt, rngFor } from './random';
 import type { EnginePattern, EngineResult, ServiceHealth, SocialPost, SocialProfile } from './types';
 
-/** Newest post time: fixed so answers never depend on the wall clock. */
+/** Time of post 0 (posts added later are newer): fixed so answers never depend on the wall clock. */
 const POSTS_EPOCH_MS = Date.UTC(2024, 0, 15, 12, 0, 0);
 const HOUR_MS = 3_600_000;
 
@@ -41,7 +41,7 @@ const TOPICS = [
 const ENDINGS = ['Thoughts?', 'Here is what happened.', 'You will not believe #3.', 'Save this.', '(long thread)'];
 const HASHTAGS = ['#viral', '#fyp', '#learn', '#tips', '#life', '#tech', '#food'];
 
-/** Post number `index` of an account, 0 being the newest; older posts have larger indexes. */
+/** Post number `index` of an account: 0 the newest at start, older posts larger, posts added later (addPosts) -1, -2, …. */
 export function socialPost(seed: number, accountId: string, index: number): SocialPost {
   const rng = rngFor(seed, 'post', accountId, index);
   // 6 h apart with under 3 h of jitter keeps createdAt strictly decreasing with the index.
@@ -51,7 +51,7 @@ export function socialPost(seed: number, accountId: string, index: number): Soci
   const likeRate = 0.01 + rng() * 0.1;
   const likes = Math.round(views * likeRate);
   return {
-    id: `${hash32(`${seed}/${accountId}/${index}`).toString(16).padStart(8, '0')}-${index}`,
+    id: `${hash32(`${seed}/${accountId}/${index}`).toString(16).padStart(8, '0')}-${index < 0 ? `n${-index}` : index}`,
     accountId,
     createdAt: createdAt.toISOString(),
     text,

@@ -34,9 +34,14 @@ export interface Simulator {
   stats(): SimStats;
   /** `route` is a RouteKey or 'key:target'; the knobs replace that key's config knobs; undefined clears. */
   setKnobs(route: string, knobs: Knobs | undefined): void;
+  /**
+   * Time moves on: every account gains `count` posts, newer than any it had (seeded like the rest;
+   * numbered -1, -2, … so earlier posts keep their IDs). reset() takes them away again.
+   */
+  addPosts(count: number): void;
   /** Holds matching requests unanswered until released (see ./holds): a test's barrier on an upstream. */
   hold(spec: HoldSpec): RouteHold;
-  /** Back to the config's knobs, with zeroed stats and request counts (stored experiments stay); releases holds. */
+  /** Back to the config's knobs and posts, with zeroed stats and request counts (stored experiments stay); releases holds. */
   reset(): void;
   /** Stops listening and destroys every open socket, hung ones included. */
   close(): Promise<void>;
@@ -116,14 +121,16 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
   const lifetime = new AbortController();
   const holds = createHolds();
 
-  const routes = createRoutes({
+  const world: World = {
     seed,
     postsPerAccount: config.postsPerAccount ?? DEFAULTS.postsPerAccount,
+    newPosts: 0,
     pageSize: Math.min(config.pageSize ?? DEFAULTS.pageSize, MAX_PAGE_SIZE),
     missingAccounts: new Set(config.missingAccounts ?? []),
     engineMaxBatch: config.engineMaxBatch ?? DEFAULTS.engineMaxBatch,
     services: new Set(config.services ?? DEFAULTS.services),
-  });
+  };
+  const routes = createRoutes(world);
 
   const lookupKnobs = (key: string): Knobs | undefined => runtimeKnobs.get(key) ?? configKnobs.get(key);
 
@@ -315,6 +322,7 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
 
   function reset(): void {
     holds.releaseAll();
+    world.newPosts = 0;
     runtimeKnobs.clear();
     requestCounts = new Map();
     stormCounts = new Map();
@@ -336,6 +344,10 @@ export async function startSimulator(config: SimConfig = {}): Promise<Simulator>
     stats: currentStats,
     setKnobs,
     hold: holds.add,
+    addPosts(count) {
+      if (!Number.isInteger(count) || count < 0) throw new TypeError(`addPosts: ${count} is not a count`);
+      world.newPosts += count;
+    },
     reset,
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -371,6 +383,8 @@ function checkedKnobs(key: string, knobs: unknown): Knobs {
 interface World {
   seed: number;
   postsPerAccount: number;
+  /** Posts every account gained since start (or reset): newer than the rest, numbered -1, -2, … */
+  newPosts: number;
   pageSize: number;
   missingAccounts: ReadonlySet<string>;
   engineMaxBatch: number;
@@ -392,7 +406,7 @@ function createRoutes(world: World): RouteDef[] {
       handle: ({ params: { id } }) =>
         id === undefined || accountMissing(id)
           ? notFound('account')
-          : json(200, socialProfile(world.seed, id, world.postsPerAccount)),
+          : json(200, socialProfile(world.seed, id, world.postsPerAccount + world.newPosts)),
     },
     {
       method: 'GET',
@@ -403,15 +417,18 @@ function createRoutes(world: World): RouteDef[] {
         if (id === undefined || accountMissing(id)) return notFound('account');
         const limit = parseLimit(query.get('limit'), world.pageSize);
         if (limit === undefined) return jsonError(400, `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
-        const total = world.postsPerAccount;
+        // Post indexes run from the newest (-newPosts) to the oldest (postsPerAccount - 1); a cursor names
+        // the next index, so pages stay put while newer posts appear (a keyset cursor, as real APIs have).
+        const first = -world.newPosts;
+        const end = world.postsPerAccount;
         const cursor = query.get('cursor');
-        const offset = cursor === null || cursor === '' ? 0 : decodeCursor(cursor);
-        if (offset === undefined || offset > total) return jsonError(400, 'invalid cursor');
-        const next = offset + limit;
-        const posts = socialPosts(world.seed, id, offset, limit, total);
+        const from = cursor === null || cursor === '' ? first : decodeCursor(cursor);
+        if (from === undefined || from < first || from > end) return jsonError(400, 'invalid cursor');
+        const next = from + limit;
+        const posts = socialPosts(world.seed, id, from, limit, end);
         return {
-          ...json(200, { accountId: id, posts, nextCursor: next < total ? encodeCursor(next) : null }),
-          posts: { accountId: id, offset, count: posts.length },
+          ...json(200, { accountId: id, posts, nextCursor: next < end ? encodeCursor(next) : null }),
+          posts: { accountId: id, offset: from, count: posts.length },
         };
       },
     },
@@ -424,7 +441,7 @@ function createRoutes(world: World): RouteDef[] {
       handle: ({ params: { id } }) =>
         id === undefined || accountMissing(id)
           ? notFound('user')
-          : json(200, exampleUser(socialProfile(world.seed, id, world.postsPerAccount))),
+          : json(200, exampleUser(socialProfile(world.seed, id, world.postsPerAccount + world.newPosts))),
     },
     {
       method: 'GET',
@@ -436,15 +453,16 @@ function createRoutes(world: World): RouteDef[] {
         if (id === undefined || accountMissing(id)) return notFound('user');
         const limit = parseLimit(query.get('limit'), world.pageSize);
         if (limit === undefined) return jsonError(400, `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`);
-        const total = world.postsPerAccount;
+        const total = world.postsPerAccount + world.newPosts;
         const offsetText = query.get('offset') ?? '0';
         const offset = /^(0|[1-9]\d{0,8})$/.test(offsetText) ? Number(offsetText) : undefined;
         if (offset === undefined || offset > total)
           return jsonError(400, `offset must be an integer from 0 to ${total}`);
-        const posts = socialPosts(world.seed, id, offset, limit, total);
+        const from = offset - world.newPosts;
+        const posts = socialPosts(world.seed, id, from, limit, world.postsPerAccount);
         return {
           ...json(200, exampleMediaPage(posts, offset, total)),
-          posts: { accountId: id, offset, count: posts.length },
+          posts: { accountId: id, offset: from, count: posts.length },
         };
       },
     },
@@ -579,7 +597,7 @@ const encodeCursor = (offset: number): string => Buffer.from(`${CURSOR_PREFIX}${
 function decodeCursor(cursor: string): number | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^o:(0|[1-9]\d{0,8})$/.exec(text);
+  const match = /^o:(0|-?[1-9]\d{0,8})$/.exec(text);
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 

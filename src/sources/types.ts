@@ -62,6 +62,12 @@ export interface PostsPage {
 
 /** Where the scraper gets profiles and posts. */
 export interface SocialSource {
+  /**
+   * How `page` orders an account's posts. `newest-first` (the contract's, and most APIs') lets an
+   * incremental scrape stop at the newest post it already has; `unordered` makes every scrape read
+   * everything. @default 'newest-first'
+   */
+  readonly order?: 'newest-first' | 'unordered';
   profile(accountId: string, ctx: SourceContext): Promise<ScrapedProfile>;
   /** `cursor` is undefined for the first page, else a `nextCursor` this source returned (maybe to an earlier attempt). */
   page(accountId: string, cursor: string | undefined, ctx: PageContext): Promise<PostsPage>;

@@ -5,7 +5,9 @@ import { createInterface } from 'node:readline';
 import { completeAccountIds, createNdjsonSink, ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
 import { SinkPathError } from '../sink/types';
 import { AccountListFormatError, accountId, storeName } from './account-ids';
+import { createEmbeddedDb } from './embedded-db';
 import { createSqliteEvidence } from './sqlite-evidence';
+import { createSqliteWatermarks } from './sqlite-watermarks';
 import { AccountListNotFoundError, type PostOutcome, type ResultsStore } from './types';
 
 /**
@@ -14,7 +16,7 @@ import { AccountListNotFoundError, type PostOutcome, type ResultsStore } from '.
  *   scrape/<runKey>/<account>.ndjson   posts (see ndjson-sink.ts)
  *   outcomes/<runKey>/<hash>.ndjson    per-post outcomes, one file per write (a rewrite replaces it)
  *   accounts/<list>                    account lists, one ID per line
- *   evidence.sqlite                    the experiments' evidence ledger (./sqlite-evidence.ts)
+ *   viralflow.sqlite                   evidence ledger and scrape marks (./embedded-db.ts)
  *
  * Not shared between hosts: workers on several machines need the PostgreSQL store.
  */
@@ -40,7 +42,9 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
       }
     }
   }
-  const evidence = createSqliteEvidence({ file: resolve(root, 'evidence.sqlite'), runOutcomes });
+  const db = createEmbeddedDb({ file: resolve(root, 'viralflow.sqlite') });
+  const evidence = createSqliteEvidence({ db, runOutcomes });
+  const marks = createSqliteWatermarks({ db, runPosts: (runKey) => readPosts(ndjsonSinkRef(root, runKey)) });
 
   return {
     kind: 'ndjson',
@@ -123,8 +127,10 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
     recordRunEvidence: evidence.recordRunEvidence,
     recordOutcomes: evidence.recordOutcomes,
     evidenceTotals: evidence.evidenceTotals,
+    watermarks: marks.watermarks,
+    advanceWatermarks: marks.advanceWatermarks,
 
-    close: async () => evidence.close(),
+    close: async () => db.close(),
   };
 }
 

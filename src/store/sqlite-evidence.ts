@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import type { EmbeddedDb } from './embedded-db';
 import {
   RECORDED_OUTCOMES_ACCOUNT,
   type EvidenceChange,
@@ -10,19 +9,10 @@ import {
 } from './evidence';
 import type { PostOutcome } from './types';
 
-/*
- * The embedded store's ledger is Node's built-in SQLite (node:sqlite, Node 22+), one file beside the
- * NDJSON folders: an upsert keyed by (experiment, post) and a GROUP BY for the totals, with SQLite's own
- * file locking between the processes of one machine. Hand-written files would need all three rebuilt.
- */
-
 export interface SqliteEvidenceOptions {
-  /** The database file (created, with its folder, on first use). */
-  file: string;
+  db: EmbeddedDb;
   /** A run's per-post outcomes, as the patterns stage wrote them. */
   runOutcomes: (runKey: string) => AsyncIterable<PostOutcome>;
-  /** How long a writer waits for another process's transaction. @default 10_000 */
-  busyTimeoutMs?: number;
 }
 
 interface Statements {
@@ -40,29 +30,12 @@ interface Entry {
   recordedBy: string;
 }
 
-export function createSqliteEvidence(options: SqliteEvidenceOptions): EvidenceLedger & { close(): void } {
-  let db: DatabaseSync | undefined;
+/** The evidence ledger (./evidence) in the embedded store's SQLite file. */
+export function createSqliteEvidence(options: SqliteEvidenceOptions): EvidenceLedger {
   let statements: Statements | undefined;
   const open = (): Statements => {
     if (statements) return statements;
-    mkdirSync(dirname(options.file), { recursive: true });
-    // Loaded on first use: a worker that never records evidence never opens the database.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { DatabaseSync } = require('node:sqlite') as typeof import('node:sqlite');
-    db = new DatabaseSync(options.file, { timeout: options.busyTimeoutMs ?? 10_000 });
-    db.exec(`
-      PRAGMA journal_mode = WAL;
-      CREATE TABLE IF NOT EXISTS evidence (
-        experiment_id TEXT NOT NULL, account_id TEXT NOT NULL, post_id TEXT NOT NULL,
-        variant TEXT NOT NULL, success INTEGER NOT NULL, recorded_by TEXT NOT NULL, updated_at TEXT NOT NULL,
-        PRIMARY KEY (experiment_id, account_id, post_id)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS evidence_totals ON evidence (experiment_id, variant, success);
-      CREATE TABLE IF NOT EXISTS evidence_runs (
-        experiment_id TEXT NOT NULL, run_key TEXT NOT NULL,
-        added INTEGER NOT NULL, moved INTEGER NOT NULL, unchanged INTEGER NOT NULL,
-        PRIMARY KEY (experiment_id, run_key)
-      ) WITHOUT ROWID;`);
+    const db = options.db.get();
     statements = {
       find: db.prepare(
         'SELECT variant, success FROM evidence WHERE experiment_id = ? AND account_id = ? AND post_id = ?',
@@ -94,7 +67,7 @@ export function createSqliteEvidence(options: SqliteEvidenceOptions): EvidenceLe
     const s = open();
     const now = new Date().toISOString();
     const change = { added: 0, moved: 0, unchanged: 0 };
-    db!.exec('BEGIN IMMEDIATE');
+    options.db.get().exec('BEGIN IMMEDIATE');
     try {
       for (const e of entries) {
         const old = s.find.get(experimentId, e.accountId, e.postId) as { variant: string; success: number } | undefined;
@@ -106,9 +79,9 @@ export function createSqliteEvidence(options: SqliteEvidenceOptions): EvidenceLe
         if (old) change.moved++;
         else change.added++;
       }
-      return { change, commit: () => db!.exec('COMMIT') };
+      return { change, commit: () => options.db.get().exec('COMMIT') };
     } catch (err) {
-      db!.exec('ROLLBACK');
+      options.db.get().exec('ROLLBACK');
       throw err;
     }
   };
@@ -116,7 +89,8 @@ export function createSqliteEvidence(options: SqliteEvidenceOptions): EvidenceLe
     try {
       return run();
     } catch (err) {
-      if (db?.isTransaction) db.exec('ROLLBACK');
+      const db = options.db.get();
+      if (db.isTransaction) db.exec('ROLLBACK');
       throw err;
     }
   };
@@ -175,12 +149,6 @@ export function createSqliteEvidence(options: SqliteEvidenceOptions): EvidenceLe
       }>)
         totals[r.variant] = { successes: r.successes, failures: r.failures };
       return totals;
-    },
-
-    close() {
-      db?.close();
-      db = undefined;
-      statements = undefined;
     },
   };
 }

@@ -1,13 +1,14 @@
 import type { ResultsSink, ScrapedPost } from '../sink/types';
 import type { EvidenceLedger } from './evidence';
+import type { Watermarks } from './watermarks';
 
 /**
  * Everything a later stage, another worker or the CLI reads back goes through the results store:
  * scraped posts and profiles (written through `sinkFor`), the patterns stage's per-post outcomes,
- * named account lists, and each experiment's evidence ledger (./evidence). Two implementations: the NDJSON folder (one machine, the default) and
+ * named account lists, each experiment's evidence ledger (./evidence) and incremental scraping's marks (./watermarks). Two implementations: the NDJSON folder (one machine, the default) and
  * PostgreSQL (shared by every worker; selected by VIRALFLOW_DATABASE_URL).
  */
-export interface ResultsStore extends EvidenceLedger {
+export interface ResultsStore extends EvidenceLedger, Watermarks {
   readonly kind: 'ndjson' | 'postgres';
   /** Where it is, for messages: a folder, or `host:port/database` (never credentials). */
   readonly location: string;

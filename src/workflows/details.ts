@@ -2,6 +2,7 @@ import type { HealthReport } from '../activities/health';
 import type { CollectMetricsResult } from '../activities/metrics-collector';
 import type { PatternsSummary } from '../activities/patterns-from-sink';
 import type { FanOutProgress } from './progress';
+import type { Observed } from './scrape';
 import type { EvidenceChange } from '../store/evidence';
 
 /**
@@ -30,9 +31,17 @@ export const stageLines = {
   health: (h: Pick<HealthReport, 'available' | 'unavailable'>) =>
     `health: ${h.available.length} of ${h.available.length + h.unavailable.length} services up` +
     (h.unavailable.length ? ` (down: ${h.unavailable.join(', ')})` : ''),
-  scrape: (s: { accounts: number; scraped: number; failedTotal: number; posts: number; batches: number }) =>
+  scrape: (s: {
+    accounts: number;
+    scraped: number;
+    failedTotal: number;
+    posts: number;
+    batches: number;
+    observed?: Observed;
+  }) =>
     `scrape: ${s.scraped} of ${s.accounts} accounts scraped, ${plural(s.posts, 'post')}, ${plural(s.batches, 'batch', 'batches')}` +
-    (s.failedTotal ? `, ${s.failedTotal} failed` : ''),
+    (s.failedTotal ? `, ${s.failedTotal} failed` : '') +
+    observedNote(s),
   patterns: (p: Pick<PatternsSummary, 'posts' | 'outcomes'>) =>
     `patterns: ${plural(Object.keys(p.outcomes).length, 'pattern')} over ${plural(p.posts, 'post')}`,
   bandit: (b: { outcomesSent: number; workflowId: string; evidence?: EvidenceChange }) =>
@@ -110,4 +119,11 @@ export function banditDetails(d: BanditDetails): string {
       : '- not published yet',
   ];
   return lines.join('\n');
+}
+
+/** ` (N new, M refreshed, K accounts unchanged)` when a scrape found posts it had seen; nothing on a first run. */
+export function observedNote(s: { posts: number; observed?: Observed }): string {
+  const o = s.observed;
+  if (!o || o.newPosts === s.posts) return '';
+  return ` (${o.newPosts} new, ${o.refreshedPosts} refreshed, ${plural(o.unchangedAccounts, 'account')} unchanged)`;
 }

@@ -159,6 +159,8 @@ export async function viralPipelineWorkflow(raw: ViralPipelineInput): Promise<Vi
 
   let patterns: PatternsSummary | null = null;
   if (!scrape || scrape.scraped === 0) skip('patterns', 'no scraped posts');
+  // An incremental run that found nothing new has nothing to score. Patched: runs from before scored it.
+  else if (scrape.posts === 0 && patched('pipeline-skip-patterns-without-posts')) skip('patterns', 'no new posts');
   else if (down.has('engine')) skip('patterns', 'the engine upstream is down');
   else {
     const patternsInput = {

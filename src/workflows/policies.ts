@@ -22,6 +22,7 @@ export const activityPolicies = {
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   },
   discardAccounts: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
+  advanceWatermarks: { startToCloseTimeout: '5 minutes', retry: DEFAULT_RETRY },
   loadAccountIds: { startToCloseTimeout: '1 minute', retry: DEFAULT_RETRY },
   extractPatterns: { startToCloseTimeout: '5 minutes', heartbeatTimeout: '30s', retry: DEFAULT_RETRY },
   extractPatternsFromSink: { startToCloseTimeout: '30 minutes', heartbeatTimeout: '30s', retry: DEFAULT_RETRY },

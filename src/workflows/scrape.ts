@@ -16,7 +16,13 @@ import { failureReason } from './failure-reason';
 import { isInvalidInput, parseWorkflowInput } from './invalid-input';
 import { activityPolicies, withRetry } from './policies';
 import { trackProgress, type ProgressTracker } from './progress';
-import { discardBatchSummary, loadAccountsSummary, scrapeBatchSummary, scrapeChunkSummary } from './summaries';
+import {
+  advanceMarksSummary,
+  discardBatchSummary,
+  loadAccountsSummary,
+  scrapeBatchSummary,
+  scrapeChunkSummary,
+} from './summaries';
 
 export type { ScrapeAccountsWorkflowInput } from '../contracts/scrape';
 
@@ -43,8 +49,17 @@ export interface ScrapeSummary {
   /** The first MAX_LISTED_FAILURES failed accounts with their reasons. */
   failed: FailedAccount[];
   posts: number;
+  /** What the run found against the store's marks (absent in summaries from before incremental scraping). */
+  observed?: Observed;
   batches: BatchSummary[];
   chunks: number;
+}
+
+/** Of a run's posts: new ones (newer than their account's mark), posts read again to refresh, and accounts with neither. */
+export interface Observed {
+  newPosts: number;
+  refreshedPosts: number;
+  unchangedAccounts: number;
 }
 
 /**
@@ -65,6 +80,7 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
 
   if (fromList && unique.length <= params.chunkSize) {
     const summary = await scrapeInBatches(unique, params, progress);
+    await advanceMarks(runKey);
     progress.set({ stage: 'done' });
     return { ...summary, duplicatesDropped };
   }
@@ -113,8 +129,19 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
     });
     return part;
   });
+  await advanceMarks(runKey);
   progress.set({ stage: 'done' });
   return { ...merge(runKey, parts, chunkInputs.length), duplicatesDropped };
+}
+
+/**
+ * Once the run's output is final (every batch done, failed ones discarded), its accounts' marks move to
+ * their newest stored post. Patched: runs from before did not, and replay as they ran.
+ */
+async function advanceMarks(runKey: string): Promise<void> {
+  if (!patched('scrape-advance-watermarks')) return;
+  const { advanceWatermarks } = proxyActivities<Activities>(activityPolicies.advanceWatermarks);
+  await advanceWatermarks.executeWithOptions({ summary: advanceMarksSummary }, [{ runKey }]);
 }
 
 type ScrapeParams = ReturnType<typeof withDefaults>;
@@ -156,7 +183,7 @@ async function scrapeInBatches(
   const results = await mapBounded(batches, params.maxConcurrentBatches, async (batch, i) => {
     const index = batchOffset + i;
     const position = { index: i, of: batches.length, accounts: batch.length, firstBatch: batchOffset };
-    let outcome: { summary: BatchSummary; failed: FailedAccount[] };
+    let outcome: { summary: BatchSummary; failed: FailedAccount[]; observed?: Observed };
     try {
       const r: ScrapeResult = await scrapeAccounts.executeWithOptions({ summary: scrapeBatchSummary(position) }, [
         {
@@ -165,12 +192,20 @@ async function scrapeInBatches(
           maxPostsPerAccount: params.maxPostsPerAccount,
           pageSize: params.pageSize,
           since: params.since,
+          ...(params.mode !== undefined && { mode: params.mode }),
+          ...(params.refreshWindowHours !== undefined && { refreshWindowHours: params.refreshWindowHours }),
         },
       ]);
       sink = r.sink;
       outcome = {
         summary: { batch: index, accounts: batch.length, scraped: r.scraped, failed: r.failed.length, posts: r.posts },
         failed: r.failed,
+        // Results from before incremental scraping have no split: all their posts were new.
+        observed: {
+          newPosts: r.newPosts ?? r.posts,
+          refreshedPosts: r.refreshedPosts ?? 0,
+          unchangedAccounts: r.unchangedAccounts ?? 0,
+        },
       };
     } catch (err) {
       // Bad input is the same for every batch: the run fails with it rather than listing every account as failed.
@@ -203,10 +238,17 @@ async function scrapeInBatches(
     failedTotal: failed.length,
     failed: failed.slice(0, MAX_LISTED_FAILURES),
     posts: results.reduce((n, r) => n + r.summary.posts, 0),
+    observed: sumObserved(results.map((r) => r.observed)),
     batches: results.map((r) => r.summary),
     chunks: 1,
   };
 }
+
+const sumObserved = (parts: ReadonlyArray<Observed | undefined>): Observed => ({
+  newPosts: parts.reduce((n, p) => n + (p?.newPosts ?? 0), 0),
+  refreshedPosts: parts.reduce((n, p) => n + (p?.refreshedPosts ?? 0), 0),
+  unchangedAccounts: parts.reduce((n, p) => n + (p?.unchangedAccounts ?? 0), 0),
+});
 
 function merge(runKey: string, parts: ScrapeSummary[], chunks: number): ScrapeSummary {
   const failed = parts.flatMap((p) => p.failed);
@@ -219,6 +261,7 @@ function merge(runKey: string, parts: ScrapeSummary[], chunks: number): ScrapeSu
     failedTotal: parts.reduce((n, p) => n + p.failedTotal, 0),
     failed: failed.slice(0, MAX_LISTED_FAILURES),
     posts: parts.reduce((n, p) => n + p.posts, 0),
+    observed: sumObserved(parts.map((p) => p.observed)),
     batches: parts.flatMap((p) => p.batches),
     chunks,
   };

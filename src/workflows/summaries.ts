@@ -178,3 +178,6 @@ export function publishWeightsSummary(publish: { experimentId: string; variants:
 export function recomputePauseSummary(pause: string): string {
   return summaryLine(`pause ${pause} before weighing newer outcomes`);
 }
+
+/** The scrape's last step, after every batch: the run's output is final. */
+export const advanceMarksSummary = summaryLine("advance the accounts' scrape marks to this run's newest posts");

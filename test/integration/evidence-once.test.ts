@@ -1,7 +1,7 @@
 /**
- * Evidence counted once per post, on a real dev server and on both stores: the same pipeline again, two
- * pipelines at once over overlapping accounts, a matured outcome, hand-recorded outcomes with an id, and a
- * bandit that continues as new between runs. The bandit entity's totals are always the ledger's.
+ * Evidence counted once per post, on a real dev server and on both stores: the same pipeline again
+ * (reading every post again), two pipelines at once over overlapping accounts, a matured outcome,
+ * hand-recorded outcomes with an id, and a bandit that continues as new between runs. The bandit entity's totals are always the ledger's.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -46,7 +46,9 @@ for (const kind of ['ndjson', 'postgres'] as const) {
       t.client.workflow.execute(viralPipelineWorkflow, {
         taskQueue: t.taskQueue,
         workflowId: `ev-${kind}-${++runs}`,
-        args: [{ accountIds, experimentId, batchSize: 10, pageSize: 4, ...extra }],
+        // 'full': every run reads every post again, so each run offers the ledger posts it has seen before
+        // (incremental runs would not fetch them: incremental-scrape.test.ts).
+        args: [{ accountIds, experimentId, batchSize: 10, pageSize: 4, mode: 'full', ...extra }],
       }) as Promise<ViralPipelineResult>;
     const bandit = (experimentId: string): WorkflowHandle<typeof banditWorkflow> =>
       t.client.workflow.getHandle(banditWorkflowId(experimentId));

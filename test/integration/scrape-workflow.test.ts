@@ -73,7 +73,8 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
     );
     const parent = await t.client.workflow.getHandle('scrape-chunked').fetchHistory();
     const child = await t.client.workflow.getHandle('scrape-chunked/chunk-1').fetchHistory();
-    assert.ok((parent.events?.length ?? 0) < 40, `parent history ${parent.events?.length}`);
+    // The parent: three children, and the marks moved once at the end.
+    assert.ok((parent.events?.length ?? 0) < 50, `parent history ${parent.events?.length}`);
     assert.ok((child.events?.length ?? 0) < 40, `child history ${child.events?.length}`);
     await saveHistory(t, 'scrape-chunked');
   });
@@ -95,7 +96,14 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
     // Without resume the second attempt would fetch all 10 profiles again (20 in all).
     assert.equal(stats.routes['social.profile']?.requests, 11, JSON.stringify(stats.routes['social.profile']));
     const history = await t.client.workflow.getHandle('scrape-resume').fetchHistory();
-    const attempts = history.events?.map((e) => e.activityTaskStartedEventAttributes?.attempt).filter(Boolean);
+    const scrapes = new Set(
+      (history.events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'scrapeAccounts')
+        .map((e) => String(e.eventId)),
+    );
+    const attempts = (history.events ?? [])
+      .filter((e) => scrapes.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
     assert.deepEqual(attempts, [2], 'the completed attempt was the second');
     for (const posts of sinkPosts(summary.runKey).values()) assert.equal(new Set(posts).size, posts.length);
     await saveHistory(t, 'scrape-resume');

@@ -54,7 +54,8 @@ describe('split results stores (NDJSON, a data folder per worker): the guard fai
             const handle = await t.client.workflow.start('viralPipelineWorkflow', {
               taskQueue: t.taskQueue,
               workflowId,
-              args: [{ accountIds }],
+              // 'full': each round reads every post again (an incremental one would find nothing new).
+              args: [{ accountIds, mode: 'full' }],
             });
             try {
               const result = (await handle.result()) as ViralPipelineResult;
@@ -110,7 +111,8 @@ describe('split results stores (NDJSON, a data folder per worker): the guard fai
       const scrape = (await t.client.workflow.execute('scrapeAccountsWorkflow', {
         taskQueue: t.taskQueue,
         workflowId: 'split-scrape',
-        args: [{ accountIds: accountIds.slice(0, 20), batchSize: 20 }],
+        // 'full': the pipelines above scraped these accounts; an incremental run would find nothing new to read.
+        args: [{ accountIds: accountIds.slice(0, 20), batchSize: 20, mode: 'full' }],
       })) as ScrapeSummary;
       assert.equal(scrape.posts, 20 * POSTS);
       const history = await t.client.workflow.getHandle('split-scrape').fetchHistory();

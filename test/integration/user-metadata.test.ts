@@ -13,6 +13,7 @@ import { progressQuery } from '../../src/workflows/progress';
 import { pollUntil } from '../helpers/poll';
 import { currentDetails, eventSummaries, SLOW_PIPELINE, slowDown, slowPipelineInput } from '../helpers/slow-pipeline';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
+import { advanceMarksSummary } from '../../src/workflows/summaries';
 
 describe('user metadata: summaries and current details', () => {
   let t: TemporalEnv;
@@ -124,6 +125,7 @@ describe('user metadata: summaries and current details', () => {
       'scrape batch 1/3: 10 accounts',
       'scrape batch 2/3: 10 accounts',
       'scrape batch 3/3: 10 accounts',
+      advanceMarksSummary,
     ]);
     assert.deepEqual(await eventSummaries(t.client, `${pipelineId}/patterns`), [
       `patterns for run ${runKey}: 30 accounts, 750 posts`,

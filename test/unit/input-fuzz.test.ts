@@ -34,6 +34,7 @@ describe('activity inputs, fuzzed (fast-check)', () => {
       timeoutMs: 1_000,
     },
     discardAccounts: { runKey: 'fuzz-discard', accountIds: ['fz-1'] },
+    advanceWatermarks: { runKey: 'fuzz-sink' },
     loadAccountIds: { file: 'fuzz.txt', offset: 0, limit: 10 },
     extractPatterns: { items: [{ id: 'x', text: 'a cat video' }], maxConcurrentBatches: 2 },
     extractPatternsFromSink: { runKey: 'fuzz-sink', chunkSize: 10, successThreshold: 0.5 },

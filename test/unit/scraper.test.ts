@@ -131,6 +131,33 @@ describe('scrapeAccounts', () => {
     assert.ok(requests('social.posts') < 2 * Math.ceil(POSTS_PER_ACCOUNT / 5), 'older pages were never requested');
   });
 
+  test('a mark stops paging at the newest post already stored; posts younger than the refresh window are read again', async () => {
+    s.sim.reset();
+    const [newest] = simPosts('mark-0');
+    const markMs = Date.parse(newest!.createdAt);
+    const now = markMs + 3_600_000; // an hour after the account's newest post
+    const marks = new Map([['mark-0', newest!.createdAt]]);
+    const deps = { watermarks: async () => marks, now: () => now };
+    const input = { accountIds: ['mark-0', 'fresh-0'], pageSize: 5, refreshWindowHours: 13 };
+    const result = await run({ ...input, runKey: runKey() }, deps);
+    // Without a mark everything is new; with one, only what is younger than now - 13 h comes again.
+    const refreshed = simPosts('mark-0').filter((p) => Date.parse(p.createdAt) >= now - 13 * 3_600_000);
+    assert.ok(refreshed.length >= 2 && refreshed.length < 5, 'the window covers part of the first page');
+    assert.deepEqual(await collectPosts(local(result.sink), ['mark-0']), refreshed);
+    assert.equal(result.newPosts, POSTS_PER_ACCOUNT, 'fresh-0 has no mark: all of its posts are new');
+    assert.equal(result.refreshedPosts, refreshed.length);
+    assert.equal(result.unchangedAccounts, 0);
+    assert.equal(requests('social.posts'), 1 + Math.ceil(POSTS_PER_ACCOUNT / 5), 'mark-0: one page');
+
+    // The same mark with no refresh window: nothing to keep, the account is unchanged.
+    const none = await run({ ...input, refreshWindowHours: 0, runKey: runKey() }, deps);
+    assert.deepEqual(await collectPosts(local(none.sink), ['mark-0']), []);
+    assert.equal(none.unchangedAccounts, 1);
+    // mode 'full' ignores the mark.
+    const full = await run({ ...input, mode: 'full', runKey: runKey() }, deps);
+    assert.deepEqual(await collectPosts(local(full.sink), ['mark-0']), simPosts('mark-0'));
+  });
+
   test('overlaps file I/O with the upstream: first requests go out while the file opens, the next page while one is written', async () => {
     s.sim.reset();
     /** Resolves once the simulator has received `n` requests on `route`; rejects (failing the run) if it never does. */

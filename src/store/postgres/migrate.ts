@@ -27,6 +27,7 @@ export const STORE_TABLES = [
   'staged_profiles',
   'evidence',
   'evidence_runs',
+  'watermarks',
 ] as const;
 
 /** Migration names this code knows, oldest first; the schema version it expects is their number. */

@@ -250,6 +250,32 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
 
     ...createPostgresEvidence({ pool, op, transaction, rowsWritten }),
 
+    watermarks: (source, accountIds) =>
+      op('read', 'reading high-water marks', async () => {
+        const { rows } = await pool.query<{ account_id: string; newest: string }>(
+          `SELECT account_id, to_char(newest_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS newest
+           FROM watermarks WHERE source = $1 AND account_id = ANY ($2::text[])`,
+          [source, accountIds],
+        );
+        return new Map(rows.map((r) => [r.account_id, r.newest]));
+      }),
+
+    advanceWatermarks: (source, runKey) =>
+      op('advance_watermarks', `advancing high-water marks from run ${runKey}`, async () => {
+        const { rowCount } = await pool.query(
+          `INSERT INTO watermarks AS w (source, account_id, newest_created_at, run_key)
+           SELECT $1, p.account_id, max(p.created_at), $2 FROM posts p
+           JOIN accounts a ON a.run_key = p.run_key AND a.account_id = p.account_id AND a.state = 'complete'
+           WHERE p.run_key = $2 GROUP BY p.account_id
+           ON CONFLICT (source, account_id) DO UPDATE
+             SET newest_created_at = EXCLUDED.newest_created_at, run_key = EXCLUDED.run_key, updated_at = now()
+             WHERE EXCLUDED.newest_created_at > w.newest_created_at`,
+          [source, runKey],
+        );
+        rowsWritten('watermarks', rowCount ?? 0);
+        return rowCount ?? 0;
+      }),
+
     async writeOutcomes(runKey, outcomes) {
       for (let i = 0; i < outcomes.length; i += WRITE_ROWS_PER_STATEMENT) {
         const chunk: readonly PostOutcome[] = outcomes.slice(i, i + WRITE_ROWS_PER_STATEMENT);
