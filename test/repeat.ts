@@ -48,16 +48,21 @@ interface RunResult {
   output: string;
 }
 
+/** The test file running now, for the signal handler. */
+const running = new Set<ChildProcess>();
+
 function runOnce(file: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
   const started = Date.now();
   return new Promise((done) => {
     const child = spawn(process.execPath, ['--test', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
-    child.on('close', (code) =>
-      done({ ok: code === 0, ms: Date.now() - started, output: Buffer.concat(chunks).toString() }),
-    );
+    child.on('close', (code) => {
+      running.delete(child);
+      done({ ok: code === 0, ms: Date.now() - started, output: Buffer.concat(chunks).toString() });
+    });
   });
 }
 
@@ -75,12 +80,18 @@ withPrerequisites(async () => {
   mkdirSync(failures, { recursive: true });
 
   const hogs = load ? startLoad() : [];
+  // Ctrl-C or a kill: the busy loops and the running test file go too (the test's own hooks stop its servers).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      for (const child of [...hogs, ...running]) child.kill(signal);
+      process.exitCode = 130;
+    });
   const rows: Array<{ file: string; runs: number; failed: number; slowestMs: number }> = [];
   try {
     for (const file of files) {
       const row = { file: relative(join(root, 'dist'), file), runs: 0, failed: 0, slowestMs: 0 };
       rows.push(row);
-      for (let i = 1; i <= times; i++) {
+      for (let i = 1; i <= times && process.exitCode !== 130; i++) {
         const r = await runOnce(file, env);
         row.runs++;
         row.slowestMs = Math.max(row.slowestMs, r.ms);
