@@ -87,14 +87,20 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
 
   const { loadAccountIds } = proxyActivities<Activities>(activityPolicies.loadAccountIds);
   const chunkInputs: string[][] = fromList ? chunk(unique, params.chunkSize) : [];
+  let listedDuplicates = 0;
   if (!fromList) {
     // Page through the list one chunk at a time: only chunk-sized lists ever travel through this history.
     const source =
       input.accountList !== undefined ? { list: input.accountList } : { file: input.accountsFile as string };
+    // A stored list or file may repeat IDs (exports often do): each account is scraped once, by one batch,
+    // and the repeats are counted. Patched: runs from before scraped repeats twice, and replay as they ran.
+    const seen = patched('dedupe-listed-accounts') ? new Set<string>() : undefined;
     for (let offset = 0; ; offset += params.chunkSize) {
       const request = { ...source, offset, limit: params.chunkSize };
       const page = await loadAccountIds.executeWithOptions({ summary: loadAccountsSummary(request) }, [request]);
-      if (page.accountIds.length) chunkInputs.push(page.accountIds);
+      const ids = seen ? page.accountIds.filter((id) => !seen.has(id) && Boolean(seen.add(id))) : page.accountIds;
+      listedDuplicates += page.accountIds.length - ids.length;
+      if (ids.length) chunkInputs.push(ids);
       if (page.done) break;
     }
   }
@@ -131,7 +137,7 @@ export async function scrapeAccountsWorkflow(raw: ScrapeAccountsWorkflowInput): 
   });
   await advanceMarks(runKey);
   progress.set({ stage: 'done' });
-  return { ...merge(runKey, parts, chunkInputs.length), duplicatesDropped };
+  return { ...merge(runKey, parts, chunkInputs.length), duplicatesDropped: duplicatesDropped + listedDuplicates };
 }
 
 /**

@@ -137,11 +137,11 @@ describe('upstream storms against a worker process', () => {
       const [scrape] = await attempts('storm-429');
       const attemptsMade = scrape!.attempt!;
       const profile = t.sim.stats().routes['social.profile']!;
-      // Every storm slot was used up (a request aborted by its attempt's first 429 may go unanswered, so unrecorded).
-      assert.ok(
-        (profile.byStatus['429'] ?? 0) > STORM - ids.length && (profile.byStatus['429'] ?? 0) <= STORM,
-        JSON.stringify(profile),
-      );
+      // The sim answers 429 to the first STORM requests it receives, so a 200 for every account means every
+      // storm slot was used up first. Counted as received, not answered: a request its attempt aborted after
+      // the first 429 may never be answered (the hot-loop bound below caps the total).
+      assert.ok(profile.requests >= STORM + ids.length, JSON.stringify(profile));
+      assert.ok((profile.byStatus['200'] ?? 0) >= ids.length, JSON.stringify(profile));
       assert.ok(attemptsMade >= Math.ceil(STORM / ids.length) + 1, `${attemptsMade} attempts`);
       assert.ok(
         total <= attemptsMade * ids.length,

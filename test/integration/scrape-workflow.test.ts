@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { ViralPipelineResult } from '../../src/workflows/pipeline';
 import { scrapeAccountsWorkflow } from '../../src/workflows/scrape';
 import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
 import { saveHistory } from '../helpers/histories';
@@ -55,6 +56,32 @@ describe('scrapeAccountsWorkflow on a real Temporal dev server', () => {
       assert.equal(new Set(posts).size, POSTS, `${account} has duplicate posts`);
     }
     await saveHistory(t, 'scrape-basic');
+  });
+
+  test('an accounts file that repeats IDs: each account scraped once, the repeats counted, the pipeline completes', async () => {
+    t.sim.reset();
+    // 30 IDs, then the same 30 again, then 10 of them a third time: what an exported list often looks like.
+    const ids = accounts(30, 'dup');
+    mkdirSync(join(t.config.dataDir, 'accounts'), { recursive: true });
+    writeFileSync(join(t.config.dataDir, 'accounts', 'dups.txt'), [...ids, ...ids, ...ids.slice(0, 10)].join('\n'));
+    const summary = await run('scrape-dups', { accountsFile: 'dups.txt', batchSize: 10, chunkSize: 20, pageSize: 5 });
+    assert.equal(summary.accounts, 30);
+    assert.equal(summary.duplicatesDropped, 40);
+    assert.equal(summary.scraped, 30);
+    assert.equal(summary.posts, 30 * POSTS);
+    const sink = sinkPosts(summary.runKey);
+    assert.deepEqual([...sink.keys()].sort(), [...ids].sort());
+    for (const [id, posts] of sink) assert.equal(new Set(posts).size, POSTS, `${id}: every post once`);
+
+    const pipeline = (await t.client.workflow.execute('viralPipelineWorkflow', {
+      taskQueue: t.taskQueue,
+      workflowId: 'pipeline-dups',
+      args: [{ accountsFile: 'dups.txt', batchSize: 10, pageSize: 5, mode: 'full' }],
+    })) as ViralPipelineResult;
+    assert.deepEqual(pipeline.failures, []);
+    assert.equal(pipeline.scrape?.duplicatesDropped, 40);
+    assert.equal(pipeline.patterns?.accounts, 30);
+    assert.equal(pipeline.patterns?.posts, 30 * POSTS);
   });
 
   test('large jobs go through child workflows per chunk, each history small', async () => {
