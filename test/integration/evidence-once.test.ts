@@ -4,7 +4,7 @@
  * hand-recorded outcomes with an id, and a bandit that continues as new between runs. The bandit entity's totals are always the ledger's.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { WorkflowHandle } from '@temporalio/client';
 import { banditWorkflow } from '../../src/workflows/bandit';
 import {
@@ -17,41 +17,27 @@ import {
 } from '../../src/workflows/bandit-api';
 import { viralPipelineWorkflow, type ViralPipelineResult } from '../../src/workflows/pipeline';
 import type { VariantCounts } from '../../src/store/evidence';
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres';
-import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
+import { STORE_KINDS, useStoreEnv } from '../helpers/store-env';
 
 const POSTS = 6;
 const accounts = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `ev-${from + i}`);
 const total = (counts: VariantCounts) => Object.values(counts).reduce((n, c) => n + c.successes + c.failures, 0);
 
-for (const kind of ['ndjson', 'postgres'] as const) {
+for (const kind of STORE_KINDS) {
   describe(`evidence counted once per post (${kind} store)`, () => {
-    let db: TestDatabase | undefined;
-    let t: TemporalEnv;
+    const env = useStoreEnv(kind, { postsPerAccount: POSTS });
     let runs = 0;
-    before(async () => {
-      if (kind === 'postgres') db = await startTestDatabase();
-      t = await startTemporalEnv({
-        sim: { postsPerAccount: POSTS },
-        ...(db && { env: { VIRALFLOW_DATABASE_URL: db.url } }),
-      });
-      assert.equal(t.worker.deps.store.kind, kind);
-    });
-    after(async () => {
-      await t?.close();
-      await db?.close();
-    });
 
     const pipeline = (experimentId: string, accountIds: string[], extra: { successThreshold?: number } = {}) =>
-      t.client.workflow.execute(viralPipelineWorkflow, {
-        taskQueue: t.taskQueue,
+      env().client.workflow.execute(viralPipelineWorkflow, {
+        taskQueue: env().taskQueue,
         workflowId: `ev-${kind}-${++runs}`,
         // 'full': every run reads every post again, so each run offers the ledger posts it has seen before
         // (incremental runs would not fetch them: incremental-scrape.test.ts).
         args: [{ accountIds, experimentId, batchSize: 10, pageSize: 4, mode: 'full', ...extra }],
       }) as Promise<ViralPipelineResult>;
     const bandit = (experimentId: string): WorkflowHandle<typeof banditWorkflow> =>
-      t.client.workflow.getHandle(banditWorkflowId(experimentId));
+      env().client.workflow.getHandle(banditWorkflowId(experimentId));
     /** The entity reads the ledger now, then its posteriors: the counts it weighs. */
     const entityTotals = async (experimentId: string) => {
       const read = await bandit(experimentId).executeUpdate(readEvidenceUpdate);
@@ -75,7 +61,7 @@ for (const kind of ['ndjson', 'postgres'] as const) {
       const second = await entityTotals(exp);
       assert.deepEqual(second.read.totals, first.read.totals, 'the ledger is unchanged');
       assert.equal(second.counted, 20 * POSTS, 'the bandit weighs each post once');
-      assert.deepEqual(await t.worker.deps.store.evidenceTotals(exp), second.read.totals, 'a recount agrees');
+      assert.deepEqual(await env().worker.deps.store.evidenceTotals(exp), second.read.totals, 'a recount agrees');
       await bandit(exp).signal(stopSignal);
     });
 
@@ -116,8 +102,8 @@ for (const kind of ['ndjson', 'postgres'] as const) {
 
     test('outcomes recorded with an id count once, across continue-as-new; without one they add up', async () => {
       const exp = `manual-${kind}`;
-      const handle = await t.client.workflow.start(banditWorkflow, {
-        taskQueue: t.taskQueue,
+      const handle = await env().client.workflow.start(banditWorkflow, {
+        taskQueue: env().taskQueue,
         workflowId: banditWorkflowId(exp),
         args: [{ experimentId: exp, publishEvery: '1 hour', continueAsNewAfterEvents: 20 }],
       });
@@ -130,7 +116,7 @@ for (const kind of ['ndjson', 'postgres'] as const) {
       // The same id again, many times: enough events for the entity to continue as new in between.
       for (let i = 0; i < 8; i++) p = await record({ id: 'order-1', variant: 'a', successes: 3, failures: 1 });
       assert.deepEqual([p.successes, p.failures], [5, 1], 'order-1 counted once');
-      const { runId } = await t.client.workflow.getHandle(banditWorkflowId(exp)).describe();
+      const { runId } = await env().client.workflow.getHandle(banditWorkflowId(exp)).describe();
       assert.notEqual(runId, handle.firstExecutionRunId, 'the entity continued as new meanwhile');
       const latest = bandit(exp);
       const ledger = await latest.query(evidenceQuery);
@@ -140,7 +126,7 @@ for (const kind of ['ndjson', 'postgres'] as const) {
       });
       p = await latest.executeUpdate(recordOutcomeUpdate, { args: [{ id: 'order-2', variant: 'b', failures: 2 }] });
       assert.deepEqual([p.variant, p.successes, p.failures], ['b', 0, 2]);
-      assert.deepEqual(await t.worker.deps.store.evidenceTotals(exp), {
+      assert.deepEqual(await env().worker.deps.store.evidenceTotals(exp), {
         a: { successes: 3, failures: 1 },
         b: { successes: 0, failures: 2 },
       });

@@ -4,55 +4,44 @@
  * profile and one page per account when nothing is), stores only that, and the bandit counts each post once.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { banditWorkflowId, readEvidenceUpdate, stopSignal } from '../../src/workflows/bandit-api';
 import { viralPipelineWorkflow, type ViralPipelineResult } from '../../src/workflows/pipeline';
 import { collect } from '../helpers/sink-contract';
-import { startTestDatabase, type TestDatabase } from '../helpers/postgres';
-import { startTemporalEnv, type TemporalEnv } from '../helpers/temporal-env';
+import { STORE_KINDS, useStoreEnv } from '../helpers/store-env';
 
 const POSTS = 6;
 const ACCOUNTS = Array.from({ length: 20 }, (_, i) => `inc-${i}`);
 
-for (const kind of ['ndjson', 'postgres'] as const) {
+for (const kind of STORE_KINDS) {
   describe(`incremental scraping, run after run (${kind} store)`, () => {
-    let db: TestDatabase | undefined;
-    let t: TemporalEnv;
+    const env = useStoreEnv(kind, { postsPerAccount: POSTS });
     let runs = 0;
-    before(async () => {
-      if (kind === 'postgres') db = await startTestDatabase();
-      t = await startTemporalEnv({
-        sim: { postsPerAccount: POSTS },
-        ...(db && { env: { VIRALFLOW_DATABASE_URL: db.url } }),
-      });
-    });
-    after(async () => {
-      await t?.close();
-      await db?.close();
-    });
 
     const experimentId = `inc-${kind}`;
     /** One pipeline run, with the social requests it made and the posts its run key holds. */
     const run = async (extra: { mode?: 'full' } = {}) => {
-      const before = t.sim.stats().routes;
-      const result = (await t.client.workflow.execute(viralPipelineWorkflow, {
-        taskQueue: t.taskQueue,
+      const before = env().sim.stats().routes;
+      const result = (await env().client.workflow.execute(viralPipelineWorkflow, {
+        taskQueue: env().taskQueue,
         workflowId: `inc-${kind}-${++runs}`,
         args: [{ accountIds: ACCOUNTS, experimentId, batchSize: 10, pageSize: 4, ...extra }],
       })) as ViralPipelineResult;
-      const after = t.sim.stats().routes;
+      const after = env().sim.stats().routes;
       const delta = (route: string) => (after[route]?.requests ?? 0) - (before[route]?.requests ?? 0);
       assert.deepEqual(result.failures, []);
-      const stored = await collect(t.worker.deps.store.readPosts(result.scrape!.runKey));
+      const stored = await collect(env().worker.deps.store.readPosts(result.scrape!.runKey));
       return { result, profiles: delta('social.profile'), pages: delta('social.posts'), stored };
     };
     const banditTotal = async () => {
-      const read = await t.client.workflow.getHandle(banditWorkflowId(experimentId)).executeUpdate(readEvidenceUpdate);
+      const read = await env()
+        .client.workflow.getHandle(banditWorkflowId(experimentId))
+        .executeUpdate(readEvidenceUpdate);
       return Object.values(read.totals).reduce((n, c) => n + c.successes + c.failures, 0);
     };
 
     test('first run reads everything; the next, with nothing new, one page per account and no posts', async () => {
-      t.sim.reset();
+      env().sim.reset();
       const one = await run();
       assert.equal(one.stored.length, ACCOUNTS.length * POSTS);
       assert.equal(one.pages, ACCOUNTS.length * Math.ceil(POSTS / 4));
@@ -77,7 +66,7 @@ for (const kind of ['ndjson', 'postgres'] as const) {
     });
 
     test('posts added upstream between runs: the next run stores exactly them, the bandit grows by them', async () => {
-      t.sim.addPosts(3);
+      env().sim.addPosts(3);
       const three = await run();
       assert.equal(three.pages, ACCOUNTS.length, '3 new posts and the known newest fit one page of 4');
       assert.equal(three.stored.length, ACCOUNTS.length * 3);
@@ -91,7 +80,7 @@ for (const kind of ['ndjson', 'postgres'] as const) {
       assert.deepEqual(three.result.bandit?.evidence, { added: 60, moved: 0, unchanged: 0 });
       assert.equal(await banditTotal(), ACCOUNTS.length * (POSTS + 3));
 
-      t.sim.addPosts(5); // more than a page: the run pages on until it reaches the mark
+      env().sim.addPosts(5); // more than a page: the run pages on until it reaches the mark
       const four = await run();
       assert.equal(four.pages, ACCOUNTS.length * 2);
       assert.equal(four.stored.length, ACCOUNTS.length * 5);
@@ -103,7 +92,7 @@ for (const kind of ['ndjson', 'postgres'] as const) {
       assert.equal(full.stored.length, ACCOUNTS.length * (POSTS + 8));
       assert.deepEqual(full.result.bandit?.evidence, { added: 0, moved: 0, unchanged: ACCOUNTS.length * (POSTS + 8) });
       assert.equal(await banditTotal(), ACCOUNTS.length * (POSTS + 8));
-      await t.client.workflow.getHandle(banditWorkflowId(experimentId)).signal(stopSignal);
+      await env().client.workflow.getHandle(banditWorkflowId(experimentId)).signal(stopSignal);
     });
   });
 }
