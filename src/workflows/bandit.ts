@@ -288,6 +288,8 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
       // Continuing as new while a refresh's sampleWeights is open fails the workflow task (UnhandledCommand)
       // when its completion lands meanwhile, and with it any update in that task: let it finish first.
       if (refreshing && patched('bandit-settle-before-continue-as-new')) await condition(() => !refreshing);
+      // A stop that arrived during those waits ends the entity here; carried into a new run it would be lost.
+      if (stopping && patched('bandit-stop-during-continue-as-new')) break;
       await continueAsNew<typeof banditWorkflow>({
         ...raw,
         seed,
@@ -296,7 +298,12 @@ export async function banditWorkflow(raw: BanditWorkflowInput): Promise<BanditCa
     }
   }
   await condition(evidenceSettled);
-  if (unpublished && Object.keys(state.counts).length) await publish().catch(() => undefined);
+  if (unpublished && Object.keys(state.counts).length)
+    await publish().catch((err: unknown) =>
+      log.warn('the last publication before stopping failed; the counts stay in the result', {
+        error: failureReason(err),
+      }),
+    );
   await condition(allHandlersFinished);
   return { ...state, ...(lastWeights && { lastWeights }) };
 }
