@@ -133,7 +133,8 @@ async function launchTemporalEnv(options: TemporalEnvOptions): Promise<TemporalE
 
 /**
  * The dev server listens before its frontend is ready: on a busy machine the first calls can answer
- * "Frontend is not healthy yet" for a few seconds. Those are retried; any other error is not.
+ * "Frontend is not healthy yet", or find the gRPC port not yet accepting ("Connection refused"), for a few
+ * seconds. Those are retried until the deadline; any other error is not.
  */
 export async function whenFrontendHealthy<T>(connect: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -141,7 +142,7 @@ export async function whenFrontendHealthy<T>(connect: () => Promise<T>, timeoutM
     try {
       return await connect();
     } catch (err) {
-      if (Date.now() > deadline || !/not healthy yet/i.test((err as Error).message)) throw err;
+      if (Date.now() > deadline || !/not healthy yet|connection refused/i.test((err as Error).message)) throw err;
       await sleep(250);
     }
   }
