@@ -1,4 +1,5 @@
 import type { Redis as RedisClient } from 'ioredis';
+import { REDIS_NOW } from './redis-time';
 
 /**
  * Requests in flight to one upstream. Fleet-wide, each is a lease in a Redis sorted set scored by
@@ -7,14 +8,15 @@ import type { Redis as RedisClient } from 'ioredis';
  */
 export interface InFlight {
   /** Answers a release function, or undefined when the limit is reached. Rejects when Redis does. */
-  tryTake(now: number): Promise<(() => void) | undefined>;
+  tryTake(): Promise<(() => void) | undefined>;
 }
 
 const TAKE = `
-redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
-if redis.call('zcard', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('zadd', KEYS[1], ARGV[3], ARGV[4])
-  redis.call('pexpire', KEYS[1], ARGV[5])
+${REDIS_NOW}
+redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+if redis.call('zcard', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('zadd', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+  redis.call('pexpire', KEYS[1], ARGV[2])
   return 1
 end
 return 0
@@ -31,9 +33,9 @@ export function createRedisInFlight(
   if (!c.viralflowLease) client.defineCommand('viralflowLease', { numberOfKeys: 1, lua: TAKE });
   let serial = 0;
   return {
-    async tryTake(now) {
+    async tryTake() {
       const id = `${workerId}:${++serial}`;
-      const taken = await c.viralflowLease!(key, now, limit, now + leaseMs, id, leaseMs);
+      const taken = await c.viralflowLease!(key, limit, leaseMs, id);
       if (taken !== 1) return undefined;
       // A lost release (Redis gone meanwhile) is harmless: the lease expires.
       return () => void client.zrem(key, id).catch(() => undefined);

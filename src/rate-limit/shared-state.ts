@@ -1,5 +1,6 @@
 import type { Redis as RedisClient } from 'ioredis';
 import { AIMD, climb, initialState, slowDown, type RateState } from './adaptive-rate';
+import { REDIS_NOW } from './redis-time';
 
 /** What a worker learns on each refresh: the upstream's state, and how many workers are alive. */
 export interface StateView {
@@ -9,7 +10,7 @@ export interface StateView {
 
 /** Where one upstream's adaptive state lives: Redis for the fleet, or this process alone. */
 export interface StateStore {
-  /** Registers this worker as alive, climbs if `clean`, answers the state. */
+  /** Registers this worker as alive, climbs if `clean`, answers the state (its times on this host's clock, `now`). */
   refresh(now: number, clean: boolean): Promise<StateView>;
   slowDown(now: number, pauseMs: number, admittedAt: number, decrease: boolean): Promise<RateState>;
 }
@@ -41,31 +42,33 @@ const STATE_TTL_MS = 3_600_000;
 
 // The rules of adaptive-rate.ts (slowDown, climb), run atomically in Redis so that every worker's
 // answer moves the one shared state. Floats go back as strings: Redis truncates Lua numbers to integers.
+// Shared times are Redis's own (REDIS_NOW); each worker moves the times it reads onto its clock.
+
 const READ_STATE = `
-local ceiling = tonumber(ARGV[2])
+${REDIS_NOW}
+local ceiling = tonumber(ARGV[1])
 local s = redis.call('hmget', KEYS[1], 'rate', 'pausedUntil', 'recoverTo', 'lastDecrease', 'lastChange')
 local rate = math.min(tonumber(s[1]) or ceiling, ceiling)
 local pausedUntil = tonumber(s[2]) or 0
 local recoverTo = tonumber(s[3]) or 0
 local lastDecrease = tonumber(s[4]) or 0
 local lastChange = tonumber(s[5]) or 0
-local now = tonumber(ARGV[1])
 local function save()
   redis.call('hset', KEYS[1], 'rate', tostring(rate), 'pausedUntil', tostring(pausedUntil), 'recoverTo', tostring(recoverTo),
     'lastDecrease', tostring(lastDecrease), 'lastChange', tostring(lastChange))
   redis.call('pexpire', KEYS[1], ${STATE_TTL_MS})
 end
 local function answer(workers)
-  return {tostring(rate), tostring(pausedUntil), tostring(recoverTo), tostring(lastDecrease), tostring(lastChange), workers}
+  return {tostring(rate), tostring(pausedUntil), tostring(recoverTo), tostring(lastDecrease), tostring(lastChange), workers, tostring(now)}
 end
 `;
 
 const REFRESH = `${READ_STATE}
--- ARGV: now, ceiling, clean, worker id, worker ttl ms
-redis.call('zadd', KEYS[2], now, ARGV[4])
-redis.call('zremrangebyscore', KEYS[2], '-inf', now - tonumber(ARGV[5]))
-redis.call('pexpire', KEYS[2], ARGV[5])
-if ARGV[3] == '1' and rate < ceiling and now >= pausedUntil and now - lastChange >= ${AIMD.increaseEveryMs} then
+-- ARGV: ceiling, clean, worker id, worker ttl ms
+redis.call('zadd', KEYS[2], now, ARGV[3])
+redis.call('zremrangebyscore', KEYS[2], '-inf', now - tonumber(ARGV[4]))
+redis.call('pexpire', KEYS[2], ARGV[4])
+if ARGV[2] == '1' and rate < ceiling and now >= pausedUntil and now - lastChange >= ${AIMD.increaseEveryMs} then
   local target
   if rate < recoverTo then
     target = math.min(recoverTo, rate + math.max((recoverTo - rate) / 2, ceiling * ${AIMD.quickStep}))
@@ -80,9 +83,9 @@ return answer(redis.call('zcard', KEYS[2]))
 `;
 
 const SLOW_DOWN = `${READ_STATE}
--- ARGV: now, ceiling, pause ms, admitted at, decrease
-pausedUntil = math.max(pausedUntil, now + tonumber(ARGV[3]))
-if ARGV[5] == '1' and tonumber(ARGV[4]) >= lastDecrease + ${AIMD.decreaseGuardMs} then
+-- ARGV: ceiling, pause ms, ms since the request was admitted, decrease
+pausedUntil = math.max(pausedUntil, now + tonumber(ARGV[2]))
+if ARGV[4] == '1' and now - tonumber(ARGV[3]) >= lastDecrease + ${AIMD.decreaseGuardMs} then
   recoverTo = rate * ${AIMD.recoverTo}
   rate = math.max(ceiling * ${AIMD.floor}, rate * ${AIMD.decrease})
   lastDecrease = now
@@ -92,14 +95,18 @@ save()
 return answer(0)
 `;
 
-type Reply = [string, string, string, string, string, number];
-const toState = (r: Reply): RateState => ({
-  rate: Number(r[0]),
-  pausedUntil: Number(r[1]),
-  recoverTo: Number(r[2]),
-  lastDecrease: Number(r[3]),
-  lastChange: Number(r[4]),
-});
+type Reply = [string, string, string, string, string, number, string];
+/** The shared state with its times moved from Redis's clock to this host's (`now`); 0 stays "never". */
+const toState = (r: Reply, now: number): RateState => {
+  const shift = (redisTime: string) => (Number(redisTime) === 0 ? 0 : Number(redisTime) + now - Number(r[6]));
+  return {
+    rate: Number(r[0]),
+    pausedUntil: shift(r[1]),
+    recoverTo: Number(r[2]),
+    lastDecrease: shift(r[3]),
+    lastChange: shift(r[4]),
+  };
+};
 
 export interface RedisStoreOptions {
   client: RedisClient;
@@ -123,18 +130,22 @@ export function createRedisStore(o: RedisStoreOptions): StateStore {
       const reply = await client.viralflowRateRefresh(
         state,
         o.workersKey,
-        now,
         o.ceiling,
         clean ? 1 : 0,
         o.workerId,
         o.workerTtlMs,
       );
-      return { state: toState(reply), workers: Math.max(1, reply[5]) };
+      return { state: toState(reply, now), workers: Math.max(1, reply[5]) };
     },
     async slowDown(now, pauseMs, admittedAt, decrease) {
-      return toState(
-        await client.viralflowRateSlowDown(state, now, o.ceiling, Math.round(pauseMs), admittedAt, decrease ? 1 : 0),
+      const reply = await client.viralflowRateSlowDown(
+        state,
+        o.ceiling,
+        Math.round(pauseMs),
+        Math.max(0, now - admittedAt),
+        decrease ? 1 : 0,
       );
+      return toState(reply, now);
     },
   };
 }

@@ -131,11 +131,15 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
   let workers = Math.max(1, o.expectedWorkers);
   let local = buildLocal(workers, initialState(ceiling));
   function buildLocal(n: number, seed: RateState) {
-    const localPoints = Math.max(1, Math.round(points / n));
+    // The window holds at least one request at the ceiling's cost: a share under one request per fleet
+    // window (a low limit over many workers) gets a longer window, not one that admits nothing.
+    const localSeconds = Math.max(windowSeconds, Math.ceil(n / ceiling));
+    const localPoints = Math.max(SCALE, Math.round((ceiling * localSeconds * SCALE) / n));
     return {
       workers: n,
       points: localPoints,
-      rate: new rlf.RateLimiterMemory({ keyPrefix: `${prefix}:rate`, points: localPoints, duration: windowSeconds }),
+      windowMs: localSeconds * 1_000,
+      rate: new rlf.RateLimiterMemory({ keyPrefix: `${prefix}:rate`, points: localPoints, duration: localSeconds }),
       perKey:
         limit.perKeyPerSecond === undefined
           ? undefined
@@ -149,6 +153,8 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
   }
 
   let shared = false;
+  /** After a fallback, Redis is not asked again before this (a breaker's open time). */
+  let localUntil = 0;
   let state: RateState = initialState(ceiling);
   let clean = false;
   let slowed = false;
@@ -164,6 +170,9 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     local = buildLocal(workers, state);
     // The shared window may be spent already: the local share starts with the next window, not on top of it.
     void local.rate.penalty(RATE_KEY, local.points);
+    // Stay local for two windows: a Redis that answers refreshes but fails rate checks would otherwise
+    // flap, spending a fresh local window at every fallback and admitting nothing.
+    localUntil = clock.now() + 2 * local.windowMs;
     metrics.fallbacks.inc(labels);
     warn(
       `rate limit ${upstream}: Redis unavailable, limiting to this worker's share (1/${workers}) (${describe(err)})`,
@@ -176,7 +185,7 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     const wasClean = clean && !slowed;
     clean = false;
     slowed = false;
-    if (redis) {
+    if (redis && now >= localUntil) {
       try {
         const view = await redis.store.refresh(now, wasClean);
         state = view.state;
@@ -264,10 +273,15 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
     const now = clock.now();
     const pause = state.pausedUntil - now;
     if (pause > 0) return { kind: 'closed', ms: pause };
-    const cost = Math.min(points, Math.max(1, Math.round((SCALE * ceiling) / state.rate)));
     const mode = shared && redis ? redis : local;
+    // A request never costs more than its window holds, or it would wait for it for ever.
+    const cost = Math.min(
+      mode === redis ? points : local.points,
+      Math.max(1, Math.round((SCALE * ceiling) / state.rate)),
+    );
+    let release: (() => void) | undefined;
     try {
-      const release = mode.inFlight ? await mode.inFlight.tryTake(now) : undefined;
+      release = mode.inFlight ? await mode.inFlight.tryTake() : undefined;
       if (mode.inFlight && !release) return { kind: 'busy' };
       const ms = await consume(mode.rate, RATE_KEY, cost);
       if (ms > 0) {
@@ -276,6 +290,7 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
       }
       return { kind: 'admitted', release };
     } catch (err) {
+      release?.(); // a lease taken before the rate check failed is given back, not left to expire
       if (mode !== redis) throw err;
       goLocal(err);
       return tryAdmit();
@@ -302,9 +317,10 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
   });
 
   const lane = async () => {
+    let w: Waiter | undefined;
     try {
       await refreshing;
-      for (let w = queue.shift(); w; w = queue.shift()) {
+      for (w = queue.shift(); w; w = queue.shift()) {
         if (w.signal?.aborted) {
           w.reject(w.signal.reason);
           continue;
@@ -333,7 +349,8 @@ export function createUpstreamLimiter(o: UpstreamLimiterOptions): UpstreamLimite
         }
       }
     } catch (err) {
-      for (const w of queue.splice(0)) w.reject(err);
+      // The waiter being admitted is out of the queue: it fails with the others, it is not forgotten.
+      for (const r of w && !queue.includes(w) ? [w, ...queue.splice(0)] : queue.splice(0)) r.reject(err);
     } finally {
       lanes--;
     }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { setMaxListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { request } from 'undici';
 import { systemClock } from '../../src/clock';
 import { RateLimitedError } from '../../src/http/errors';
@@ -308,6 +309,36 @@ describe('limiter, one worker (no Redis)', () => {
       l.close();
     }
   });
+  test('a share under one request per window (10/s over 25 workers, no Redis) still admits, one request per longer window', async () => {
+    const l = limiter({ limit: { perSecond: 10 }, expectedWorkers: 25, maxWaitMs: 5_000 });
+    try {
+      assert.equal(await admittedWithin(l, 5, 300), 1);
+    } finally {
+      l.close();
+    }
+  });
+
+  test('a waiter whose lane fails is rejected with the cause, not left waiting', async () => {
+    let failNext = false;
+    const clock = {
+      now: () => {
+        if (!failNext) return Date.now();
+        failNext = false;
+        throw new Error('clock unreadable');
+      },
+    };
+    const l = limiter({ limit: { perSecond: 100 }, clock, refreshMs: 60_000 });
+    try {
+      ((await l.acquire()) as Permit).release(undefined);
+      // The next read of the clock after the waiter is queued is its lane's admission check.
+      const pending = l.acquire();
+      failNext = true;
+      await assert.rejects(pending, /clock unreadable/);
+      assert.equal((await l.acquire()).kind, 'permit', 'the limiter goes on');
+    } finally {
+      l.close();
+    }
+  });
 });
 
 describe('limiter in the upstream request path', () => {
@@ -427,4 +458,65 @@ describe('limiter shared through a real redis-server', () => {
       }
     },
   );
+  test('a lease taken before the rate check failed is given back', async () => {
+    const upstream = `lease-${process.pid}`;
+    const client = new Redis(redis.url);
+    // A real Redis error for the rate check only: its window key holds a hash, so INCR fails (WRONGTYPE).
+    await client.hset(`viralflow:ratelimit:${upstream}:rate:fleet`, 'not', 'a counter');
+    const l = limiter({
+      upstream,
+      limit: { perSecond: 1_000, inFlight: 4 },
+      redis: { client, workerId: 'lease-test' },
+    });
+    try {
+      const permit = await l.acquire();
+      assert.equal(permit.kind, 'permit', 'admitted on the local share');
+      // Same connection, so this runs after the release's ZREM.
+      assert.equal(await client.zcard(`viralflow:ratelimit:${upstream}:inflight`), 0);
+    } finally {
+      l.close();
+      await client.del(`viralflow:ratelimit:${upstream}:rate:fleet`);
+      client.disconnect();
+    }
+  });
+
+  test("shared times are Redis's: a host 5 s fast neither ages the others out of the live set nor lengthens their pause", async () => {
+    const upstream = `skew-${process.pid}`;
+    const fastClock = { now: () => Date.now() + 5_000 };
+    const clients = [new Redis(redis.url), new Redis(redis.url)] as const;
+    const metricsA = createMetrics({ processMetrics: false });
+    const metricsB = createMetrics({ processMetrics: false });
+    const base = { upstream, limit: { perSecond: 100 }, maxWaitMs: 4_000, refreshMs: 50 };
+    const a = limiter({ ...base, redis: { client: clients[0], workerId: 'skew-a' } }, metricsA);
+    const b = limiter({ ...base, clock: fastClock, redis: { client: clients[1], workerId: 'skew-b' } }, metricsB);
+    try {
+      ((await a.acquire()) as Permit).release(undefined);
+      const fromFast = (await b.acquire()) as Permit;
+      await sleep(200); // a few refreshes of both
+      const [seconds, micros] = await clients[0].time();
+      const redisNow = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+      for (const id of ['skew-a', 'skew-b']) {
+        const score = await clients[0].zscore('viralflow:ratelimit:workers', id);
+        assert.ok(score !== null, `${id} is in the live set`);
+        assert.ok(Math.abs(Number(score) - redisNow) < 1_000, `${id}'s liveness is on Redis's clock`);
+      }
+
+      fromFast.release({ status: 429, headers: {}, retryAfterMs: 2_000 });
+      await pollUntil(
+        'A sees the pause',
+        async () => ((await gauge(metricsA, 'paused', upstream))! > 0 ? true : undefined),
+        {
+          timeoutMs: 2_000,
+          intervalMs: 10,
+        },
+      );
+      assert.ok((await gauge(metricsA, 'paused', upstream))! <= 2, 'the slow host waits out 2 s, not 7');
+      assert.ok((await gauge(metricsB, 'paused', upstream))! <= 2, 'the fast host too, on its own clock');
+      assert.equal((await a.acquire()).kind, 'permit', 'a 2 s pause is waited out within the 4 s bound');
+    } finally {
+      a.close();
+      b.close();
+      for (const c of clients) c.disconnect();
+    }
+  });
 });
