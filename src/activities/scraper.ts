@@ -14,6 +14,7 @@ import { parseInput } from './validate';
 /** Accounts in flight at once within one execution, when the deps do not say. */
 const DEFAULT_SCRAPE_CONCURRENCY = 128;
 const DEFAULT_HEARTBEAT_EVERY_MS = 250;
+const KEEP_ALIVE_WITHOUT_TIMEOUT_MS = 5_000;
 /** Failure reasons travel in heartbeats and the result: enough to say what broke, not a body dump. */
 const MAX_REASON_CHARS = 200;
 
@@ -115,6 +116,12 @@ export interface ScraperDeps {
   watermarks?: (accountIds: readonly string[]) => Promise<ReadonlyMap<string, string>>;
   /** Now, for the refresh window. @default Date.now */
   now?: () => number;
+  /**
+   * The last state is heartbeated again this often whatever happens, so an attempt waiting on a slow
+   * upstream, a long limiter wait or its restore step stays alive, and cancellation still reaches it.
+   * @default a third of the activity's heartbeat timeout (5 s without one)
+   */
+  keepAliveEveryMs?: number;
 }
 
 /**
@@ -131,187 +138,198 @@ export function createScrapeAccounts(deps: ScraperDeps) {
     const input = parseInput(scrapeAccountsInput, rawInput, 'scrapeAccounts');
     const ctx = Context.current();
     const { attempt } = ctx.info;
-    const accountIds = [...new Set(input.accountIds)];
-    const sinceMs = input.since === undefined ? undefined : Date.parse(input.since);
-    const sink = deps.sinkFor(input.runKey);
-    // A source that cannot page newest-first reads everything: a mark would stop it at the wrong post.
-    const incremental = input.mode === 'incremental' && deps.watermarks && source.order !== 'unordered';
-    const marks = incremental ? await deps.watermarks!(accountIds) : new Map<string, string>();
-    const refreshFromMs = (deps.now ?? Date.now)() - input.refreshWindowHours * 3_600_000;
-    /** Which posts of the account to keep: after `since`, and newer than its mark or young enough to refresh. */
-    const keeperFor = (id: string) => {
-      const mark = marks.get(id);
-      const markMs = mark === undefined ? undefined : Date.parse(mark);
-      return {
-        keep: (p: { createdAt: string }) => {
-          const t = Date.parse(p.createdAt);
-          if (sinceMs !== undefined && t < sinceMs) return false;
-          return markMs === undefined || t > markMs || t >= refreshFromMs;
-        },
-        isNew: (p: { createdAt: string }) => markMs === undefined || Date.parse(p.createdAt) > markMs,
+    let lastDetails: unknown = ctx.info.heartbeatDetails; // an earlier attempt's, until this one has its own
+    const heartbeat = (details: ScrapeProgress) => {
+      lastDetails = details;
+      ctx.heartbeat(details);
+    };
+    const keepAlive = setInterval(
+      () => ctx.heartbeat(lastDetails),
+      deps.keepAliveEveryMs ??
+        (ctx.info.heartbeatTimeoutMs ? ctx.info.heartbeatTimeoutMs / 3 : KEEP_ALIVE_WITHOUT_TIMEOUT_MS),
+    );
+    try {
+      const accountIds = [...new Set(input.accountIds)];
+      const sinceMs = input.since === undefined ? undefined : Date.parse(input.since);
+      const sink = deps.sinkFor(input.runKey);
+      // A source that cannot page newest-first reads everything: a mark would stop it at the wrong post.
+      const incremental = input.mode === 'incremental' && deps.watermarks && source.order !== 'unordered';
+      const marks = incremental ? await deps.watermarks!(accountIds) : new Map<string, string>();
+      const refreshFromMs = (deps.now ?? Date.now)() - input.refreshWindowHours * 3_600_000;
+      /** Which posts of the account to keep: after `since`, and newer than its mark or young enough to refresh. */
+      const keeperFor = (id: string) => {
+        const mark = marks.get(id);
+        const markMs = mark === undefined ? undefined : Date.parse(mark);
+        return {
+          keep: (p: { createdAt: string }) => {
+            const t = Date.parse(p.createdAt);
+            if (sinceMs !== undefined && t < sinceMs) return false;
+            return markMs === undefined || t > markMs || t >= refreshFromMs;
+          },
+          isNew: (p: { createdAt: string }) => markMs === undefined || Date.parse(p.createdAt) > markMs,
+        };
       };
-    };
 
-    const restored = await restoreProgress(ctx, accountIds, sink);
-    const progress = createProgress(
-      restored,
-      (details) => ctx.heartbeat(details),
-      deps.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS,
-    );
-    const resumed = restored.done.length + restored.failed.length;
-    let continued = 0;
+      const restored = await restoreProgress(ctx, accountIds, sink);
+      const progress = createProgress(restored, heartbeat, deps.heartbeatEveryMs ?? DEFAULT_HEARTBEAT_EVERY_MS);
+      const resumed = restored.done.length + restored.failed.length;
+      let continued = 0;
 
-    // Our own abort (rate limit, transient error) or Temporal's cancellation: either stops everything in flight.
-    const stop = new AbortController();
-    const signal = AbortSignal.any([ctx.cancellationSignal, stop.signal]);
-    let fatal: { error: unknown } | undefined;
+      // Our own abort (rate limit, transient error) or Temporal's cancellation: either stops everything in flight.
+      const stop = new AbortController();
+      const signal = AbortSignal.any([ctx.cancellationSignal, stop.signal]);
+      let fatal: { error: unknown } | undefined;
 
-    // One helper per call, so an error names the request it is about; the deadline and cancellation are ours.
-    const http = () => createSourceHttp(deps.social, { timeoutMs: input.timeoutMs, signal });
-    const profileOf = async (id: string): Promise<ScrapedProfile> => {
-      const ctx = { http: http() };
-      const profile = await source.profile(id, ctx);
-      if (profile.accountId !== id) throw ctx.http.malformed(`profile is for account "${profile.accountId}"`);
-      return profile;
-    };
-    const pageOf = async (id: string, cursor: string | undefined, limit: number) => {
-      const ctx = { http: http(), limit };
-      const page = await source.page(id, cursor, ctx);
-      if (page.posts.some((p) => p.accountId !== id)) throw ctx.http.malformed('posts of another account');
-      const next = page.nextCursor;
-      if (next !== null && (next === '' || next.length > MAX_CURSOR_CHARS))
-        throw ctx.http.malformed(`next cursor is empty or longer than ${MAX_CURSOR_CHARS} characters`);
-      return { page, malformed: ctx.http.malformed };
-    };
-
-    /** One page of posts, with the profile when `withProfile`; `posts` already kept decides how many to ask for. */
-    const fetchPage = (
-      id: string,
-      cursor: string | undefined,
-      posts: number,
-      withProfile: boolean,
-    ): Promise<Fetched> => {
-      const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts);
-      const page = pageOf(id, cursor, want);
-      const fetched: Promise<Fetched> = withProfile
-        ? Promise.all([profileOf(id), page]).then(([profile, p]) => ({ want, profile, ...p }))
-        : page.then((p) => ({ want, ...p }));
-      // Requests start before anyone awaits them (see paginate); an early exit must not leave an unhandled rejection.
-      fetched.catch(() => {});
-      return fetched;
-    };
-
-    /**
-     * Pages one account into `writer`, from `start` on, `pending` being the request for the first
-     * page. The next page is requested before this one is written, so the file write overlaps the
-     * upstream round trip instead of adding to it.
-     */
-    const paginate = async (
-      id: string,
-      writer: AccountWriter,
-      start: Position,
-      pending: Promise<Fetched>,
-    ): Promise<void> => {
-      let { cursor, posts, pages } = start;
-      let fresh = start.fresh;
-      const keeper = keeperFor(id);
-      for (;;) {
-        const { want, profile, page, malformed } = await pending;
+      // One helper per call, so an error names the request it is about; the deadline and cancellation are ours.
+      const http = () => createSourceHttp(deps.social, { timeoutMs: input.timeoutMs, signal });
+      const profileOf = async (id: string): Promise<ScrapedProfile> => {
+        const ctx = { http: http() };
+        const profile = await source.profile(id, ctx);
+        if (profile.accountId !== id) throw ctx.http.malformed(`profile is for account "${profile.accountId}"`);
+        return profile;
+      };
+      const pageOf = async (id: string, cursor: string | undefined, limit: number) => {
+        const ctx = { http: http(), limit };
+        const page = await source.page(id, cursor, ctx);
+        if (page.posts.some((p) => p.accountId !== id)) throw ctx.http.malformed('posts of another account');
         const next = page.nextCursor;
-        const offered = page.posts.slice(0, want);
-        const kept = takeWhile(offered, keeper.keep);
-        fresh += kept.filter(keeper.isNew).length;
-        const finished =
-          next === null || posts + kept.length >= input.maxPostsPerAccount || kept.length < offered.length;
-        // A page that moves nowhere would have us page forever.
-        if (!finished && (page.posts.length === 0 || next === cursor)) throw malformed('next cursor makes no progress');
-        if (!finished) pending = fetchPage(id, next, posts + kept.length, false);
+        if (next !== null && (next === '' || next.length > MAX_CURSOR_CHARS))
+          throw ctx.http.malformed(`next cursor is empty or longer than ${MAX_CURSOR_CHARS} characters`);
+        return { page, malformed: ctx.http.malformed };
+      };
 
-        const bytes = await writer.append({ ...(profile && { profile }), posts: kept });
-        posts += kept.length;
-        pages++;
-        if (finished) {
-          await writer.complete();
-          progress.finish({ id, posts, pages, fresh });
-          return;
-        }
-        cursor = next;
-        progress.advance({ id, attempt, bytes, cursor, posts, pages, fresh });
-      }
-    };
+      /** One page of posts, with the profile when `withProfile`; `posts` already kept decides how many to ask for. */
+      const fetchPage = (
+        id: string,
+        cursor: string | undefined,
+        posts: number,
+        withProfile: boolean,
+      ): Promise<Fetched> => {
+        const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts);
+        const page = pageOf(id, cursor, want);
+        const fetched: Promise<Fetched> = withProfile
+          ? Promise.all([profileOf(id), page]).then(([profile, p]) => ({ want, profile, ...p }))
+          : page.then((p) => ({ want, ...p }));
+        // Requests start before anyone awaits them (see paginate); an early exit must not leave an unhandled rejection.
+        fetched.catch(() => {});
+        return fetched;
+      };
 
-    const scrapeAccount = async (id: string): Promise<void> => {
-      const from = progress.partialOf(id);
-      // A fresh account's first requests need nothing from the sink: they go out while it opens the file.
-      let pending = from ? undefined : fetchPage(id, undefined, 0, true);
-      // Should the sink fail, the batch stops and the stop signal aborts these requests.
-      const writer = await sink.open(id, attempt, from && { attempt: from.attempt, bytes: from.bytes });
-      // The sink answers 0 bytes when that partial output is gone: then the account starts over.
-      const resumeFrom = from && writer.bytes > 0 ? from : undefined;
-      if (resumeFrom) continued++;
-      pending ??= resumeFrom
-        ? fetchPage(id, resumeFrom.cursor, resumeFrom.posts, false)
-        : fetchPage(id, undefined, 0, true);
-      try {
-        await paginate(
-          id,
-          writer,
-          resumeFrom ? { ...resumeFrom, fresh: resumeFrom.fresh ?? resumeFrom.posts } : START,
-          pending,
-        );
-      } catch (err) {
-        const failure = accountFailure(id, err);
-        if (!failure) {
-          await writer.abandon(); // keeps the partial output the last checkpoint points at
-          throw err;
-        }
-        await writer.discard();
-        progress.fail(failure);
-      }
-    };
+      /**
+       * Pages one account into `writer`, from `start` on, `pending` being the request for the first
+       * page. The next page is requested before this one is written, so the file write overlaps the
+       * upstream round trip instead of adding to it.
+       */
+      const paginate = async (
+        id: string,
+        writer: AccountWriter,
+        start: Position,
+        pending: Promise<Fetched>,
+      ): Promise<void> => {
+        let { cursor, posts, pages } = start;
+        let fresh = start.fresh;
+        const keeper = keeperFor(id);
+        for (;;) {
+          const { want, profile, page, malformed } = await pending;
+          const next = page.nextCursor;
+          const offered = page.posts.slice(0, want);
+          const kept = takeWhile(offered, keeper.keep);
+          fresh += kept.filter(keeper.isNew).length;
+          const finished =
+            next === null || posts + kept.length >= input.maxPostsPerAccount || kept.length < offered.length;
+          // A page that moves nowhere would have us page forever.
+          if (!finished && (page.posts.length === 0 || next === cursor))
+            throw malformed('next cursor makes no progress');
+          if (!finished) pending = fetchPage(id, next, posts + kept.length, false);
 
-    const limit = pLimit(concurrency);
-    const todo = [
-      ...restored.partial.map((p) => p.id), // first, so their partial files are finished and cleaned up early
-      ...accountIds.filter((id) => !progress.isSettled(id) && !progress.partialOf(id)),
-    ];
-    await Promise.all(
-      todo.map((id) =>
-        limit(async () => {
-          if (signal.aborted) return; // stop launching
-          try {
-            await scrapeAccount(id);
-          } catch (err) {
-            if (signal.aborted) return; // interrupted because of another account, or cancelled
-            fatal = { error: err };
-            stop.abort(err);
+          const bytes = await writer.append({ ...(profile && { profile }), posts: kept });
+          posts += kept.length;
+          pages++;
+          if (finished) {
+            await writer.complete();
+            progress.finish({ id, posts, pages, fresh });
+            return;
           }
-        }),
-      ),
-    );
+          cursor = next;
+          progress.advance({ id, attempt, bytes, cursor, posts, pages, fresh });
+        }
+      };
 
-    const final = progress.beat();
-    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-    if (fatal) throw toActivityFailure(fatal.error);
+      const scrapeAccount = async (id: string): Promise<void> => {
+        const from = progress.partialOf(id);
+        // A fresh account's first requests need nothing from the sink: they go out while it opens the file.
+        let pending = from ? undefined : fetchPage(id, undefined, 0, true);
+        // Should the sink fail, the batch stops and the stop signal aborts these requests.
+        const writer = await sink.open(id, attempt, from && { attempt: from.attempt, bytes: from.bytes });
+        // The sink answers 0 bytes when that partial output is gone: then the account starts over.
+        const resumeFrom = from && writer.bytes > 0 ? from : undefined;
+        if (resumeFrom) continued++;
+        pending ??= resumeFrom
+          ? fetchPage(id, resumeFrom.cursor, resumeFrom.posts, false)
+          : fetchPage(id, undefined, 0, true);
+        try {
+          await paginate(
+            id,
+            writer,
+            resumeFrom ? { ...resumeFrom, fresh: resumeFrom.fresh ?? resumeFrom.posts } : START,
+            pending,
+          );
+        } catch (err) {
+          const failure = accountFailure(id, err);
+          if (!failure) {
+            await writer.abandon(); // keeps the partial output the last checkpoint points at
+            throw err;
+          }
+          await writer.discard();
+          progress.fail(failure);
+        }
+      };
 
-    await sink.sweepPartials(accountIds);
-    const order = new Map(accountIds.map((id, i) => [id, i]));
-    const newPosts = final.done.reduce((sum, d) => sum + (d.fresh ?? d.posts), 0);
-    return {
-      runKey: input.runKey,
-      requested: input.accountIds.length,
-      duplicatesDropped: input.accountIds.length - accountIds.length,
-      scraped: final.done.length,
-      failed: [...final.failed].sort((a, b) => (order.get(a.accountId) ?? 0) - (order.get(b.accountId) ?? 0)),
-      posts: final.done.reduce((sum, d) => sum + d.posts, 0),
-      pages: final.done.reduce((sum, d) => sum + d.pages, 0),
-      resumed,
-      continued,
-      newPosts,
-      refreshedPosts: final.done.reduce((sum, d) => sum + d.posts, 0) - newPosts,
-      unchangedAccounts: final.done.filter((d) => d.posts === 0 && marks.has(d.id)).length,
-      sink: sink.ref,
-    };
+      const limit = pLimit(concurrency);
+      const todo = [
+        ...restored.partial.map((p) => p.id), // first, so their partial files are finished and cleaned up early
+        ...accountIds.filter((id) => !progress.isSettled(id) && !progress.partialOf(id)),
+      ];
+      await Promise.all(
+        todo.map((id) =>
+          limit(async () => {
+            if (signal.aborted) return; // stop launching
+            try {
+              await scrapeAccount(id);
+            } catch (err) {
+              if (signal.aborted) return; // interrupted because of another account, or cancelled
+              fatal = { error: err };
+              stop.abort(err);
+            }
+          }),
+        ),
+      );
+
+      const final = progress.beat();
+      if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+      if (fatal) throw toActivityFailure(fatal.error);
+
+      await sink.sweepPartials(accountIds);
+      const order = new Map(accountIds.map((id, i) => [id, i]));
+      const newPosts = final.done.reduce((sum, d) => sum + (d.fresh ?? d.posts), 0);
+      return {
+        runKey: input.runKey,
+        requested: input.accountIds.length,
+        duplicatesDropped: input.accountIds.length - accountIds.length,
+        scraped: final.done.length,
+        failed: [...final.failed].sort((a, b) => (order.get(a.accountId) ?? 0) - (order.get(b.accountId) ?? 0)),
+        posts: final.done.reduce((sum, d) => sum + d.posts, 0),
+        pages: final.done.reduce((sum, d) => sum + d.pages, 0),
+        resumed,
+        continued,
+        newPosts,
+        refreshedPosts: final.done.reduce((sum, d) => sum + d.posts, 0) - newPosts,
+        unchangedAccounts: final.done.filter((d) => d.posts === 0 && marks.has(d.id)).length,
+        sink: sink.ref,
+      };
+    } finally {
+      clearInterval(keepAlive);
+    }
   };
 }
 

@@ -315,6 +315,35 @@ describe('scrapeAccounts', () => {
     assert.deepEqual(last.partial, []);
   });
 
+  test('an attempt waiting on a held upstream keeps heartbeating its last state, at a third of its heartbeat timeout', async () => {
+    s.sim.reset();
+    const hold = s.sim.hold({ route: 'social.posts', targets: ['kept-1'] });
+    const env = quietEnv({ heartbeatTimeoutMs: 150 });
+    const beats: unknown[] = [];
+    // kept-0 is done after its single page; then nothing moves while kept-1's first page is held.
+    let heldFrom: number | undefined;
+    let onThreeMore: () => void = () => undefined;
+    const threeMore = new Promise<void>((resolve) => (onThreeMore = resolve));
+    env.on('heartbeat', (d: unknown) => {
+      beats.push(d);
+      if (heldFrom === undefined && (d as ScrapeProgress | undefined)?.done.some((a) => a.id === 'kept-0'))
+        heldFrom = beats.length;
+      if (heldFrom !== undefined && beats.length >= heldFrom + 3) onThreeMore();
+    });
+    const input = { accountIds: ['kept-0', 'kept-1'], pageSize: 30, runKey: runKey() };
+    const running = runActivity(activity({ heartbeatEveryMs: 0 }), input, env);
+    try {
+      await threeMore;
+      assert.equal(hold.waiting, 1, "kept-1's page is still held");
+      const done = beats[heldFrom! - 1];
+      for (const beat of beats.slice(heldFrom)) assert.deepEqual(beat, done, 'the last state again, not nothing');
+    } finally {
+      hold.release();
+    }
+    const result = await running;
+    assert.equal(result.scraped, 2);
+  });
+
   // 'older': the SDK throttles heartbeats, so the server may hold one from before the last pages
   // were written; the partial files are then longer than recorded and must be cut back.
   for (const checkpoint of ['last', 'older'] as const) {
