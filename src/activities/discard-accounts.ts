@@ -1,5 +1,6 @@
 import { discardAccountsInput, type DiscardAccountsInput } from '../contracts/scrape';
-import type { ResultsSink } from '../sink/types';
+import { Context } from '@temporalio/activity';
+import type { AttemptFence, ResultsSink } from '../sink/types';
 import { parseInput } from './validate';
 
 /**
@@ -7,9 +8,13 @@ import { parseInput } from './validate';
  * attempts), so the store holds exactly the accounts the run's summary counts as scraped. Idempotent:
  * a retry, on any worker, deletes nothing more.
  */
-export function createDiscardAccounts(deps: { sinkFor(runKey: string): Pick<ResultsSink, 'discardAccounts'> }) {
+export function createDiscardAccounts(deps: {
+  sinkFor(runKey: string, fence?: AttemptFence): Pick<ResultsSink, 'discardAccounts'>;
+}) {
   return async function discardAccounts(raw: DiscardAccountsInput): Promise<{ discarded: number }> {
     const { runKey, accountIds } = parseInput(discardAccountsInput, raw, 'discardAccounts');
-    return { discarded: await deps.sinkFor(runKey).discardAccounts(accountIds) };
+    // Fenced like the scrape's attempts (scheduled after all of them): none of them can bring an account back.
+    const sink = deps.sinkFor(runKey, Context.current().info.currentAttemptScheduledTimestampMs);
+    return { discarded: await sink.discardAccounts(accountIds) };
   };
 }

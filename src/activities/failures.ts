@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../contracts/failure-types';
 import { ForbiddenOriginError, RateLimitedError, UpstreamError } from '../http/errors';
+import { SupersededAttemptError } from '../sink/types';
 
 /**
  * Turns a typed upstream error into the Temporal failure that tells the server what to do next:
@@ -21,6 +22,14 @@ export function toActivityFailure(err: unknown): unknown {
       type: err.name,
       message: err.message,
       nonRetryable: !err.retryable,
+      cause: err,
+    });
+  }
+  if (err instanceof SupersededAttemptError) {
+    return ApplicationFailure.create({
+      type: FailureType.SupersededAttempt,
+      message: err.message,
+      nonRetryable: true,
       cause: err,
     });
   }

@@ -32,11 +32,11 @@ export function createActivities(deps: ActivityDeps) {
       // More accounts than connections: most of an account's time is a request in flight, so with
       // only one account per connection a connection idles whenever its account is between pages.
       concurrency: ACCOUNTS_PER_CONNECTION * concurrency,
-      sinkFor: (runKey) => deps.store.sinkFor(runKey),
+      sinkFor: (runKey, fence) => deps.store.sinkFor(runKey, fence),
       watermarks: (accountIds) => deps.store.watermarks(markSource, accountIds),
     }),
     advanceWatermarks: createAdvanceWatermarks({ marks: deps.store, source: markSource }),
-    discardAccounts: createDiscardAccounts({ sinkFor: (runKey) => deps.store.sinkFor(runKey) }),
+    discardAccounts: createDiscardAccounts({ sinkFor: (runKey, fence) => deps.store.sinkFor(runKey, fence) }),
     loadAccountIds: createLoadAccountIds({ store: deps.store }),
     extractPatterns,
     extractPatternsFromSink: createExtractPatternsFromSink({ store: deps.store, extractPatterns }),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { scrapeAccountsInput, type ScrapeAccountsInput } from '../contracts/scrape';
 import { MalformedResponseError, ResponseTooLargeError, UpstreamError, UpstreamHttpError } from '../http/errors';
 import type { Upstream } from '../http/upstream';
-import type { AccountWriter, ResultsSink, ScrapedProfile, SinkRef } from '../sink/types';
+import type { AccountWriter, AttemptFence, ResultsSink, ScrapedProfile, SinkRef } from '../sink/types';
 import { httpSocialSource } from '../sources/http-sources';
 import { createSourceHttp } from '../sources/source-http';
 import { MAX_CURSOR_CHARS, type PostsPage, type SocialSource } from '../sources/types';
@@ -100,7 +100,7 @@ export interface ScraperDeps {
   /** Accounts in flight at once within one execution (default 128). */
   concurrency?: number;
   /** The sink for one run's output, e.g. `(runKey) => createNdjsonSink(config.dataDir, runKey)`. */
-  sinkFor(runKey: string): ResultsSink;
+  sinkFor(runKey: string, fence?: AttemptFence): ResultsSink;
   /**
    * Least time between two heartbeats handed to the SDK; changes in between go out together in the
    * next one. The SDK serialises every heartbeat at once and only then throttles what it sends on, so
@@ -151,7 +151,8 @@ export function createScrapeAccounts(deps: ScraperDeps) {
     try {
       const accountIds = [...new Set(input.accountIds)];
       const sinceMs = input.since === undefined ? undefined : Date.parse(input.since);
-      const sink = deps.sinkFor(input.runKey);
+      // Fenced by the server's schedule time of this attempt: a zombie of an older one cannot publish over it.
+      const sink = deps.sinkFor(input.runKey, ctx.info.currentAttemptScheduledTimestampMs);
       // A source that cannot page newest-first reads everything: a mark would stop it at the wrong post.
       const incremental = input.mode === 'incremental' && deps.watermarks && source.order !== 'unordered';
       const marks = incremental ? await deps.watermarks!(accountIds) : new Map<string, string>();

@@ -19,6 +19,8 @@ export const FailureType = {
   IncompleteResults: 'IncompleteResults',
   /** Every metrics source failed and not all of them were rate limits: retry the whole collection. */
   MetricsUnavailable: 'MetricsUnavailable',
+  /** A newer attempt owns an account's output (`SupersededAttemptError`'s name): this stale attempt stops, never retried. */
+  SupersededAttempt: 'SupersededAttemptError',
 } as const;
 
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
@@ -29,4 +31,5 @@ export const NON_RETRYABLE_TYPES: FailureTypeName[] = [
   FailureType.ForbiddenOrigin,
   FailureType.ResponseTooLarge,
   FailureType.MalformedResponse,
+  FailureType.SupersededAttempt,
 ];

@@ -12,8 +12,8 @@
  * cannot interleave its lines with ours. Completion is an fsync and a rename, so readers see an
  * account whole or not at all, and a re-run replaces it the same way.
  */
-import { closeSync, constants, fsync, open as openFd, writeSync } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fsync, open as openFd, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { copyFile, mkdir, open, readdir, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -21,6 +21,9 @@ import { acceptsAsIs } from '../validation/exact-check';
 import { fileLines } from './file-lines';
 import {
   CorruptSinkError,
+  SupersededAttemptError,
+  type AccountFences,
+  type AttemptFence,
   scrapedPost,
   scrapedProfile,
   SinkPathError,
@@ -44,9 +47,27 @@ export function ndjsonSinkRef(dataDir: string, runKey: string): NdjsonSinkRef {
   return { kind: 'ndjson', dir };
 }
 
-export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink & { readonly ref: NdjsonSinkRef } {
+export function createNdjsonSink(
+  dataDir: string,
+  runKey: string,
+  /** The writing attempt's fence and where fences live; undefined: unfenced. */
+  fenced?: { fences: AccountFences; fence: AttemptFence },
+): ResultsSink & { readonly ref: NdjsonSinkRef } {
   const ref = ndjsonSinkRef(dataDir, runKey);
   const { dir } = ref;
+  /** Runs `step` on the accounts this attempt may change (all of them unfenced), atomically with the check. */
+  const claim = (accountIds: readonly string[], step: (own: string[]) => void): string[] => {
+    if (!fenced) {
+      step([...accountIds]);
+      return [...accountIds];
+    }
+    return fenced.fences.claim(runKey, accountIds, fenced.fence, step);
+  };
+  /** As `claim` for one account, throwing SupersededAttemptError when a newer attempt holds it. */
+  const claimOne = (accountId: string, step: () => void = () => undefined): void => {
+    if (claim([accountId], (own) => own.length > 0 && step()).length === 0)
+      throw new SupersededAttemptError(accountId, fenced!.fence);
+  };
   let ready: Promise<unknown> | undefined;
   const partialFile = (accountId: string, attempt: number) => fileIn(dir, `${accountId}.${attempt}${PARTIAL}`);
 
@@ -58,6 +79,7 @@ export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink &
         throw new RangeError(`attempt must be a positive integer, got ${attempt}`);
       const complete = fileIn(dir, `${accountId}${COMPLETE}`);
       const mine = partialFile(accountId, attempt);
+      claimOne(accountId);
       await (ready ??= mkdir(dir, { recursive: true }).catch((err: unknown) => {
         ready = undefined; // let a later call try again rather than repeat a stale failure
         throw err;
@@ -77,7 +99,7 @@ export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink &
       }
       // 'w' starts a fresh output (creating or emptying the file); 'a' continues the copy cut back above.
       const fd = await openAsync(mine, bytes === 0 ? 'w' : 'a');
-      return accountWriter({ fd, partial: mine, complete, source, bytes });
+      return accountWriter({ fd, partial: mine, complete, source, bytes, guard: (step) => claimOne(accountId, step) });
     },
 
     async isComplete(accountId) {
@@ -93,20 +115,31 @@ export function createNdjsonSink(dataDir: string, runKey: string): ResultsSink &
         if (isMissing(err)) return 0;
         throw err;
       }
-      const stale = names.filter((name) => {
-        if (!name.endsWith(PARTIAL)) return false;
+      const partials = new Map<string, string[]>();
+      for (const name of names) {
+        if (!name.endsWith(PARTIAL)) continue;
         const stem = name.slice(0, -PARTIAL.length);
         const dot = stem.lastIndexOf('.');
-        return dot > 0 && /^\d+$/.test(stem.slice(dot + 1)) && wanted.has(stem.slice(0, dot));
+        const id = stem.slice(0, dot);
+        if (dot > 0 && /^\d+$/.test(stem.slice(dot + 1)) && wanted.has(id))
+          partials.set(id, [...(partials.get(id) ?? []), name]);
+      }
+      let swept = 0;
+      // Synchronous unlinks inside the claim: a newer attempt cannot take an account between the check and them.
+      claim([...partials.keys()], (own) => {
+        for (const id of own)
+          for (const name of partials.get(id)!) swept += unlinkSyncIfExists(fileIn(dir, name)) ? 1 : 0;
       });
-      await Promise.all(stale.map((name) => unlinkIfExists(fileIn(dir, name))));
-      return stale.length;
+      return swept;
     },
 
     async discardAccounts(accountIds) {
       await this.sweepPartials(accountIds);
-      const removed = await Promise.all(accountIds.map((id) => unlinkIfExists(fileIn(dir, `${id}${COMPLETE}`))));
-      return removed.filter(Boolean).length;
+      let removed = 0;
+      claim(accountIds, (own) => {
+        for (const id of own) removed += unlinkSyncIfExists(fileIn(dir, `${id}${COMPLETE}`)) ? 1 : 0;
+      });
+      return removed;
     },
   };
 }
@@ -118,6 +151,8 @@ interface WriterState {
   /** An earlier attempt's partial file this one continued from; deleted once ours is complete. */
   source: string | undefined;
   bytes: number;
+  /** Runs a publishing or discarding step only while this attempt's fence is the account's newest. */
+  guard(step: () => void): void;
 }
 
 const fsyncAsync = promisify(fsync);
@@ -126,11 +161,12 @@ const openAsync = promisify(openFd);
 /**
  * Appends and close are synchronous calls on a plain descriptor: page-cache work of microseconds,
  * cheaper than the thread-pool round trip of the async API, which cost more CPU than the writes.
- * Open, fsync and rename stay async: they wait on the disk or the filesystem journal, and blocking
- * the event loop on them would hold up every request in flight.
+ * Open and fsync stay async: they wait on the disk or the filesystem journal, and blocking
+ * the event loop on them would hold up every request in flight. The rename that publishes is
+ * synchronous: it must happen inside the fence's transaction (a journal update, no data to flush).
  */
 function accountWriter(state: WriterState): AccountWriter {
-  const { fd, partial, complete, source } = state;
+  const { fd, partial, complete, source, guard } = state;
   let bytes = state.bytes;
   let open = true;
   const close = () => {
@@ -161,13 +197,15 @@ function accountWriter(state: WriterState): AccountWriter {
       } finally {
         close();
       }
-      await rename(partial, complete);
+      guard(() => renameSync(partial, complete));
       if (source) await unlinkIfExists(source);
     },
     abandon: async () => close(),
     async discard() {
       close();
-      await Promise.all([partial, complete, ...(source ? [source] : [])].map(unlinkIfExists));
+      guard(() => {
+        for (const file of [partial, complete, ...(source ? [source] : [])]) unlinkSyncIfExists(file);
+      });
     },
   };
 }
@@ -295,6 +333,17 @@ async function sizeOf(file: string): Promise<number | undefined> {
 async function unlinkIfExists(file: string): Promise<boolean> {
   try {
     await unlink(file);
+    return true;
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+    return false;
+  }
+}
+
+/** Synchronous, for the steps that must happen inside a fence claim's transaction. */
+function unlinkSyncIfExists(file: string): boolean {
+  try {
+    unlinkSync(file);
     return true;
   } catch (err) {
     if (!isMissing(err)) throw err;

@@ -103,6 +103,39 @@ export interface PartialCheckpoint {
   bytes: number;
 }
 
+/**
+ * Which attempt a sink writes for: the Temporal server's schedule time (ms) of the activity attempt
+ * (`currentAttemptScheduledTimestampMs`). A retry, a reset or a re-run is scheduled later than every
+ * attempt before it, on the server's clock, whichever worker runs it. Each account of a run keeps the
+ * newest fence that opened, discarded or swept it; an older attempt still running (a zombie whose
+ * heartbeat timed out) can then neither publish, discard nor sweep that account.
+ */
+export type AttemptFence = number;
+
+/** Where a store keeps each account's newest fence, and does a step only while the fence is the caller's. */
+export interface AccountFences {
+  /**
+   * Raises each account's fence to `fence` and, in the same transaction, runs `act` with the accounts
+   * whose fence is now `fence` (those held by a newer attempt are left out). Answers those accounts.
+   */
+  claim(runKey: string, accountIds: readonly string[], fence: AttemptFence, act?: (own: string[]) => void): string[];
+}
+
+/** A newer attempt owns the account's output: this one (a zombie) must stop writing it. */
+export class SupersededAttemptError extends Error {
+  constructor(
+    readonly accountId: string,
+    readonly fence: AttemptFence,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `account ${accountId}: an attempt scheduled after this one (${new Date(fence).toISOString()}) owns its output; this attempt stops`,
+      options,
+    );
+    this.name = 'SupersededAttemptError';
+  }
+}
+
 /** Receives one run's output, account by account; every account is all-or-nothing to readers. */
 export interface ResultsSink {
   readonly ref: SinkRef;

@@ -3,8 +3,8 @@ import { dirname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 
 /*
- * The embedded store's tables beyond its NDJSON folders (the evidence ledger, the scrape marks) live in
- * Node's built-in SQLite (node:sqlite, Node 22+), one file: upserts keyed as in PostgreSQL, a GROUP BY
+ * The embedded store's tables beyond its NDJSON folders (the evidence ledger, the scrape marks, the
+ * attempt fences) live in Node's built-in SQLite (node:sqlite, Node 22+), one file: upserts keyed as in PostgreSQL, a GROUP BY
  * for totals, and SQLite's own file locking between the processes of one machine. Hand-written files
  * would need all three rebuilt.
  */
@@ -25,6 +25,10 @@ CREATE TABLE IF NOT EXISTS evidence_runs (
 CREATE TABLE IF NOT EXISTS watermarks (
   source TEXT NOT NULL, account_id TEXT NOT NULL, newest_created_at TEXT NOT NULL, run_key TEXT NOT NULL,
   PRIMARY KEY (source, account_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS account_fences (
+  run_key TEXT NOT NULL, account_id TEXT NOT NULL, fence INTEGER NOT NULL,
+  PRIMARY KEY (run_key, account_id)
 ) WITHOUT ROWID;`;
 
 export interface EmbeddedDb {

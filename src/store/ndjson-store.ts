@@ -7,6 +7,7 @@ import { SinkPathError } from '../sink/types';
 import { AccountListFormatError, accountId, storeName } from './account-ids';
 import { createEmbeddedDb } from './embedded-db';
 import { createSqliteEvidence } from './sqlite-evidence';
+import { createSqliteFences } from './sqlite-fences';
 import { createSqliteWatermarks } from './sqlite-watermarks';
 import { AccountListNotFoundError, type PostOutcome, type ResultsStore } from './types';
 
@@ -16,7 +17,7 @@ import { AccountListNotFoundError, type PostOutcome, type ResultsStore } from '.
  *   scrape/<runKey>/<account>.ndjson   posts (see ndjson-sink.ts)
  *   outcomes/<runKey>/<hash>.ndjson    per-post outcomes, one file per write (a rewrite replaces it)
  *   accounts/<list>                    account lists, one ID per line
- *   viralflow.sqlite                   evidence ledger and scrape marks (./embedded-db.ts)
+ *   viralflow.sqlite                   evidence ledger, scrape marks, attempt fences (./embedded-db.ts)
  *
  * Not shared between hosts: workers on several machines need the PostgreSQL store.
  */
@@ -44,13 +45,14 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
   }
   const db = createEmbeddedDb({ file: resolve(root, 'viralflow.sqlite') });
   const evidence = createSqliteEvidence({ db, runOutcomes });
+  const fences = createSqliteFences(db);
   const marks = createSqliteWatermarks({ db, runPosts: (runKey) => readPosts(ndjsonSinkRef(root, runKey)) });
 
   return {
     kind: 'ndjson',
     location: root,
     migrate: async () => ({ applied: [], version: 0 }),
-    sinkFor: (runKey) => createNdjsonSink(root, runKey),
+    sinkFor: (runKey, fence) => createNdjsonSink(root, runKey, fence === undefined ? undefined : { fences, fence }),
     readPosts: (runKey, accountIds) => readPosts(ndjsonSinkRef(root, runKey), accountIds),
 
     async completeAccounts(runKey, accountIds) {
@@ -121,6 +123,7 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
         );
         await rm(dir, { recursive: true, force: true });
       }
+      fences.forgetRun(runKey);
       return report;
     },
 

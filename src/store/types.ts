@@ -1,4 +1,4 @@
-import type { ResultsSink, ScrapedPost } from '../sink/types';
+import type { AttemptFence, ResultsSink, ScrapedPost } from '../sink/types';
 import type { EvidenceLedger } from './evidence';
 import type { Watermarks } from './watermarks';
 
@@ -14,8 +14,12 @@ export interface ResultsStore extends EvidenceLedger, Watermarks {
   readonly location: string;
   /** Brings the store's schema up to date (a no-op for files); safe to call from many workers at once. */
   migrate(): Promise<MigrationReport>;
-  /** The sink the scraper writes one run's output to. */
-  sinkFor(runKey: string): ResultsSink;
+  /**
+   * The sink one activity attempt writes a run's output with. With `fence` (the attempt's, see
+   * AttemptFence) an older attempt's open, complete, discard or sweep of an account a newer one has
+   * touched fails with SupersededAttemptError or skips it; without one (tools, tests) nothing is fenced.
+   */
+  sinkFor(runKey: string, fence?: AttemptFence): ResultsSink;
   /**
    * A run's posts, streamed (bounded memory) in account order: the given accounts (those without
    * complete output skipped) or every complete account, sorted by ID; each account's posts in the

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ScrapedPost, ScrapedProfile } from '../../src/sink/types';
+import { SupersededAttemptError, type ScrapedPost, type ScrapedProfile } from '../../src/sink/types';
 import type { ResultsStore } from '../../src/store/types';
 
 /**
@@ -12,8 +12,14 @@ export function sinkContract(name: string, store: () => ResultsStore) {
   const fresh = () => {
     const runKey = `contract-${process.pid}-${++run}`;
     const s = store();
-    return { sink: s.sinkFor(runKey), read: (ids?: string[]) => collect(s.readPosts(runKey, ids)) };
+    return {
+      sink: s.sinkFor(runKey),
+      /** The sink of an activity attempt scheduled at `fence` (ms). */
+      attempt: (fence: number) => s.sinkFor(runKey, fence),
+      read: (ids?: string[]) => collect(s.readPosts(runKey, ids)),
+    };
   };
+  const superseded = (err: unknown) => err instanceof SupersededAttemptError && err.accountId === 'acct-1';
 
   describe(`${name}: results sink contract`, () => {
     test('an account becomes visible to readers only when complete, all at once', async () => {
@@ -72,6 +78,50 @@ export function sinkContract(name: string, store: () => ResultsStore) {
       await zombie.append({ posts: posts('acct-1', 95, 99) });
       await assert.rejects(zombie.complete(), 'its partial output is gone, so it cannot replace ours');
       assert.deepEqual(await read(), posts('acct-1', 0, 6));
+    });
+
+    test('attempt fences: a zombie cannot publish over a newer attempt, nor open the account again', async () => {
+      const { attempt, read } = fresh();
+      const zombie = await attempt(1_000).open('acct-1', 1);
+      await zombie.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 3) });
+      const next = await attempt(2_000).open('acct-1', 2);
+      await next.append({ profile: profile('acct-1'), posts: posts('acct-1', 10, 15) });
+      await next.complete();
+      await assert.rejects(zombie.complete(), superseded);
+      assert.deepEqual(await read(), posts('acct-1', 10, 15), "the newer attempt's output stands");
+      await assert.rejects(async () => {
+        const again = await attempt(1_000).open('acct-1', 1);
+        await again.append({ profile: profile('acct-1'), posts: [] });
+      }, superseded);
+      await assert.rejects(zombie.discard(), superseded);
+      assert.deepEqual(await read(), posts('acct-1', 10, 15), 'nor can it discard it');
+    });
+
+    test('attempt fences: after discardAccounts a late complete cannot bring the account back; a later run can', async () => {
+      const { attempt, read } = fresh();
+      const late = await attempt(1_000).open('acct-1', 3);
+      await late.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 3) });
+      assert.equal(await attempt(2_000).discardAccounts(['acct-1']), 0);
+      await assert.rejects(late.complete(), superseded);
+      assert.deepEqual(await read(), [], 'the account the summary lists as failed stays gone');
+      const rerun = await attempt(3_000).open('acct-1', 1);
+      await rerun.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 2) });
+      await rerun.complete();
+      assert.deepEqual(await read(), posts('acct-1', 0, 2));
+      assert.equal(await attempt(2_500).discardAccounts(['acct-1']), 0, 'an older discard leaves it alone');
+      assert.deepEqual(await read(), posts('acct-1', 0, 2));
+    });
+
+    test("attempt fences: a zombie's sweep leaves a newer attempt's unfinished output alone", async () => {
+      const { attempt, read } = fresh();
+      const live = await attempt(2_000).open('acct-1', 2);
+      await live.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 4) });
+      const stale = await attempt(1_000).open('acct-2', 1);
+      await stale.append({ profile: profile('acct-2'), posts: [] });
+      await stale.abandon();
+      assert.equal(await attempt(1_000).sweepPartials(['acct-1', 'acct-2']), 1, "only acct-2's leftovers");
+      await live.complete();
+      assert.deepEqual(await read(['acct-1']), posts('acct-1', 0, 4));
     });
 
     test('a checkpoint whose partial output is missing or shorter starts the account over', async () => {

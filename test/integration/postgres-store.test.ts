@@ -197,6 +197,7 @@ describe('PostgreSQL store: outcomes, account lists, purge', () => {
       accounts: 2,
       staged_posts: 2,
       staged_profiles: 1,
+      account_fences: 0, // unfenced sinks (no activity attempt) claim nothing
     });
     assert.deepEqual(await collect(store.readPosts('purge-a')), []);
     assert.equal((await collect(store.readPosts('purge-b'))).length, 3);

@@ -28,6 +28,7 @@ export const STORE_TABLES = [
   'evidence',
   'evidence_runs',
   'watermarks',
+  'account_fences',
 ] as const;
 
 /** Migration names this code knows, oldest first; the schema version it expects is their number. */

@@ -1,5 +1,13 @@
 import type { Pool } from 'pg';
-import type { AccountWriter, PostgresSinkRef, ResultsSink, ScrapedPost, ScrapedProfile } from '../../sink/types';
+import {
+  SupersededAttemptError,
+  type AccountWriter,
+  type AttemptFence,
+  type PostgresSinkRef,
+  type ResultsSink,
+  type ScrapedPost,
+  type ScrapedProfile,
+} from '../../sink/types';
 import { postColumns } from './post-columns';
 
 /**
@@ -16,13 +24,18 @@ export interface PostgresSinkContext {
   /** Runs one store operation: timed, and its errors turned into ResultsStoreErrors. */
   op<T>(operation: string, doing: string, run: () => Promise<T>): Promise<T>;
   rowsWritten(table: string, rows: number): void;
+  /** The writing attempt's fence; undefined: unfenced. */
+  fence?: AttemptFence;
 }
 
-const APPEND = 'SELECT viralflow_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)';
+const APPEND = 'SELECT viralflow_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)';
+/** The functions' SQLSTATE for an attempt a newer one has superseded (migration 1765300000000). */
+const SUPERSEDED = 'VF002';
 
 export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
   const { pool, ref, op } = ctx;
   const run = ref.runKey;
+  const fence = ctx.fence ?? null;
   return {
     ref,
 
@@ -33,11 +46,11 @@ export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
       if (!resumeFrom || resumeFrom.bytes <= 0) return accountWriter(ctx, accountId, attempt, 0, undefined, true);
       const units = await op('open', `opening account ${accountId}`, async () => {
         const { rows } = await pool.query<{ units: number }>(
-          'SELECT viralflow_open_account($1, $2, $3, $4, $5) AS units',
-          [run, accountId, attempt, resumeFrom?.attempt ?? null, resumeFrom?.bytes ?? 0],
+          'SELECT viralflow_open_account($1, $2, $3, $4, $5, $6) AS units',
+          [run, accountId, attempt, resumeFrom?.attempt ?? null, resumeFrom?.bytes ?? 0, fence],
         );
         return rows[0]?.units ?? 0;
-      });
+      }).catch(superseded(accountId, ctx.fence));
       return accountWriter(
         ctx,
         accountId,
@@ -59,40 +72,32 @@ export function createPostgresSink(ctx: PostgresSinkContext): ResultsSink {
 
     sweepPartials: (accountIds) =>
       op('sweep_partials', 'sweeping unfinished output', async () => {
-        const { rows } = await pool.query<{ n: number }>(
-          `WITH posts AS (
-             DELETE FROM staged_posts WHERE run_key = $1 AND account_id = ANY ($2::text[]) RETURNING account_id, attempt
-           ), profiles AS (
-             DELETE FROM staged_profiles WHERE run_key = $1 AND account_id = ANY ($2::text[]) RETURNING account_id, attempt
-           ), states AS (
-             DELETE FROM accounts WHERE run_key = $1 AND account_id = ANY ($2::text[]) AND state = 'scraping'
-           )
-           SELECT count(*)::integer AS n FROM (SELECT account_id, attempt FROM posts UNION SELECT account_id, attempt FROM profiles) AS gone`,
-          [run, accountIds],
-        );
+        const { rows } = await pool.query<{ n: number }>('SELECT viralflow_sweep_partials($1, $2, $3) AS n', [
+          run,
+          accountIds,
+          fence,
+        ]);
         return rows[0]?.n ?? 0;
       }),
 
     discardAccounts: (accountIds) =>
       op('discard_accounts', 'discarding the output of failed accounts', async () => {
-        // The account rows first, as viralflow_complete_account takes them: one lock order, no deadlock.
-        const { rows } = await pool.query<{ n: number }>(
-          `WITH states AS (
-             DELETE FROM accounts WHERE run_key = $1 AND account_id = ANY ($2::text[]) RETURNING state
-           ), staged AS (
-             DELETE FROM staged_posts WHERE run_key = $1 AND account_id = ANY ($2::text[])
-           ), staged_profile AS (
-             DELETE FROM staged_profiles WHERE run_key = $1 AND account_id = ANY ($2::text[])
-           ), published AS (
-             DELETE FROM posts WHERE run_key = $1 AND account_id = ANY ($2::text[])
-           ), profile AS (
-             DELETE FROM profiles WHERE run_key = $1 AND account_id = ANY ($2::text[])
-           )
-           SELECT count(*) FILTER (WHERE state = 'complete')::integer AS n FROM states`,
-          [run, accountIds],
-        );
+        const { rows } = await pool.query<{ n: number }>('SELECT viralflow_discard_accounts($1, $2, $3) AS n', [
+          run,
+          accountIds,
+          fence,
+        ]);
         return rows[0]?.n ?? 0;
       }),
+  };
+}
+
+/** A refusal by the account's fence (VF002) as the sink's own error; any other error as it is. */
+function superseded(accountId: string, fence: AttemptFence | undefined) {
+  return (err: unknown): never => {
+    const code = err instanceof Error ? (err.cause as { code?: unknown } | undefined)?.code : undefined;
+    if (code === SUPERSEDED && fence !== undefined) throw new SupersededAttemptError(accountId, fence, { cause: err });
+    throw err;
   };
 }
 
@@ -107,13 +112,15 @@ function accountWriter(
 ): AccountWriter {
   const { pool, op } = ctx;
   const run = ctx.ref.runKey;
+  const fence = ctx.fence ?? null;
+  const refused = superseded(accountId, ctx.fence);
   let units = start;
   let open = true;
   let unopened = fresh;
   const openNow = async () => {
     await op('open', `opening account ${accountId}`, () =>
-      pool.query('SELECT viralflow_open_account($1, $2, $3, NULL, 0)', [run, accountId, attempt]),
-    );
+      pool.query('SELECT viralflow_open_account($1, $2, $3, NULL, 0, $4)', [run, accountId, attempt, fence]),
+    ).catch(refused);
     unopened = false;
   };
   const ensureOpen = () => {
@@ -140,8 +147,9 @@ function accountWriter(
           profile?.postCount ?? null,
           profile?.engagementRate ?? null,
           ...postColumns(posts),
+          fence,
         ]),
-      );
+      ).catch(refused);
       unopened = false;
       if (profile) ctx.rowsWritten('staged_profiles', 1);
       ctx.rowsWritten('staged_posts', posts.length);
@@ -153,15 +161,12 @@ function accountWriter(
       ensureOpen();
       if (unopened) await openNow(); // nothing appended: clear any stale rows of this attempt first
       const published = await op('complete', `publishing account ${accountId}`, async () => {
-        const { rows } = await pool.query<{ n: number }>('SELECT viralflow_complete_account($1, $2, $3, $4, $5) AS n', [
-          run,
-          accountId,
-          attempt,
-          source ?? null,
-          units,
-        ]);
+        const { rows } = await pool.query<{ n: number }>(
+          'SELECT viralflow_complete_account($1, $2, $3, $4, $5, $6) AS n',
+          [run, accountId, attempt, source ?? null, units, fence],
+        );
         return rows[0]?.n ?? 0;
-      });
+      }).catch(refused);
       open = false;
       ctx.rowsWritten('posts', published);
       ctx.rowsWritten('profiles', units > 0 ? 1 : 0);
@@ -175,12 +180,13 @@ function accountWriter(
     async discard() {
       open = false;
       await op('discard', `discarding account ${accountId}`, () =>
-        pool.query('SELECT viralflow_discard_account($1, $2, $3)', [
+        pool.query('SELECT viralflow_discard_account($1, $2, $3, $4)', [
           run,
           accountId,
           source === undefined ? [attempt] : [attempt, source],
+          fence,
         ]),
-      );
+      ).catch(refused);
     },
   };
 }

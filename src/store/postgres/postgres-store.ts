@@ -198,9 +198,9 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
       return migrated;
     },
 
-    sinkFor(runKey) {
+    sinkFor(runKey, fence) {
       const ref: PostgresSinkRef = { kind: 'postgres', runKey: storeName.parse(runKey), database: location };
-      return createPostgresSink({ pool, ref, op, rowsWritten });
+      return createPostgresSink({ pool, ref, op, rowsWritten, ...(fence !== undefined && { fence }) });
     },
 
     async *readPosts(runKey, accountIds) {
@@ -336,7 +336,15 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
       op('purge', `purging run ${runKey}`, () =>
         transaction(async (client) => {
           const report: Record<string, number> = {};
-          for (const table of ['post_outcomes', 'posts', 'profiles', 'accounts', 'staged_posts', 'staged_profiles']) {
+          for (const table of [
+            'post_outcomes',
+            'posts',
+            'profiles',
+            'accounts',
+            'staged_posts',
+            'staged_profiles',
+            'account_fences',
+          ]) {
             report[table] = (await client.query(`DELETE FROM ${table} WHERE run_key = $1`, [runKey])).rowCount ?? 0;
           }
           return report;
