@@ -5,7 +5,7 @@ import { clusterCommand } from './cli/cluster';
 import { dataCommands } from './cli/data';
 import { doctorCommand } from './cli/doctor';
 import { createCommandContext, EXIT, programSettings, type CliContext, type CommandGroup } from './cli/context';
-import { exitCodeFor } from './cli/exit-codes';
+import { exitCodeFor, ReportedError } from './cli/exit-codes';
 import { runtimeCommands } from './cli/runtime';
 import { scheduleCommand } from './cli/schedule';
 import { workflowCommands } from './cli/workflows';
@@ -43,6 +43,7 @@ export async function runCli(argv: string[], context: CliContext = {}): Promise<
   } catch (err) {
     // commander has already printed its own usage errors and help.
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof ReportedError) return exitCodeFor(err);
     streams.stderr(`viralflow: ${err instanceof Error ? err.message : String(err)}\n`);
     return exitCodeFor(err);
   }

@@ -5,6 +5,7 @@ import { readWorkflowInput } from '../client/workflow-input';
 import { resolveWorkflow, WORKFLOW_NAMES, WORKFLOW_TYPES } from '../client/workflow-types';
 import type { WaitProgress, WorkflowSummary } from '../client/workflows';
 import { inputSources, positiveInteger, withInput, withJson, type CommandContext } from './context';
+import { ReportedError } from './exit-codes';
 
 /** One workflow run at a time: `start`, `result`, `describe`, `list`, `cancel`. */
 export function workflowCommands(ctx: CommandContext) {
@@ -50,7 +51,9 @@ export function workflowCommands(ctx: CommandContext) {
         out.result({ ...started, status: 'COMPLETED', result }, () => `Completed.\n${JSON.stringify(result, null, 2)}`);
       } catch (err) {
         if (err instanceof WorkflowRunFailedError && out.json) {
+          // The document says why; stderr does not say it again.
           out.result({ ...started, status: 'FAILED', failure: err.reason }, () => '');
+          throw new ReportedError(err);
         }
         throw err;
       }

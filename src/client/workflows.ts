@@ -1,5 +1,5 @@
 import { QueryNotRegisteredError, WorkflowFailedError, type WorkflowExecutionInfo } from '@temporalio/client';
-import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/common';
 import { refusal } from '../contracts/input-error';
 import { experimentId as experimentIdRule } from '../contracts/names';
 import { banditWorkflowId } from '../workflows/bandit-api';
@@ -8,6 +8,7 @@ import { EXPERIMENT_KEY, PIPELINE_KEY } from '../workflows/search-attributes';
 import { startSummary } from '../workflows/summaries';
 import type { TemporalSession } from './connect';
 import { NoSuchWorkflowError, UsageError, WorkflowAlreadyRunningError, WorkflowRunFailedError } from './errors';
+import { failureChain } from './failure-chain';
 import { workflowLink } from './web-ui';
 import { resolveWorkflow, shortNameOf, type WorkflowName } from './workflow-types';
 
@@ -153,14 +154,6 @@ export async function workflowProgress(
 }
 
 /** "failed: Activity task failed: InvalidInput: invalid checkHealth input: …" */
-function failureChain(err: WorkflowFailedError): string {
-  const parts = [err.message.replace(/^Workflow execution /i, '')];
-  for (let cause: unknown = err.cause; cause instanceof Error; cause = cause.cause) {
-    parts.push(cause instanceof ApplicationFailure && cause.type ? `${cause.type}: ${cause.message}` : cause.message);
-  }
-  return parts.filter(Boolean).join(': ');
-}
-
 export interface WorkflowSummary {
   workflowId: string;
   runId: string;

@@ -137,6 +137,7 @@ describe('the viralflow CLI against a real Temporal dev server', () => {
     const out = json<Started>(scripted);
     assert.equal(out.status, 'FAILED', 'scripts get one JSON document on failure too');
     assert.match(out.failure ?? '', /InvalidInput/);
+    assert.doesNotMatch(scripted.stderr, /did not complete/, 'the document says why; stderr does not say it again');
   });
 
   test('an ID that is running is refused (conflict policy FAIL); once closed it is reused (ALLOW_DUPLICATE)', async () => {
