@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { parseDuration } from '../client/duration';
 import { UsageError } from '../client/errors';
 import { table } from '../client/output';
 import { AccountListFormatError, parseAccountList, storeName } from '../store/account-ids';
 import { withJson, type CommandContext } from './context';
 
 /**
- * The results-store commands: `db migrate`, `accounts import`, `runs purge`. They read
+ * The results-store commands: `db migrate`, `accounts import`, `runs list`, `runs purge`. They read
  * VIRALFLOW_DATABASE_URL (or VIRALFLOW_DATA_DIR) from the context's environment.
  */
 export function dataCommands(ctx: CommandContext) {
@@ -69,25 +70,63 @@ export function dataCommands(ctx: CommandContext) {
   });
 
   const runs = ctx.command('runs').description("a run's stored results");
+  const olderThan = (text: string | undefined) =>
+    text === undefined ? undefined : new Date(Date.now() - parseDuration(text, '--older-than'));
   withJson(
     runs
-      .command('purge <runKey>')
-      .description(
-        'delete every row (or file) the results store holds for one run: posts, profiles, account states, outcomes',
-      ),
-  ).action(async (runKey, opts) => {
-    if (!storeName.safeParse(runKey).success)
-      throw new UsageError(`"${runKey}" is not a run key (1-128 characters of A-Z a-z 0-9 _ . -)`);
+      .command('list')
+      .description('the runs the results store holds, least recently written first')
+      .option('--older-than <duration>', 'only runs last written longer ago than this, e.g. 30d'),
+  ).action(async (opts) => {
+    const before = olderThan(opts.olderThan);
     await withStore(async (store) => {
-      const removed = await store.purgeRun(runKey);
-      ctx.output(opts).result(
-        { runKey, store: store.location, removed },
-        () =>
-          `${store.location}: purged run ${runKey}\n${table(
-            ['TABLE', 'ROWS'],
-            Object.entries(removed).map(([t, n]) => [t, n]),
-          )}`,
+      const list = await store.listRuns(before);
+      ctx.output(opts).result({ store: store.location, runs: list }, () =>
+        table(
+          ['RUN', 'LAST WRITE'],
+          list.map((r) => [r.runKey, r.lastWrite]),
+        ),
       );
+    });
+  });
+  withJson(
+    runs
+      .command('purge [runKey]')
+      .description(
+        'delete every row (or file) the results store holds for one run, or for every run last written before --older-than: ' +
+          'posts, profiles, account states, outcomes (never the evidence ledger or the scrape marks)',
+      )
+      .option('--older-than <duration>', 'purge every run last written longer ago than this, e.g. 30d'),
+  ).action(async (runKey, opts) => {
+    if ((runKey === undefined) === (opts.olderThan === undefined))
+      throw new UsageError('runs purge takes a run key or --older-than <duration>, not both');
+    if (runKey !== undefined && !storeName.safeParse(runKey).success)
+      throw new UsageError(`"${runKey}" is not a run key (1-128 characters of A-Z a-z 0-9 _ . -)`);
+    const before = olderThan(opts.olderThan);
+    await withStore(async (store) => {
+      const keys = runKey !== undefined ? [runKey] : (await store.listRuns(before)).map((r) => r.runKey);
+      const purged: Array<{ runKey: string; removed: Record<string, number> }> = [];
+      for (const key of keys) purged.push({ runKey: key, removed: await store.purgeRun(key) });
+      const text = () =>
+        purged.length === 0
+          ? `${store.location}: no run last written before ${before!.toISOString()}`
+          : purged
+              .map(
+                (p) =>
+                  `${store.location}: purged run ${p.runKey}\n${table(
+                    ['TABLE', 'ROWS'],
+                    Object.entries(p.removed).map(([t, n]) => [t, n]),
+                  )}`,
+              )
+              .join('\n');
+      ctx
+        .output(opts)
+        .result(
+          runKey !== undefined
+            ? { runKey, store: store.location, removed: purged[0]!.removed }
+            : { store: store.location, olderThan: before!.toISOString(), purged },
+          text,
+        );
     });
   });
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { completeAccountIds, createNdjsonSink, ndjsonSinkRef, readPosts } from '../sink/ndjson-sink';
@@ -111,6 +111,23 @@ export function createNdjsonStore(dataDir: string): ResultsStore {
         await handle.close();
       }
       return { accountIds, done: true };
+    },
+
+    async listRuns(writtenBefore) {
+      // A run folder's mtime moves with every file published (renamed) or written into it.
+      const last = new Map<string, number>();
+      for (const kind of ['scrape', 'outcomes']) {
+        const names = await readdir(resolve(root, kind)).catch(() => [] as string[]);
+        for (const name of names) {
+          if (!storeName.safeParse(name).success) continue;
+          const at = (await stat(resolve(root, kind, name)).catch(() => undefined))?.mtimeMs;
+          if (at !== undefined) last.set(name, Math.max(last.get(name) ?? 0, at));
+        }
+      }
+      return [...last]
+        .filter(([, at]) => writtenBefore === undefined || at < writtenBefore.getTime())
+        .sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0))
+        .map(([runKey, at]) => ({ runKey, lastWrite: new Date(at).toISOString() }));
     },
 
     async purgeRun(runKey) {

@@ -37,8 +37,10 @@ export interface ResultsStore extends EvidenceLedger, Watermarks {
   importAccountList(name: string, accountIds: readonly string[]): Promise<number>;
   /** One page of a named list; throws AccountListNotFoundError when there is no such list. */
   loadAccountIds(name: string, offset: number, limit: number): Promise<AccountIdsPage>;
-  /** Deletes everything stored for a run (posts, profiles, account states, outcomes, partial output). */
+  /** Deletes everything stored for a run (posts, profiles, account states, outcomes, partial output); never evidence. */
   purgeRun(runKey: string): Promise<PurgeReport>;
+  /** The runs the store holds, least recently written first; only those last written before `writtenBefore` when given. */
+  listRuns(writtenBefore?: Date): Promise<StoredRun[]>;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,12 @@ export interface MigrationReport {
 
 /** What a purge removed, by table (or file kind). */
 export type PurgeReport = Record<string, number>;
+
+export interface StoredRun {
+  runKey: string;
+  /** ISO time of the run's last write (an account published or scraping, an outcome scored). */
+  lastWrite: string;
+}
 
 /** A named account list that is not in the store. */
 export class AccountListNotFoundError extends Error {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EXIT } from '../../src/cli';
 import { MIGRATIONS_TABLE, knownMigrations } from '../../src/store/postgres/migrate';
+import { createNdjsonStore } from '../../src/store/ndjson-store';
 import { createPostgresStore } from '../../src/store/postgres/postgres-store';
 import { freePort } from '../../src/temporal/dev-server';
 import { startTestDatabase, type TestDatabase } from '../helpers/postgres';
@@ -96,6 +97,76 @@ describe('viralflow db / accounts / runs', () => {
       await store.close();
     }
   });
+
+  for (const kind of ['postgres', 'ndjson'] as const) {
+    test(`runs list / purge --older-than (${kind}): runs last written longer ago go; recent runs and the evidence ledger stay`, async () => {
+      const dataDir = join(dir, `retention-${kind}`);
+      const runEnv = kind === 'postgres' ? env() : { VIRALFLOW_DATABASE_URL: '', VIRALFLOW_DATA_DIR: dataDir };
+      const store = kind === 'postgres' ? createPostgresStore({ url: db.url }) : createNdjsonStore(dataDir);
+      const [old, recent] = [`${kind}-old-run`, `${kind}-recent-run`];
+      try {
+        await store.migrate();
+        for (const runKey of [old, recent]) {
+          const w = await store.sinkFor(runKey).open('acct-1', 1);
+          await w.append({ profile: profile('acct-1'), posts: posts('acct-1', 0, 4) });
+          await w.complete();
+          await store.writeOutcomes(runKey, [
+            { accountId: 'acct-1', postId: 'acct-1-p0', topPattern: 'humor', virality: 9 },
+          ]);
+        }
+        await store.recordRunEvidence(`exp-${kind}`, old, 1);
+        const totals = await store.evidenceTotals(`exp-${kind}`);
+        assert.deepEqual(totals, { humor: { successes: 1, failures: 0 } });
+        // The old run was last written 40 days ago.
+        const past = new Date(Date.now() - 40 * 86_400_000);
+        if (kind === 'postgres') {
+          await db.admin(`UPDATE accounts SET updated_at = $2 WHERE run_key = $1`, [old, past]);
+          await db.admin(`UPDATE post_outcomes SET scored_at = $2 WHERE run_key = $1`, [old, past]);
+        } else {
+          for (const folder of ['scrape', 'outcomes']) utimesSync(join(dataDir, folder, old), past, past);
+        }
+
+        const listed = json<{ runs: { runKey: string }[] }>(
+          expectOk(await viralflow(['runs', 'list', '--older-than', '30d', '--json'], runEnv)),
+        );
+        assert.deepEqual(
+          listed.runs.map((r) => r.runKey),
+          [old],
+        );
+        const all = json<{ runs: { runKey: string }[] }>(expectOk(await viralflow(['runs', 'list', '--json'], runEnv)));
+        assert.deepEqual(
+          all.runs.map((r) => r.runKey).filter((k) => k.startsWith(kind)),
+          [old, recent],
+          'least recently written first',
+        );
+        const purged = json<{ purged: { runKey: string }[] }>(
+          expectOk(await viralflow(['runs', 'purge', '--older-than', '30d', '--json'], runEnv)),
+        );
+        assert.deepEqual(
+          purged.purged.map((p) => p.runKey),
+          [old],
+        );
+        assert.deepEqual(await collect(store.readPosts(old)), []);
+        assert.equal((await collect(store.readPosts(recent))).length, 4);
+        assert.deepEqual(
+          await store.evidenceTotals(`exp-${kind}`),
+          totals,
+          'the ledger the bandit counts rest on stays',
+        );
+
+        for (const args of [
+          ['runs', 'purge'],
+          ['runs', 'purge', recent, '--older-than', '30d'],
+          ['runs', 'purge', '--older-than', 'a month'],
+        ]) {
+          const bad = await viralflow(args, runEnv);
+          assert.equal(bad.code, EXIT.usage, `${args.join(' ')}: ${bad.stderr}`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  }
 
   test('db migrate refuses a schema newer than this viralflow, naming both versions', async () => {
     const url = await db.freshDatabase();

@@ -332,6 +332,18 @@ export function createPostgresStore(options: PostgresStoreOptions): ResultsStore
       return { accountIds: row.ids.slice(0, limit), done: row.ids.length <= limit };
     },
 
+    listRuns: (writtenBefore) =>
+      op('list_runs', 'listing stored runs', async () => {
+        const { rows } = await pool.query<{ run_key: string; last: Date }>(
+          `SELECT run_key, max(at) AS last FROM (
+             SELECT run_key, updated_at AS at FROM accounts
+             UNION ALL SELECT run_key, scored_at FROM post_outcomes
+           ) AS writes GROUP BY run_key HAVING $1::timestamptz IS NULL OR max(at) < $1 ORDER BY last, run_key`,
+          [writtenBefore ?? null],
+        );
+        return rows.map((r) => ({ runKey: r.run_key, lastWrite: r.last.toISOString() }));
+      }),
+
     purgeRun: (runKey) =>
       op('purge', `purging run ${runKey}`, () =>
         transaction(async (client) => {
