@@ -344,6 +344,24 @@ describe('scrapeAccounts', () => {
     assert.equal(result.scraped, 2);
   });
 
+  test("the sink is fenced with the server's schedule time of this attempt", async () => {
+    s.sim.reset();
+    const fences: Array<number | undefined> = [];
+    const fenced = activity({
+      sinkFor: (key, fence) => {
+        fences.push(fence);
+        return createNdjsonSink(s.config.dataDir, key);
+      },
+    });
+    const scheduledAt = Date.UTC(2026, 11, 7, 12, 0, 0);
+    await runActivity(
+      fenced,
+      { accountIds: ['fenced-0'], pageSize: 30, runKey: runKey() },
+      quietEnv({ attempt: 2, currentAttemptScheduledTimestampMs: scheduledAt }),
+    );
+    assert.deepEqual(fences, [scheduledAt]);
+  });
+
   // 'older': the SDK throttles heartbeats, so the server may hold one from before the last pages
   // were written; the partial files are then longer than recorded and must be cut back.
   for (const checkpoint of ['last', 'older'] as const) {
