@@ -15,6 +15,8 @@ import { parseInput } from './validate';
 const DEFAULT_SCRAPE_CONCURRENCY = 128;
 const DEFAULT_HEARTBEAT_EVERY_MS = 250;
 const KEEP_ALIVE_WITHOUT_TIMEOUT_MS = 5_000;
+/** The first page's size for an account scraped before (incremental mode). */
+const INCREMENTAL_PROBE_POSTS = 10;
 /** Failure reasons travel in heartbeats and the result: enough to say what broke, not a body dump. */
 const MAX_REASON_CHARS = 200;
 
@@ -206,7 +208,10 @@ export function createScrapeAccounts(deps: ScraperDeps) {
         posts: number,
         withProfile: boolean,
       ): Promise<Fetched> => {
-        const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts);
+        // An account with a mark usually has a post or two since: its first page is a small probe, and
+        // only an account with more new posts than that pages on at full size.
+        const probe = cursor === undefined && marks.has(id) ? INCREMENTAL_PROBE_POSTS : Infinity;
+        const want = Math.min(input.pageSize, input.maxPostsPerAccount - posts, probe);
         const page = pageOf(id, cursor, want);
         const fetched: Promise<Fetched> = withProfile
           ? Promise.all([profileOf(id), page]).then(([profile, p]) => ({ want, profile, ...p }))

@@ -158,6 +158,23 @@ describe('scrapeAccounts', () => {
     assert.deepEqual(await collectPosts(local(full.sink), ['mark-0']), simPosts('mark-0'));
   });
 
+  test('an account with a mark is probed with a small first page; one with more new posts than that pages on at full size', async () => {
+    const served = () => s.sim.stats().posts.served;
+    const input = { accountIds: ['probe-0'], pageSize: 100, refreshWindowHours: 0 };
+    const markAt = (index: number) => ({
+      watermarks: async () => new Map([['probe-0', simPosts('probe-0')[index]!.createdAt]]),
+    });
+    s.sim.reset();
+    const unchanged = await run({ ...input, runKey: runKey() }, markAt(0));
+    assert.equal(unchanged.unchangedAccounts, 1);
+    assert.equal(served(), 10, 'nothing new: one probe of 10 posts, not a page of 25');
+    s.sim.reset();
+    const twelveNew = await run({ ...input, runKey: runKey() }, markAt(12));
+    assert.equal(twelveNew.newPosts, 12);
+    assert.equal(requests('social.posts'), 2, 'the probe, then the rest at full size');
+    assert.deepEqual(await collectPosts(local(twelveNew.sink), ['probe-0']), simPosts('probe-0').slice(0, 12));
+  });
+
   test('overlaps file I/O with the upstream: first requests go out while the file opens, the next page while one is written', async () => {
     s.sim.reset();
     /** Resolves once the simulator has received `n` requests on `route`; rejects (failing the run) if it never does. */
