@@ -320,6 +320,34 @@ function temporalSection(t: TemporalResult): string[] {
       '',
     );
   }
+  if (t.incremental) {
+    const inc = t.incremental;
+    const [, incremental, full] = inc.runs;
+    out.push(
+      `### Running forever: scrapeAccountsWorkflow over ${int(inc.accounts)} accounts, again with one new post each`,
+      '',
+      table(
+        ['run', 'history ms', 'social requests', 'posts read', 'posts stored', 'new posts'],
+        inc.runs.map((r) => [
+          r.label,
+          ms(r.historyMs, 0),
+          int(r.requests),
+          int(r.postsRead),
+          int(r.postsStored),
+          int(r.newPosts),
+        ]),
+      ),
+      '',
+      `First: no marks yet, everything read (and the marks set). Then every account gains one post upstream; ` +
+        `"incremental" is the default mode, "full" the same accounts with \`mode: 'full'\` (pages of ${inc.pageSize}).` +
+        (incremental && full
+          ? ` Incremental / full: ${pct(incremental.historyMs / full.historyMs)} of the wall time, ` +
+            `${pct(incremental.requests / full.requests)} of the requests, ${pct(incremental.postsRead / full.postsRead)} of the posts read, ` +
+            `${pct(incremental.postsStored / full.postsStored)} of the posts stored.`
+          : ''),
+      '',
+    );
+  }
   if (t.memory.length) {
     out.push(
       '### Worker RSS',

@@ -186,6 +186,25 @@ export interface TemporalResult {
   pipeline: PipelineRun[];
   memory: WorkerMemory[];
   interceptor?: InterceptorResult;
+  incremental?: IncrementalResult;
+}
+
+/** One scrape of the incremental scenario (bench/temporal/incremental.ts). */
+export interface IncrementalRun {
+  label: 'first' | 'incremental' | 'full';
+  historyMs: number;
+  /** Social API requests (profiles and pages). */
+  requests: number;
+  /** Posts in the pages the simulator answered. */
+  postsRead: number;
+  postsStored: number;
+  newPosts: number;
+}
+
+export interface IncrementalResult {
+  accounts: number;
+  pageSize: number;
+  runs: IncrementalRun[];
 }
 
 export interface TargetCheck {

@@ -10,6 +10,7 @@ import type { LatencyResult, PipelineRun, TemporalResult, ThroughputResult, Work
 import { withCpuSplit } from '../temporal/cpu-split';
 import { startBenchTemporal } from '../temporal/env';
 import { noopLatency, scraperLatency } from '../temporal/latency';
+import { runIncremental } from '../temporal/incremental';
 import { runPipeline } from '../temporal/pipeline';
 import { activityThroughput, workflowThroughput } from '../temporal/throughput';
 import { memoryRow } from '../temporal/memory-row';
@@ -18,7 +19,7 @@ import { startWorkerChild } from '../temporal/worker-handle';
 import type { WorkerSample } from '../temporal/worker-protocol';
 import type { SuiteOptions } from './operators';
 
-export const TEMPORAL_SCENARIOS = ['latency', 'throughput', 'pipeline', 'interceptor'] as const;
+export const TEMPORAL_SCENARIOS = ['latency', 'throughput', 'pipeline', 'incremental', 'interceptor'] as const;
 export type TemporalScenario = (typeof TEMPORAL_SCENARIOS)[number];
 
 interface Counts extends Omit<SplitCounts, 'tunedWorker'> {
@@ -31,6 +32,8 @@ interface Counts extends Omit<SplitCounts, 'tunedWorker'> {
   pipelineRuns: number;
   /** No-op activities measured for the pipeline floor's dispatch term. */
   dispatch: [warmup: number, count: number];
+  /** Accounts of the incremental scenario's scrapes. */
+  incrementalAccounts: number;
 }
 
 const COUNTS: Record<'quick' | 'full', Counts> = {
@@ -43,6 +46,7 @@ const COUNTS: Record<'quick' | 'full', Counts> = {
     pipelineRuns: 1,
     dispatch: [3, 20],
     pipelineAccounts: [100],
+    incrementalAccounts: 1_000,
     interceptorPairs: 2,
     interceptorFanOut: [2, 100],
     micro: [50_000, 3],
@@ -57,6 +61,7 @@ const COUNTS: Record<'quick' | 'full', Counts> = {
     pipelineRuns: 2,
     dispatch: [10, 100],
     pipelineAccounts: [100, 1_000],
+    incrementalAccounts: 10_000,
     interceptorPairs: 3,
     interceptorFanOut: [4, 250],
     micro: [200_000, 5],
@@ -77,12 +82,13 @@ export async function runTemporalSuite(
   const pipeline: PipelineRun[] = [];
   const memory: WorkerMemory[] = [];
   let interceptor: TemporalResult['interceptor'];
+  let incremental: TemporalResult['incremental'];
   let dispatch: LatencyResult | undefined;
   const memoryOf = (worker: string, idle: WorkerSample, loaded: WorkerSample, load: string) =>
     memory.push(memoryRow(worker, idle, loaded, load));
 
   try {
-    if (selected.has('latency') || selected.has('throughput') || selected.has('pipeline')) {
+    if (['latency', 'throughput', 'pipeline', 'incremental'].some((n) => selected.has(n as TemporalScenario))) {
       const queue = `bench-single-${process.pid}`;
       const worker = await startWorkerChild('single', env.workerSpec([queue], 'all', true));
       const label = 'one worker: workflows + activities (as `viralflow worker`)';
@@ -136,6 +142,14 @@ export async function runTemporalSuite(
             `viralPipelineWorkflow over ${counts.pipelineAccounts.join(' and ')} accounts`,
           );
         }
+        if (selected.has('incremental')) {
+          incremental = await runIncremental(env.client, queue, env.sim, counts.incrementalAccounts);
+          for (const r of incremental.runs)
+            log(
+              `  incremental ${incremental.accounts} accounts, ${r.label}: ${r.historyMs.toFixed(0)} ms, ${r.requests} requests, ` +
+                `${r.postsRead} posts read, ${r.postsStored} stored`,
+            );
+        }
       } finally {
         await worker.stop();
       }
@@ -158,5 +172,6 @@ export async function runTemporalSuite(
     pipeline,
     memory,
     ...(interceptor && { interceptor }),
+    ...(incremental && { incremental }),
   };
 }
