@@ -39,6 +39,7 @@ const SYSTEM_TOOLS: readonly SystemTool[] = [
   { command: 'chromium', debianPackage: 'chromium', for: 'the Web UI test' },
   { command: 'haproxy', debianPackage: 'haproxy', for: "the cluster's load balancer" },
   { command: 'openssl', debianPackage: 'openssl', for: 'the TLS test certificates' },
+  { command: 'faketime', debianPackage: 'faketime', for: "the fault soak's worker on a skewed clock" },
 ];
 
 export class PrerequisiteError extends Error {
