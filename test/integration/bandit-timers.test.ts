@@ -11,7 +11,9 @@ import type { PublishedWeights } from '../../src/sim/types';
 import { banditWorkflow } from '../../src/workflows/bandit';
 import {
   banditWorkflowId,
+  outcomeSignal,
   posteriorsQuery,
+  publishNowUpdate,
   recordOutcomeUpdate,
   stopSignal,
   weightsQuery,
@@ -272,5 +274,42 @@ describe('banditWorkflow timers on a real Temporal dev server', () => {
     const publisher = later.find((r) => r.publications === 1)!;
     // The run that published carried outcomes.
     await saveHistory(t, handle.workflowId, { runId: publisher.runId, name: 'bandit-timer-can-second-run' });
+  });
+  test('a stop that arrives while the entity waits to continue as new ends it; it is not carried into a new run and lost', async () => {
+    const id = 'stop-during-can';
+    const limit = 40;
+    const hold = t.sim.hold({ route: 'experiments.weights' });
+    try {
+      const handle = await start({
+        experimentId: id,
+        variants: ['a', 'b'],
+        publishEvery: '1 hour',
+        continueAsNewAfterEvents: limit,
+      });
+      await handle.executeUpdate(recordOutcomeUpdate, { args: [{ variant: 'a', successes: 1 }] });
+      // A publication in flight (its PUT held at the simulator): continue-as-new must wait for its handler.
+      const publishing = handle.executeUpdate(publishNowUpdate).catch((err: unknown) => err);
+      await hold.whenWaiting(1);
+      for (let i = 0; (await handle.describe()).historyLength < limit + 5; i++)
+        await handle.signal(outcomeSignal, { variant: i % 2 ? 'a' : 'b', failures: 1 });
+      // History is past the limit, the last task done: the entity waits for the publication before continuing as new.
+      await pollUntil('the entity idle past its event limit', async () => {
+        const events = (await history(handle.workflowId)).events ?? [];
+        return events.at(-1)?.workflowTaskCompletedEventAttributes ? true : undefined;
+      });
+      await handle.signal(stopSignal);
+      hold.release();
+      await publishing;
+      // This run's own end (a continue-as-new rejects with WorkflowContinuedAsNewError instead of following it).
+      const final = await t.client.workflow
+        .getHandle(handle.workflowId, handle.firstExecutionRunId, { followRuns: false })
+        .result();
+      assert.equal(final.generation, 0, 'the run that was stopped ended, it did not continue as new');
+      const described = await t.client.workflow.getHandle(banditWorkflowId(id)).describe();
+      assert.equal(described.status.name, 'COMPLETED');
+      assert.equal(described.runId, handle.firstExecutionRunId, 'no later run was started');
+    } finally {
+      hold.release();
+    }
   });
 });
