@@ -2,7 +2,7 @@
 import { independentRequestsFloorMs } from '../floor';
 import { BATCHES, ENGINE_MAX_BATCH, ITEMS } from '../variants/engine/workload';
 import { CONNECTIONS, fixedLatencySim, LATENCY_MS } from '../workload';
-import { runs, type OperatorScenario } from './scenario';
+import { QUICK_REUSE_RUNS, runs, type OperatorScenario } from './scenario';
 
 export const engineScenario: OperatorScenario = {
   name: 'engine',
@@ -17,7 +17,7 @@ export const engineScenario: OperatorScenario = {
   },
   plan: (quick) => [
     { variant: 'naive', label: 'naive (pre-review shape)', role: 'naive', ...runs(quick, [0, 30], [0, 1]) },
-    { variant: 'viralflow', label: 'viralflow', role: 'viralflow', ...runs(quick, [20, 200], [3, 20]) },
+    { variant: 'viralflow', label: 'viralflow', role: 'viralflow', ...runs(quick, [20, 200], QUICK_REUSE_RUNS) },
     { variant: 'raw', label: 'bare keep-alive client (reference)', role: 'raw', ...runs(quick, [10, 60], [2, 10]) },
   ],
   floor: {

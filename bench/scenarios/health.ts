@@ -1,7 +1,7 @@
 /** HealthCheckOperator → checkHealth: 5 services, one GET /health each, behind per-service circuit breakers. */
 import { independentRequestsFloorMs } from '../floor';
 import { CONNECTIONS, fixedLatencySim, LATENCY_MS, SERVICES } from '../workload';
-import { QUICK_CONCURRENT_RUNS, runs, type OperatorScenario } from './scenario';
+import { QUICK_REUSE_RUNS, runs, type OperatorScenario } from './scenario';
 
 export const healthScenario: OperatorScenario = {
   name: 'health',
@@ -16,7 +16,7 @@ export const healthScenario: OperatorScenario = {
   },
   plan: (quick) => [
     { variant: 'naive', label: 'naive (pre-review shape)', role: 'naive', ...runs(quick, [2, 50], [1, 5]) },
-    { variant: 'viralflow', label: 'viralflow', role: 'viralflow', ...runs(quick, [20, 200], QUICK_CONCURRENT_RUNS) },
+    { variant: 'viralflow', label: 'viralflow', role: 'viralflow', ...runs(quick, [20, 200], QUICK_REUSE_RUNS) },
     { variant: 'raw', label: 'bare keep-alive client (reference)', role: 'raw', ...runs(quick, [10, 60], [2, 10]) },
   ],
   floor: {

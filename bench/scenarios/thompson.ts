@@ -1,7 +1,7 @@
 /** ThompsonSamplingOperator → sampleWeights + publishWeights: probability-best of 50 variants over 2,000 draws, then publish. */
 import { DRAWS, VARIANTS } from '../variants/thompson/workload';
 import { fixedLatencySim, LATENCY_MS } from '../workload';
-import { runs, type OperatorScenario } from './scenario';
+import { QUICK_REUSE_RUNS, runs, type OperatorScenario } from './scenario';
 
 export const thompsonScenario: OperatorScenario = {
   name: 'thompson',
@@ -17,7 +17,7 @@ export const thompsonScenario: OperatorScenario = {
   },
   plan: (quick) => [
     { variant: 'naive', label: 'naive (pre-review shape)', role: 'naive', ...runs(quick, [0, 30], [0, 1]) },
-    { variant: 'viralflow', label: 'viralflow', role: 'viralflow', ...runs(quick, [20, 200], [3, 20]) },
+    { variant: 'viralflow', label: 'viralflow', role: 'viralflow', ...runs(quick, [20, 200], QUICK_REUSE_RUNS) },
     {
       variant: 'raw',
       label: 'fused kernel + tally + bare PUT (reference)',

@@ -10,7 +10,9 @@
  * checkpoint, which it will fetch again) and appends. Each attempt writes only its own file, so a
  * previous attempt still running somewhere (a heartbeat timeout does not stop a partitioned worker)
  * cannot interleave its lines with ours. Completion is an fsync and a rename, so readers see an
- * account whole or not at all, and a re-run replaces it the same way.
+ * account whole or not at all, and a re-run replaces it the same way. With a fence (AttemptFence), the
+ * open, the rename and every unlink happen inside a claim of the account's fence, so an older attempt
+ * still running can neither publish over a newer one nor remove its output.
  */
 import { closeSync, constants, fsync, open as openFd, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
